@@ -1,0 +1,55 @@
+"""Helpers shared by every benchmark: timing, peak memory, and the final JSON line.
+
+Each benchmark runs as ``python -m bench.NAME [--quick]`` and prints its figures last as one JSON line,
+so a caller can take ``tail -n 1`` of its output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def shared_data(name: str) -> Path:
+    """Folder of a real data set under ../shared/data (read-only, never copied into the repository)."""
+    path = SHARED_DATA / name
+    if not path.exists():
+        sys.exit(f"benchmark data not found: {path} (see ../shared/data/README.md)")
+    return path
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MiB (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+@contextmanager
+def timed(results: dict[str, Any], key: str) -> Iterator[None]:
+    """Store the wall time of the block, in seconds, under ``results[key]``."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        results[key] = round(time.perf_counter() - start, 3)
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    """An argument parser with the ``--quick`` flag every benchmark has."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--quick", action="store_true", help="small variant that finishes in under a minute")
+    return p
+
+
+def emit(figures: dict[str, Any]) -> None:
+    """Print the benchmark's figures as the last line of output: one JSON object."""
+    sys.stdout.flush()
+    print(json.dumps(figures, ensure_ascii=False, sort_keys=True, default=str), flush=True)
