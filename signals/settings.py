@@ -1,0 +1,189 @@
+"""Every knob of the service in one place, with documented defaults.
+
+Values come, in order of precedence, from: keyword arguments, environment variables (``SIGNALS_*``, nested
+with ``__``, e.g. ``SIGNALS_SMTP__HOST``; ``DATABASE_URL`` is also read as is), a YAML file
+(``$SIGNALS_CONFIG``, else ``signals.yaml`` in the working directory when present), then the defaults below.
+The defaults run with nothing installed beyond the package: SQLite under ``var/``, e-mail written to
+``var/outbox/``, bundled offline models.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+
+class SmtpSettings(BaseModel):
+    """Outgoing mail. With no ``host``, messages are written as ``.eml`` files into the outbox folder."""
+
+    host: str | None = None
+    port: int = 587
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = True
+    ssl: bool = False
+    timeout_s: float = 30.0
+    sender: str = "Veille prospective <veille@localhost>"
+    max_attempts: int = Field(5, description="attempts per message before it is marked failed")
+    backoff_s: float = Field(60.0, description="first retry delay; doubles at each attempt")
+
+
+class CollectSettings(BaseModel):
+    """Politeness and robustness of the collectors (Scrapy settings are derived from these)."""
+
+    user_agent: str = "signaux-faibles/0.1 (+veille prospective; contact: admin@localhost)"
+    obey_robots: bool = True
+    concurrency_per_domain: int = 2
+    download_delay_s: float = 0.25
+    autothrottle: bool = True
+    timeout_s: float = 20.0
+    retries: int = 2
+    max_page_bytes: int = Field(10_000_000, description="larger responses are rejected (huge pages, PDFs)")
+    item_cap: int = Field(5000, description="per source and run; 0 means no cap")
+    time_budget_s: int = Field(600, description="per source and run; 0 means no budget")
+    max_text_chars: int = Field(200_000, description="longer texts are cut (kept in full nowhere)")
+    degraded_after_failures: int = Field(3, description="consecutive failed runs that mark a source degraded")
+
+
+class DetectionSettings(BaseModel):
+    """Weak-signal scoring. A weak signal is still rare, significantly growing, and spreading."""
+
+    lookback_weeks: int = Field(52, description="history window used as the baseline")
+    recent_weeks: int = Field(4, description="window whose growth is tested against the baseline")
+    ewma_halflife_weeks: float = Field(8.0, description="half-life of the expected-share baseline")
+    min_recent_docs: int = Field(3, description="fewer recent documents never make a signal")
+    min_significance: float = Field(4.0, description="-log10 p-value of the Poisson test vs the baseline")
+    min_growth: float = Field(2.0, description="recent share / expected share")
+    max_recent_share: float = Field(0.05, description="above this share of recent documents, not 'rare'")
+    min_spread: int = Field(2, description="distinct communes or sources in the recent window")
+    min_term_docs: int = Field(3, description="terms seen in fewer documents in the window are ignored")
+    time_weight: float = Field(0.05, description="time weight of the degrees of visibility/diffusion")
+    brief_size: int = Field(8, description="new signals shown per brief (and backtest budget)")
+    cited_documents: int = Field(5, description="documents cited as evidence per signal")
+    fading_after_weeks: int = Field(3, description="weeks without being flagged before a signal fades")
+    dismissed_regrowth: float = Field(
+        2.0, description="a dismissed theme returns only above this x its level"
+    )
+
+
+class Settings(BaseSettings):
+    """Effective settings of one service instance."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SIGNALS_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    home: Path = Field(Path("var"), description="working folder: database, outbox, archive, models, logs")
+    database_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("DATABASE_URL", "SIGNALS_DATABASE_URL", "database_url"),
+        description="SQLAlchemy URL; default: SQLite file signals.db in home",
+    )
+    sources_file: Path = Field(Path("sources.yaml"), description="source definitions (YAML)")
+    timezone: str = "Europe/Paris"
+    language: Literal["fr", "en"] = "fr"
+    recipients: list[str] = Field(default_factory=list, description="weekly brief recipients")
+    public_url: str | None = Field(None, description="base URL of the feedback endpoint, if exposed")
+    embedding_model: str = Field("e5", description="see models.embeddings: e5 (default) or tfidf")
+    demo_port: int = Field(8642, description="port of the demo territory's web server on 127.0.0.1")
+    log_json: bool = False
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    collect: CollectSettings = Field(default_factory=CollectSettings)
+    detection: DetectionSettings = Field(default_factory=DetectionSettings)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises on an unknown zone name
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _config_file()
+        if config_file is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+        return tuple(sources)
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'signals.db').resolve()}"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.home / "outbox"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.home / "archive"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Artefacts the project generates from installed packages (e.g. quantised embedding model)."""
+        return self.home / "cache"
+
+    @property
+    def demo_dir(self) -> Path:
+        return self.home / "demo"
+
+    def ensure_dirs(self) -> None:
+        for folder in (self.home, self.outbox_dir, self.archive_dir, self.cache_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def public_view(self) -> dict[str, Any]:
+        """Effective settings with secrets masked (for ``signals config``)."""
+        data = self.model_dump(mode="json")
+        data["database_url"] = mask_url(self.db_url)
+        if self.smtp.password is not None:
+            data["smtp"]["password"] = "********"
+        return data
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get("SIGNALS_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise FileNotFoundError(f"SIGNALS_CONFIG points to {path}, which is not a file")
+        return path
+    default = Path("signals.yaml")
+    return default if default.is_file() else None
+
+
+def mask_url(url: str) -> str:
+    """Hide the password of a database URL: ``postgresql://u:secret@h/db`` -> ``postgresql://u:***@h/db``."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL we can parse: show only its scheme
+        return url.split(":", 1)[0] + ":***"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)

@@ -1,0 +1,197 @@
+"""Source definitions: what analysts write in ``sources.yaml`` (a new source is configuration, not code).
+
+The file holds the territory's gazetteer and a list of sources. Each source has a ``kind`` that picks a
+generic spider (``rss``, ``listing``, ``consultation``, ``series``) and the options that parameterise it::
+
+    territory:
+      name: Communauté d'agglomération du Val de Lirette
+      communes: [Saint-Aubin-sur-Lirette, Montclar, ...]
+    sources:
+      - name: echo-du-val
+        kind: rss
+        url: https://echo-du-val.example/feed.xml
+        cadence: 1h
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+_CADENCE = re.compile(r"^(\d+)\s*(m|h|d|w)$")
+_CADENCE_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+class SourceError(ValueError):
+    """A source file or entry that cannot be used; the message names the entry and the reason."""
+
+
+class _SourceBase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", description="short unique id (lowercase, -_.)")
+    url: str
+    territory: str | None = Field(None, description="commune or level; None: detected from the gazetteer")
+    language: str = "fr"
+    enabled: bool = True
+    cadence: str = Field("1d", description="how often to collect: 30m, 1h, 1d, 1w...")
+    item_cap: int | None = Field(None, description="overrides collect.item_cap for this source")
+    time_budget_s: int | None = Field(None, description="overrides collect.time_budget_s")
+    max_pages: int = Field(100, description="pagination limit per run")
+
+    @field_validator("cadence")
+    @classmethod
+    def _valid_cadence(cls, value: str) -> str:
+        if not _CADENCE.match(value.strip()):
+            raise ValueError(f"cadence {value!r} must look like 30m, 1h, 1d or 2w")
+        return value.strip()
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"url {value!r} must start with http:// or https://")
+        return value
+
+    @property
+    def cadence_seconds(self) -> int:
+        match = _CADENCE.match(self.cadence)
+        assert match is not None  # checked by the validator
+        return int(match.group(1)) * _CADENCE_SECONDS[match.group(2)]
+
+    @property
+    def settings_dict(self) -> dict[str, Any]:
+        """Kind-specific options, as stored in the ``sources.settings`` column."""
+        common = set(_SourceBase.model_fields)
+        return {k: v for k, v in self.model_dump(mode="json").items() if k not in common and k != "kind"}
+
+
+class RssSource(_SourceBase):
+    """An RSS or Atom feed; follows ``rel=next`` pages (RFC 5005) up to ``max_pages``."""
+
+    kind: Literal["rss"]
+    follow_articles: bool = Field(False, description="fetch each entry's page and extract its main text")
+
+
+class ListingSource(_SourceBase):
+    """An HTML listing whose items link to pages and/or PDF files (deliberations, minutes, notices)."""
+
+    kind: Literal["listing"]
+    item_selector: str = Field(description="CSS selector of one item of the listing")
+    link_selector: str = Field("a::attr(href)", description="CSS selector, inside an item, of its link")
+    title_selector: str | None = Field(None, description="CSS selector of the title (default: link text)")
+    date_selector: str | None = Field(None, description="CSS selector of the date text")
+    number_selector: str | None = Field(None, description="CSS selector of the deliberation number")
+    next_selector: str | None = Field(None, description="CSS selector of the next page link")
+
+
+class ConsultationSource(_SourceBase):
+    """A consultation platform's JSON API (Decidim-like): proposals with votes and comments."""
+
+    kind: Literal["consultation"]
+    items_path: str = Field("data", description="dotted path to the list of proposals in the JSON")
+    next_path: str | None = Field("links.next", description="dotted path to the next page URL")
+    fields: dict[str, str] = Field(
+        default_factory=lambda: {
+            "id": "id",
+            "title": "title",
+            "text": "body",
+            "published_at": "published_at",
+            "territory": "scope",
+            "votes": "votes_count",
+            "comments": "comments_count",
+        },
+        description="document field -> dotted path in one proposal",
+    )
+
+
+class SeriesSource(_SourceBase):
+    """Tabular open data (CSV with French conventions, or JSON) mapped to observations."""
+
+    kind: Literal["series"]
+    format: Literal["csv", "json"] = "csv"
+    delimiter: str | None = Field(None, description="None: sniffed among ; , tab")
+    decimal: str = ","
+    encoding: str | None = Field(None, description="None: UTF-8 (with or without BOM), else cp1252")
+    series: str = Field(description="series key prefix, e.g. tourisme.nuitees")
+    unit: str | None = None
+    columns: dict[str, str] = Field(description="period, value and optionally territory -> column name")
+    records_path: str | None = Field(None, description="JSON only: dotted path to the list of records")
+
+    @field_validator("columns")
+    @classmethod
+    def _needed_columns(cls, value: dict[str, str]) -> dict[str, str]:
+        missing = {"period", "value"} - set(value)
+        if missing:
+            raise ValueError(f"columns must map {sorted(missing)} to column names")
+        return value
+
+
+SourceDef = Annotated[
+    RssSource | ListingSource | ConsultationSource | SeriesSource, Field(discriminator="kind")
+]
+SOURCE_KINDS = ("rss", "listing", "consultation", "series")
+
+
+class Territory(BaseModel):
+    name: str = "Territoire"
+    communes: list[str] = Field(default_factory=list)
+
+
+class SourcesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    territory: Territory = Field(default_factory=Territory)
+    sources: list[SourceDef] = Field(default_factory=list)
+
+    def get(self, name: str) -> SourceDef:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise SourceError(f"unknown source {name!r} (known: {known})")
+
+
+def load_sources(path: Path) -> SourcesFile:
+    """Read and validate a sources file; errors name the entry and the field."""
+    if not path.is_file():
+        raise SourceError(f"sources file {path} not found (set SIGNALS_SOURCES_FILE or run `signals demo`)")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise SourceError(f"sources file {path} is not valid UTF-8 YAML: {exc}") from None
+    try:
+        parsed = SourcesFile.model_validate(raw)
+    except ValidationError as exc:
+        raise SourceError(f"sources file {path}: {_describe(exc, raw)}") from None
+    names = [s.name for s in parsed.sources]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise SourceError(f"sources file {path}: duplicate source names {duplicates}")
+    return parsed
+
+
+def dump_sources(sources: SourcesFile, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = sources.model_dump(mode="json", exclude_defaults=False)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _describe(exc: ValidationError, raw: Any) -> str:
+    """One line per problem, naming the source entry by its name rather than its index."""
+    lines = []
+    for error in exc.errors():
+        loc = list(error["loc"])
+        where = ".".join(str(p) for p in loc)
+        if len(loc) >= 2 and loc[0] == "sources" and isinstance(loc[1], int):
+            try:
+                name = raw["sources"][loc[1]].get("name", f"#{loc[1]}")
+            except (KeyError, IndexError, TypeError, AttributeError):
+                name = f"#{loc[1]}"
+            where = f"source {name!r}" + ("." + ".".join(str(p) for p in loc[3:]) if loc[3:] else "")
+        lines.append(f"{where}: {error['msg']}")
+    return "; ".join(lines)
