@@ -122,14 +122,17 @@ class Sighting(Base):
     source: Mapped[Source] = relationship()
 
 
-class Embedding(Base):
-    """A document's vector for one embedding model: computed once, reused by every run."""
+class DocumentFeatures(Base):
+    """What a model computed from a document (embedding vector, term hashes): computed once, reused by every run.
 
-    __tablename__ = "embeddings"
+    ``kind`` names the model and its version (e.g. ``terms-v1``, ``e5-small-int8``); a new version recomputes.
+    """
+
+    __tablename__ = "document_features"
 
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
-    model: Mapped[str] = mapped_column(String(80), primary_key=True)
-    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    kind: Mapped[str] = mapped_column(String(80), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Observation(Base):

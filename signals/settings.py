@@ -59,16 +59,23 @@ class CollectSettings(BaseModel):
 class DetectionSettings(BaseModel):
     """Weak-signal scoring. A weak signal is still rare, significantly growing, and spreading."""
 
-    lookback_weeks: int = Field(52, description="history window used as the baseline")
+    lookback_weeks: int = Field(60, description="weeks of history read (baseline, and the season a year ago)")
     recent_weeks: int = Field(4, description="window whose growth is tested against the baseline")
     ewma_halflife_weeks: float = Field(8.0, description="half-life of the expected-share baseline")
     min_recent_docs: int = Field(3, description="fewer recent documents never make a signal")
-    min_significance: float = Field(4.0, description="-log10 p-value of the Poisson test vs the baseline")
+    min_significance: float = Field(5.0, description="-log10 p-value of the Poisson test vs the baseline")
     min_growth: float = Field(2.0, description="recent share / expected share")
-    max_recent_share: float = Field(0.05, description="above this share of recent documents, not 'rare'")
+    max_recent_share: float = Field(0.10, description="above this share of recent documents, not 'rare'")
     min_spread: int = Field(2, description="distinct communes or sources in the recent window")
+    min_active_weeks: int = Field(2, description="recent weeks with documents (a one-week spike is an event)")
+    seasonal_ratio: float = Field(0.5, description="seasonal if a year ago its share was this x today's")
+    prior_docs: float = Field(
+        0.5, description="pseudo-count of the baseline (a new term is not infinitely rare)"
+    )
     min_term_docs: int = Field(3, description="terms seen in fewer documents in the window are ignored")
-    time_weight: float = Field(0.05, description="time weight of the degrees of visibility/diffusion")
+    time_weight: float = Field(
+        0.05, description="time weight of the degrees of visibility/diffusion (per 4 weeks)"
+    )
     brief_size: int = Field(8, description="new signals shown per brief (and backtest budget)")
     cited_documents: int = Field(5, description="documents cited as evidence per signal")
     fading_after_weeks: int = Field(3, description="weeks without being flagged before a signal fades")
@@ -100,6 +107,9 @@ class Settings(BaseSettings):
     public_url: str | None = Field(None, description="base URL of the feedback endpoint, if exposed")
     embedding_model: str = Field("e5", description="see models.embeddings: e5 (default) or tfidf")
     demo_port: int = Field(8642, description="port of the demo territory's web server on 127.0.0.1")
+    cpu_watts: float = Field(
+        12.0, description="power drawn by one busy core, in watts, for the energy estimate of the runs"
+    )
     log_json: bool = False
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     collect: CollectSettings = Field(default_factory=CollectSettings)

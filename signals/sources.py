@@ -22,11 +22,13 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from signals.errors import UserError
+
 _CADENCE = re.compile(r"^(\d+)\s*(m|h|d|w)$")
 _CADENCE_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
-class SourceError(ValueError):
+class SourceError(UserError, ValueError):
     """A source file or entry that cannot be used; the message names the entry and the reason."""
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 from w3lib.url import canonicalize_url, url_query_cleaner
 
+from signals.errors import UserError
 from signals.schema import Document, Observation, Run, Sighting, Source
 from signals.settings import Settings
 
@@ -47,7 +48,7 @@ _TRACKING_PARAMS = (
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
-class StoreError(RuntimeError):
+class StoreError(UserError, RuntimeError):
     pass
 
 
@@ -109,6 +110,7 @@ class Store:
         self.engine: Engine = create_engine(url, echo=echo, future=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._source_ids: dict[str, int] = {}
 
@@ -395,8 +397,16 @@ def _peak_rss_mb() -> float:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The sqlite3 driver's own transaction handling breaks SAVEPOINT (each one commits to disk): let
+    # SQLAlchemy emit BEGIN itself (the recipe of SQLAlchemy's SQLite dialect documentation).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer (CLI beside the scheduler)
+    cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a crash of the process loses nothing
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")

@@ -2,13 +2,15 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 03:21:13.370052
+Create Date: 2026-11-26 03:28:54.926817
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+
 
 revision = '0001'
 down_revision = None
@@ -229,6 +231,13 @@ def upgrade() -> None:
     with op.batch_alter_table('topics', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_topics_model_id'), ['model_id'], unique=False)
 
+    op.create_table('document_features',
+    sa.Column('document_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=80), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['document_id'], ['documents.id'], name=op.f('fk_document_features_document_id_documents'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('document_id', 'kind', name=op.f('pk_document_features'))
+    )
     op.create_table('document_topics',
     sa.Column('document_id', sa.Integer(), nullable=False),
     sa.Column('model_id', sa.Integer(), nullable=False),
@@ -241,13 +250,6 @@ def upgrade() -> None:
     with op.batch_alter_table('document_topics', schema=None) as batch_op:
         batch_op.create_index('ix_document_topics_model_topic', ['model_id', 'topic'], unique=False)
 
-    op.create_table('embeddings',
-    sa.Column('document_id', sa.Integer(), nullable=False),
-    sa.Column('model', sa.String(length=80), nullable=False),
-    sa.Column('vector', sa.LargeBinary(), nullable=False),
-    sa.ForeignKeyConstraint(['document_id'], ['documents.id'], name=op.f('fk_embeddings_document_id_documents'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('document_id', 'model', name=op.f('pk_embeddings'))
-    )
     op.create_table('evidence',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('signal_id', sa.Integer(), nullable=False),
@@ -293,11 +295,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_evidence_signal_id'))
 
     op.drop_table('evidence')
-    op.drop_table('embeddings')
     with op.batch_alter_table('document_topics', schema=None) as batch_op:
         batch_op.drop_index('ix_document_topics_model_topic')
 
     op.drop_table('document_topics')
+    op.drop_table('document_features')
     with op.batch_alter_table('topics', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_topics_model_id'))
 

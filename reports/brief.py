@@ -1,0 +1,204 @@
+"""The weekly brief: what is emerging this week, why the service thinks so, and what it rests on.
+
+``brief_context`` gathers everything from the store into plain data; the templates only lay it out, so the
+HTML e-mail, its plain-text part and the archive show the same facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from reports.rendering import render
+from signals.lifecycle import CONFIRMED, ESTABLISHED, FADING, NEW, RISING
+from signals.periods import week_label
+from signals.registry import week_view
+from signals.schema import Document, Run, Signal, SignalWeek
+from signals.settings import Settings
+
+SERIES_KINDS = ("anomaly", "forecast_break")
+STATUS_LABELS = {
+    NEW: "nouveau",
+    RISING: "en progression",
+    ESTABLISHED: "installé",
+    FADING: "en déclin",
+    CONFIRMED: "confirmé",
+    "dismissed": "écarté",
+}
+
+
+@dataclass
+class CitedDocument:
+    title: str
+    url: str | None
+    source: str
+    published: datetime
+    commune: str | None
+
+
+@dataclass
+class SignalCard:
+    """One signal as a reader sees it: its subject, its numbers, its documents, how to give feedback."""
+
+    id: int
+    kind: str
+    subject: str
+    status: str
+    status_label: str
+    score: float
+    metrics: dict[str, Any]
+    weekly: list[int]
+    weekly_totals: list[int]
+    documents: list[CitedDocument]
+    confirm: str
+    dismiss: str
+
+
+@dataclass
+class Coverage:
+    documents_week: int
+    documents_analysed: int
+    sources_ok: list[str] = field(default_factory=list)
+    sources_failed: list[tuple[str, str]] = field(default_factory=list)
+    degraded: list[str] = field(default_factory=list)
+    communes_without_data: list[str] = field(default_factory=list)
+    runs: int = 0
+    failed_runs: int = 0
+    cpu_s: float = 0.0
+    energy_wh: float = 0.0
+
+
+def _feedback_link(settings: Settings, signal_id: int, verdict: str) -> str:
+    if settings.public_url:
+        return f"{settings.public_url.rstrip('/')}/feedback/{signal_id}/{verdict}"
+    return f"signals feedback {signal_id} {verdict}"
+
+
+def _card(settings: Settings, signal: Signal, week_row: SignalWeek) -> SignalCard:
+    metrics = dict(week_row.metrics or {})
+    weekly = metrics.get("weekly") or []
+    documents = [
+        CitedDocument(
+            e.document.title,
+            e.document.url,
+            e.document.source.name,
+            e.document.published_at,
+            e.document.territory,
+        )
+        for e in signal.evidence
+        if e.document is not None
+    ]
+    return SignalCard(
+        id=signal.id,
+        kind=signal.kind,
+        subject=signal.subject,
+        status=week_row.status,
+        status_label=STATUS_LABELS.get(week_row.status, week_row.status),
+        score=week_row.score,
+        metrics=metrics,
+        weekly=[int(w["docs"]) for w in weekly],
+        weekly_totals=[int(w["total"]) for w in weekly],
+        documents=documents,
+        confirm=_feedback_link(settings, signal.id, "confirm"),
+        dismiss=_feedback_link(settings, signal.id, "dismiss"),
+    )
+
+
+def coverage(
+    session: Session, settings: Settings, week: date, communes: list[str], health: list[Any] | None = None
+) -> Coverage:
+    """Data coverage of the week: documents, sources, communes, runs, CPU time and energy."""
+    tz = settings.tz
+    start = datetime.combine(week, datetime.min.time(), tzinfo=tz).astimezone(UTC)
+    end = start + timedelta(days=7)
+    docs_week = (
+        session.scalar(
+            select(func.count(Document.id)).where(Document.published_at >= start, Document.published_at < end)
+        )
+        or 0
+    )
+    analysis = session.scalar(
+        select(Run)
+        .where(Run.stage == "analyze", Run.target == week_label(week))
+        .order_by(Run.id.desc())
+        .limit(1)
+    )
+    analysed = int((analysis.counts or {}).get("documents", 0)) if analysis else 0
+    # The runs behind this brief: the week before its analysis, up to now.
+    since = (analysis.started_at if analysis else datetime.now(UTC)) - timedelta(days=7)
+    runs = session.scalars(select(Run).where(Run.started_at >= since)).all()
+    cov = Coverage(documents_week=int(docs_week), documents_analysed=analysed, runs=len(runs))
+    for run in runs:
+        cov.cpu_s += run.cpu_s or 0.0
+        if run.status == "failed":
+            cov.failed_runs += 1
+        if run.stage == "collect" and run.target:
+            if run.status == "failed":
+                reason = run.errors[0]["reason"] if run.errors else "échec"
+                cov.sources_failed.append((run.target, reason))
+            elif run.target not in cov.sources_ok:
+                cov.sources_ok.append(run.target)
+    cov.energy_wh = cov.cpu_s * settings.cpu_watts / 3600.0
+    recent_start = start - timedelta(weeks=settings.detection.recent_weeks - 1)
+    seen = set(
+        session.scalars(
+            select(Document.territory)
+            .where(Document.published_at >= recent_start, Document.published_at < end)
+            .distinct()
+        )
+    )
+    cov.communes_without_data = [c for c in communes if c not in seen]
+    if health:
+        cov.degraded = [h.name for h in health if getattr(h, "degraded", False)]
+    return cov
+
+
+def brief_context(
+    session: Session,
+    settings: Settings,
+    week: date,
+    territory: str,
+    communes: list[str],
+    health: list[Any] | None = None,
+) -> dict[str, Any]:
+    view = week_view(session, week)
+    cards = {status: [] for status in (NEW, RISING, ESTABLISHED, FADING, CONFIRMED)}
+    series: list[SignalCard] = []
+    for signal, row in view.rows:
+        if signal.kind in SERIES_KINDS:
+            if row.flagged:
+                series.append(_card(settings, signal, row))
+            continue
+        if row.status in cards and (row.flagged or row.status in (ESTABLISHED, FADING, CONFIRMED)):
+            cards[row.status].append(_card(settings, signal, row))
+    size = settings.detection.brief_size
+    return {
+        "territory": territory,
+        "week": week,
+        "week_label": week_label(week),
+        "generated_at": datetime.now(UTC).astimezone(settings.tz),
+        "new": cards[NEW][:size],
+        "more_new": max(len(cards[NEW]) - size, 0),
+        "rising": cards[RISING][:size],
+        "established": cards[ESTABLISHED],
+        "fading": cards[FADING],
+        "confirmed": cards[CONFIRMED],
+        "series": series,
+        "coverage": coverage(session, settings, week, communes, health),
+        "settings": settings.detection,
+        "cpu_watts": settings.cpu_watts,
+        "feedback_url": settings.public_url,
+    }
+
+
+def render_brief(context: dict[str, Any]) -> tuple[str, str, str]:
+    """(subject, HTML, plain text) of the brief."""
+    n_new = len(context["new"])
+    subject = f"Veille prospective — {context['territory']} — semaine {context['week_label']}"
+    if n_new:
+        subject += f" : {n_new} nouveau{'x' if n_new > 1 else ''} signal{'s' if n_new > 1 else ''}"
+    return subject, render("brief.html.j2", context), render("brief.txt.j2", context)

@@ -1,0 +1,472 @@
+"""Weekly analysis: which themes are emerging as of a date, with the numbers and documents behind them.
+
+``detect`` reads only documents published up to the end of the ``as_of`` day (no look-ahead): the same
+stored data up to that day gives the same result, whatever was stored after it. It writes nothing but the
+per-document term cache, which depends on each document alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from models.terms import TermExtractor, decode, encode
+from signals.emergence import Scores, score_terms
+from signals.lifecycle import Candidate
+from signals.periods import end_of_day_utc, start_of_day_utc, week_start
+from signals.schema import Document, DocumentFeatures, Sighting, Source
+from signals.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SPARKLINE_WEEKS = 26
+# Two emerging terms belong to one theme when they share at least LINK_MIN_DOCS recent documents and their
+# documents overlap (Jaccard) or one's are mostly inside the other's (containment).
+LINK_MIN_DOCS = 2
+LINK_JACCARD = 0.1
+LINK_CONTAINMENT = 0.5
+MAX_KEYWORDS = 8
+
+
+@dataclass
+class Window:
+    """The documents of the analysed period, as matrices over weeks, places and terms."""
+
+    weeks: list[date]  # Mondays, oldest first; the last one is the analysed week
+    doc_ids: np.ndarray
+    week_of_doc: np.ndarray
+    terms: sparse.csr_matrix  # documents x terms (binary)
+    term_hashes: np.ndarray  # hash of each term column
+    communes: sparse.csr_matrix  # documents x communes
+    commune_names: list[str]
+    sources: sparse.csr_matrix  # documents x sources (every sighting)
+    source_names: list[str]
+
+    @property
+    def totals(self) -> np.ndarray:
+        return np.bincount(self.week_of_doc, minlength=len(self.weeks)).astype(float)
+
+    def weekly(self, indicator: sparse.spmatrix) -> np.ndarray:
+        """Documents per week (rows) for each column of a documents x columns indicator."""
+        by_week = sparse.csr_matrix(
+            (np.ones(len(self.doc_ids)), (self.week_of_doc, np.arange(len(self.doc_ids)))),
+            shape=(len(self.weeks), len(self.doc_ids)),
+        )
+        return np.asarray((by_week @ indicator).todense(), dtype=float)
+
+    def recent_mask(self, recent_weeks: int) -> np.ndarray:
+        return self.week_of_doc >= len(self.weeks) - recent_weeks
+
+
+@dataclass
+class Detection:
+    week: date
+    as_of: date
+    documents: int
+    candidates: list[Candidate]
+    tracked: dict[int, dict[str, Any]] = field(default_factory=dict)  # signal id -> current level and counts
+
+
+def slug(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:120] or "theme"
+
+
+# --- the per-document term cache ------------------------------------------------------------------------
+
+
+def ensure_term_features(session: Session, extractor: TermExtractor, until_utc: Any, batch: int = 2000) -> int:
+    """Compute and store the terms of documents that have none yet (published up to ``until_utc``)."""
+    missing = (
+        select(Document.id, Document.title, Document.text)
+        .outerjoin(
+            DocumentFeatures,
+            and_(DocumentFeatures.document_id == Document.id, DocumentFeatures.kind == extractor.version),
+        )
+        .where(DocumentFeatures.document_id.is_(None), Document.published_at <= until_utc)
+    )
+    done = 0
+    while True:
+        rows = session.execute(missing.limit(batch)).all()
+        if not rows:
+            return done
+        session.add_all(
+            DocumentFeatures(document_id=i, kind=extractor.version, data=encode(extractor.hashes(f"{t}. {x}")))
+            for i, t, x in rows
+        )
+        session.flush()
+        done += len(rows)
+
+
+# --- loading the window ---------------------------------------------------------------------------------
+
+
+def load_window(session: Session, as_of: date, settings: Settings, extractor: TermExtractor) -> Window:
+    tz = settings.tz
+    last_week = week_start(as_of)
+    n_weeks = settings.detection.lookback_weeks
+    weeks = [last_week - timedelta(weeks=n_weeks - 1 - i) for i in range(n_weeks)]
+    start, cutoff = start_of_day_utc(weeks[0], tz), end_of_day_utc(as_of, tz)
+    in_window = and_(Document.published_at >= start, Document.published_at <= cutoff)
+
+    ensure_term_features(session, extractor, cutoff)
+    rows = session.execute(
+        select(Document.id, Document.published_at, Document.territory, DocumentFeatures.data)
+        .join(
+            DocumentFeatures,
+            and_(DocumentFeatures.document_id == Document.id, DocumentFeatures.kind == extractor.version),
+        )
+        .where(in_window)
+        .order_by(Document.id)
+    ).all()
+    doc_ids = np.array([r[0] for r in rows], dtype=np.int64)
+    week_of_doc = np.array(
+        [(week_start(r[1].astimezone(tz).date()) - weeks[0]).days // 7 for r in rows], dtype=np.int64
+    )
+    hashes = [decode(r[3]) for r in rows]
+    lengths = np.array([len(h) for h in hashes], dtype=np.int64)
+    flat = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint32)
+    term_hashes, columns = np.unique(flat, return_inverse=True)
+    doc_rows = np.repeat(np.arange(len(rows)), lengths)
+    terms = sparse.csr_matrix(
+        (np.ones(len(flat), dtype=np.float32), (doc_rows, columns)), shape=(len(rows), len(term_hashes))
+    )
+
+    commune_names = sorted({r[2] for r in rows if r[2]})
+    commune_index = {name: i for i, name in enumerate(commune_names)}
+    pairs = [(i, commune_index[r[2]]) for i, r in enumerate(rows) if r[2]]
+    communes = _indicator(pairs, len(rows), len(commune_names))
+
+    row_of = {int(d): i for i, d in enumerate(doc_ids)}
+    sightings = session.execute(
+        select(Sighting.document_id, Source.name)
+        .join(Source, Source.id == Sighting.source_id)
+        .join(Document, Document.id == Sighting.document_id)
+        .where(in_window)
+    ).all()
+    source_names = sorted({name for _, name in sightings})
+    source_index = {name: i for i, name in enumerate(source_names)}
+    pairs = [(row_of[d], source_index[n]) for d, n in sightings if d in row_of]
+    sources = _indicator(pairs, len(rows), len(source_names))
+    return Window(
+        weeks, doc_ids, week_of_doc, terms, term_hashes, communes, commune_names, sources, source_names
+    )
+
+
+def _indicator(pairs: list[tuple[int, int]], n_rows: int, n_cols: int) -> sparse.csr_matrix:
+    if not pairs:
+        return sparse.csr_matrix((n_rows, n_cols), dtype=np.float32)
+    rows, cols = zip(*set(pairs), strict=True)
+    return sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_rows, n_cols))
+
+
+# --- scoring --------------------------------------------------------------------------------------------
+
+
+def _spread(window: Window, indicator: sparse.spmatrix, recent: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Distinct communes and sources of each column among the recent documents."""
+    rec = sparse.diags(recent.astype(np.float32)) @ indicator
+    communes = np.asarray(((rec.T @ window.communes) > 0).sum(axis=1)).ravel()
+    sources = np.asarray(((rec.T @ window.sources) > 0).sum(axis=1)).ravel()
+    return communes, sources
+
+
+def score_columns(window: Window, indicator: sparse.csr_matrix, settings: Settings) -> Scores:
+    """Emergence scores of each column of a documents x columns indicator (terms, themes, topics)."""
+    params = settings.detection
+    recent = window.recent_mask(params.recent_weeks)
+    counts = window.weekly(indicator)
+    communes, sources = _spread(window, indicator, recent)
+    places = sparse.hstack([window.communes, window.sources]).tocsr()
+    places_counts, places_totals = _places_per_week(window, indicator, places)
+    return score_terms(
+        counts, window.totals, np.maximum(communes, sources), params, places_counts, places_totals
+    )
+
+
+def _places_per_week(
+    window: Window, indicator: sparse.csr_matrix, places: sparse.csr_matrix
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct places (communes and sources) per week mentioning each column, and in all."""
+    n_weeks = len(window.weeks)
+    counts = np.zeros((n_weeks, indicator.shape[1]))
+    totals = np.zeros(n_weeks)
+    for week in range(n_weeks):
+        rows = np.flatnonzero(window.week_of_doc == week)
+        if rows.size == 0:
+            continue
+        week_places = places[rows]
+        counts[week] = np.asarray(((indicator[rows].T @ week_places) > 0).sum(axis=1)).ravel()
+        totals[week] = float((np.asarray(week_places.sum(axis=0)).ravel() > 0).sum())
+    return counts, totals
+
+
+def detect(
+    session: Session,
+    as_of: date,
+    settings: Settings,
+    tracked: dict[int, list[int]] | None = None,
+    gazetteer: list[str] | tuple[str, ...] = (),
+) -> Detection:
+    """Emerging themes as of the end of ``as_of``.
+
+    ``tracked``: term hashes of open signals, to measure their current level. ``gazetteer``: the territory's
+    commune names, which are places, not themes (they never make a term).
+    """
+    params = settings.detection
+    extractor = TermExtractor(extra_stop=gazetteer)
+    window = load_window(session, as_of, settings, extractor)
+    detection = Detection(week=window.weeks[-1], as_of=as_of, documents=len(window.doc_ids), candidates=[])
+    if len(window.doc_ids) == 0:
+        return detection
+    recent = window.recent_mask(params.recent_weeks)
+    df = np.asarray(window.terms.sum(axis=0)).ravel()
+    recent_df = np.asarray(window.terms[recent].sum(axis=0)).ravel()
+    columns = np.flatnonzero((df >= params.min_term_docs) & (recent_df >= params.min_recent_docs))
+    if columns.size:
+        scores = score_columns(window, window.terms[:, columns].tocsc().tocsr(), settings)
+        emerging = columns[scores.weak]
+        groups = _group_terms(window.terms[recent][:, emerging])
+        for group in groups:
+            candidate = _theme(session, window, emerging[group], scores, columns, settings, extractor)
+            if candidate is not None:
+                detection.candidates.append(candidate)
+    detection.candidates.sort(key=lambda c: -c.score)
+    for signal_id, hashes in (tracked or {}).items():
+        detection.tracked[signal_id] = _measure(window, hashes, settings)
+    log.info(
+        "as of %s: %d documents, %d emerging themes", as_of, len(window.doc_ids), len(detection.candidates)
+    )
+    return detection
+
+
+def _group_terms(recent_terms: sparse.csr_matrix) -> list[np.ndarray]:
+    """Connected groups of terms whose recent documents overlap (union-find on the co-occurrence graph)."""
+    n = recent_terms.shape[1]
+    if n == 0:
+        return []
+    binary = (recent_terms > 0).astype(np.float32)
+    co = (binary.T @ binary).toarray()
+    size = np.diag(co)
+    union = size[:, None] + size[None, :] - co
+    jaccard = co / np.maximum(union, 1.0)
+    containment = co / np.maximum(np.minimum(size[:, None], size[None, :]), 1.0)
+    linked = (co >= LINK_MIN_DOCS) & ((jaccard >= LINK_JACCARD) | (containment >= LINK_CONTAINMENT))
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(*np.nonzero(np.triu(linked, 1)), strict=True):
+        parent[find(int(i))] = find(int(j))
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    return [np.array(g) for g in groups.values()]
+
+
+CORE_TERMS = 3  # a theme's documents: any of its core (most frequent) terms, or two of its other terms
+
+
+def _core_indicator(window: Window, core_columns: np.ndarray) -> sparse.csr_matrix:
+    """Documents with any of these core terms: how a tracked signal is followed from week to week."""
+    member = (np.asarray(window.terms[:, core_columns].sum(axis=1)).ravel() >= 1).astype(np.float32)
+    return sparse.csr_matrix(member[:, None])
+
+
+def _theme_indicator(window: Window, term_columns: np.ndarray) -> sparse.csr_matrix:
+    """Documents of a theme whose term columns are given core terms first."""
+    core = np.asarray(window.terms[:, term_columns[:CORE_TERMS]].sum(axis=1)).ravel()
+    hits = np.asarray(window.terms[:, term_columns].sum(axis=1)).ravel()
+    member = ((core >= 1) | (hits >= 2)).astype(np.float32)
+    return sparse.csr_matrix(member[:, None])
+
+
+def _theme(
+    session: Session,
+    window: Window,
+    term_columns: np.ndarray,
+    term_scores: Scores,
+    scored: np.ndarray,
+    settings: Settings,
+    extractor: TermExtractor,
+) -> Candidate | None:
+    params = settings.detection
+    recent = window.recent_mask(params.recent_weeks)
+    position = {int(c): i for i, c in enumerate(scored)}
+    recent_counts = {int(c): float(term_scores.recent[position[int(c)]]) for c in term_columns}
+    # How characteristic a term is of the new theme: novel terms (high growth) name it better than common words.
+    novelty = {int(c): min(float(np.log2(1.0 + term_scores.growth[position[int(c)]])), 6.0) for c in term_columns}
+
+    # Readable keywords, from the recent documents with any of the theme's terms; core terms first.
+    touching = np.flatnonzero(np.asarray(window.terms[:, term_columns].sum(axis=1)).ravel() > 0)
+    texts = _texts(session, window.doc_ids[touching[recent[touching]]])
+    surfaces = extractor.surfaces(texts, {int(window.term_hashes[c]) for c in term_columns})
+    column_of = {surfaces.get(int(window.term_hashes[c]), ""): int(c) for c in term_columns}
+    keywords = _keywords([(text, recent_counts[c]) for text, c in column_of.items()])
+    if not keywords:
+        return None
+    # Most documents first, novel terms before common words, then the longer (more specific) term.
+    keywords.sort(key=lambda kn: (-kn[1] * novelty[column_of[kn[0]]] * _word_preference(kn[0]), -len(kn[0])))
+    core = [column_of[k] for k, _ in keywords]
+    ordered = np.array(core + [int(c) for c in term_columns if int(c) not in core])
+
+    indicator = _theme_indicator(window, ordered)
+    theme = score_columns(window, indicator, settings)
+    if not theme.weak[0]:
+        return None
+    member_rows = np.flatnonzero(np.asarray(indicator.todense()).ravel() > 0)
+    recent_rows = member_rows[recent[member_rows]]
+    label = _label([k for k, _ in keywords])
+    counts = window.weekly(indicator)[:, 0]
+    first_row = member_rows[np.argmin(window.week_of_doc[member_rows])]
+    metrics = {
+        "recent_docs": int(theme.recent[0]),
+        "expected_docs": round(float(theme.expected[0]), 2),
+        "share": round(float(theme.share[0]), 5),
+        "baseline_share": round(float(theme.baseline_share[0]), 6),
+        "growth": round(float(theme.growth[0]), 2),
+        "significance": round(float(theme.significance[0]), 2),
+        "active_weeks": int(theme.active_weeks[0]),
+        "spread": int(theme.spread[0]),
+        "communes": _by_name(window.communes, recent_rows, window.commune_names),
+        "sources": _by_name(window.sources, recent_rows, window.source_names),
+        "dov": round(float(theme.dov[0]), 5),
+        "dod": round(float(theme.dod[0]), 5),
+        "dov_growth": round(float(theme.dov_growth[0]), 2),
+        "dod_growth": round(float(theme.dod_growth[0]), 2),
+        "quadrant": str(term_scores.quadrants()[position[core[0]]]),
+        "keywords": [{"term": k, "docs": int(n)} for k, n in keywords[:MAX_KEYWORDS]],
+        "weekly": _weekly(window, counts, window.totals),
+        "first_week": window.weeks[int(window.week_of_doc[first_row])].isoformat(),
+        "recent_weeks": params.recent_weeks,
+    }
+    return Candidate(
+        kind="term_burst",
+        label=label,
+        key=slug(label),
+        term_hashes=[int(window.term_hashes[c]) for c in ordered],
+        score=round(float(theme.score[0]), 3),
+        level=float(theme.share[0]),
+        recent_docs={int(i) for i in window.doc_ids[recent_rows]},
+        metrics=metrics,
+        evidence=_evidence(window, member_rows, recent_rows, ordered, params.cited_documents),
+    )
+
+
+def _words(term: str) -> int:
+    """Content words of a keyword ("punaises de lit": 2; "vélos-cargos": 1)."""
+    return len([w for w in re.split(r"[\s'’]+", term) if len(w) > 3 or "-" in w]) or 1
+
+
+def _keywords(ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Distinct keywords, most frequent first; a word only ever seen inside a longer kept phrase goes."""
+    kept: list[tuple[str, float]] = []
+    for term, n in sorted(ranked, key=lambda t: (-t[1], -_words(t[0]))):
+        if not term:
+            continue
+        if any(term in other and m >= n for other, m in kept):
+            continue
+        kept = [(o, m) for o, m in kept if not (o in term and n >= m)]
+        kept.append((term, n))
+    return sorted(kept, key=lambda t: (-t[1], -_words(t[0])))
+
+
+LABEL_PREFERENCE = {1: 0.9, 2: 1.0, 3: 0.85}  # two-word phrases name a theme best ("punaises de lit")
+
+
+def _word_preference(term: str) -> float:
+    return LABEL_PREFERENCE.get(_words(term), 0.8)
+
+
+def _label(ranked: list[str]) -> str:
+    """The best keyword, and the next one when it adds something: 'vélos-cargos · assistance électrique'."""
+    label = ranked[0]
+    if len(ranked) > 1 and ranked[1] not in label and label not in ranked[1]:
+        label = f"{label} · {ranked[1]}"
+    return label
+
+
+def _texts(session: Session, ids: np.ndarray) -> list[str]:
+    if ids.size == 0:
+        return []
+    rows = session.execute(
+        select(Document.title, Document.text).where(Document.id.in_([int(i) for i in ids]))
+    )
+    return [f"{t}. {x}" for t, x in rows]
+
+
+def _evidence(
+    window: Window, member_rows: np.ndarray, recent_rows: np.ndarray, term_columns: np.ndarray, n: int
+) -> list[int]:
+    """Documents to cite: the theme's first document, then recent ones from as many places as possible."""
+    if member_rows.size == 0:
+        return []
+    first = int(member_rows[np.argmin(window.week_of_doc[member_rows])])
+    strength = np.asarray(window.terms[:, term_columns].sum(axis=1)).ravel()
+    order = sorted(recent_rows.tolist(), key=lambda r: (-window.week_of_doc[r], -strength[r]))
+    chosen = [first]
+    seen_places: set[int] = set(window.communes[first].indices.tolist())
+    for row in order:  # one per commune first
+        places = set(window.communes[row].indices.tolist())
+        if row not in chosen and not places <= seen_places:
+            chosen.append(row)
+            seen_places |= places
+        if len(chosen) >= n:
+            break
+    for row in order:
+        if len(chosen) >= n:
+            break
+        if row not in chosen:
+            chosen.append(row)
+    return [int(window.doc_ids[r]) for r in chosen[:n]]
+
+
+def _by_name(indicator: sparse.csr_matrix, rows: np.ndarray, names: list[str]) -> dict[str, int]:
+    counts = np.asarray(indicator[rows].sum(axis=0)).ravel() if rows.size else np.zeros(len(names))
+    return dict(Counter({names[i]: int(c) for i, c in enumerate(counts) if c > 0}).most_common())
+
+
+def _weekly(window: Window, counts: np.ndarray, totals: np.ndarray) -> list[dict[str, Any]]:
+    start = max(len(window.weeks) - SPARKLINE_WEEKS, 0)
+    return [
+        {"week": window.weeks[i].isoformat(), "docs": int(counts[i]), "total": int(totals[i])}
+        for i in range(start, len(window.weeks))
+    ]
+
+
+def _measure(window: Window, hashes: list[int], settings: Settings) -> dict[str, Any]:
+    """Current level of a tracked signal's theme (its share of recent documents) and its weekly counts."""
+    wanted = np.array(hashes, dtype=np.uint32)
+    positions = np.minimum(np.searchsorted(window.term_hashes, wanted), max(len(window.term_hashes) - 1, 0))
+    found = (
+        window.term_hashes[positions] == wanted if len(window.term_hashes) else np.zeros(len(wanted), bool)
+    )
+    columns = positions[found]
+    if columns.size == 0:
+        counts = np.zeros(len(window.weeks))
+        return {"level": 0.0, "docs": set(), "weekly": _weekly(window, counts, window.totals)}
+    indicator = _core_indicator(window, columns[:CORE_TERMS])
+    counts = window.weekly(indicator)[:, 0]
+    recent_weeks = settings.detection.recent_weeks
+    total = max(window.totals[-recent_weeks:].sum(), 1.0)
+    members = np.asarray(indicator.todense()).ravel() > 0
+    docs = {int(i) for i in window.doc_ids[members & window.recent_mask(recent_weeks)]}
+    return {
+        "level": float(counts[-recent_weeks:].sum() / total),
+        "docs": docs,
+        "weekly": _weekly(window, counts, window.totals),
+    }

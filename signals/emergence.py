@@ -1,0 +1,214 @@
+"""Emergence scoring of terms or topics from their weekly document counts.
+
+A weak signal is a theme that is still **rare**, **significantly growing** and **spreading**:
+
+- *growth and significance*: the theme's share of the recent weeks' documents is compared with its expected
+  share, an exponentially weighted (EWMA) average of the earlier weeks (never below its long-run average over
+  the whole history read, so that a theme that recurs now and then is not new each time). The recent count is tested against
+  a negative-binomial law with that mean and the EWMA excess variance of the weekly shares (a Poisson law
+  when the baseline shows no over-dispersion), so that themes that were already bursty do not alarm;
+- *persistence*: documents in at least ``min_active_weeks`` of the recent weeks (a one-week spike is an event,
+  not an emerging theme);
+- *rarity*: recent share at most ``max_recent_share``;
+- *novelty against the season*: a theme whose share one year earlier, in the same weeks, was already
+  comparable is seasonal, not emerging;
+- *diffusion*: in at least ``min_spread`` distinct communes or sources recently.
+
+Degrees of visibility (DoV, time-weighted frequency) and diffusion (DoD, time-weighted share of places)
+follow Yoon (2012, "Detecting weak signals for long-term business opportunities using text mining of Web
+news", Expert Systems with Applications 39); their growth and the medians over all terms give the four
+quadrants of the emergence map: weak (rare, growing), strong (frequent, growing), latent (rare, not growing),
+well-known (frequent, not growing).
+
+Everything here is vectorised over terms: rows are weeks (oldest first, the analysed week last), columns
+are terms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from signals.settings import DetectionSettings
+
+PERIOD_WEEKS = 4  # DoV / DoD are computed on 4-week periods
+
+
+@dataclass
+class Scores:
+    """Per-term arrays (one value per column of the counts)."""
+
+    recent: np.ndarray  # documents in the recent weeks
+    expected: np.ndarray  # expected documents in the recent weeks under the baseline
+    share: np.ndarray  # recent share of documents
+    baseline_share: np.ndarray
+    growth: np.ndarray  # share / baseline share
+    significance: np.ndarray  # -log10 p of the recent count under the baseline law
+    active_weeks: np.ndarray
+    last_year_share: np.ndarray  # NaN when the history does not reach one year back
+    spread: np.ndarray  # distinct places (communes or sources) recently
+    dov: np.ndarray
+    dod: np.ndarray
+    dov_growth: np.ndarray
+    dod_growth: np.ndarray
+    weak: np.ndarray  # bool: passes every test
+    score: np.ndarray  # ranking score (0 when not weak)
+
+    def quadrants(self, reference: np.ndarray | None = None) -> np.ndarray:
+        """Emergence-map quadrant per term, split at the medians of ``reference`` terms (default: all)."""
+        ref = np.ones_like(self.dov, dtype=bool) if reference is None else reference
+        if not ref.any():
+            ref = np.ones_like(self.dov, dtype=bool)
+        x_mid = float(np.median(self.dov[ref]))
+        y_mid = float(np.median(self.dov_growth[ref]))
+        frequent, growing = self.dov > x_mid, self.dov_growth > y_mid
+        out = np.where(
+            growing, np.where(frequent, "strong", "weak"), np.where(frequent, "well_known", "latent")
+        )
+        return out.astype(object)
+
+
+def score_terms(
+    counts: np.ndarray,
+    totals: np.ndarray,
+    spread: np.ndarray,
+    params: DetectionSettings,
+    places_counts: np.ndarray | None = None,
+    places_totals: np.ndarray | None = None,
+) -> Scores:
+    """Score each column of ``counts`` (weeks x terms, documents per week) against its own history.
+
+    ``totals``: documents per week (all terms). ``spread``: distinct places of each term in the recent weeks.
+    ``places_counts`` / ``places_totals``: distinct places per week per term / in all (for the DoD);
+    when omitted, the DoD uses the document counts.
+
+    >>> counts = np.zeros((30, 2)); totals = np.full(30, 100.0)
+    >>> counts[:, 0] = 5                      # a stable theme
+    >>> counts[-4:, 1] = [1, 2, 3, 4]         # a new, growing one
+    >>> s = score_terms(counts, totals, spread=np.array([5, 3]), params=DetectionSettings())
+    >>> s.weak.tolist()
+    [False, True]
+    """
+    counts = np.asarray(counts, dtype=float)
+    totals = np.asarray(totals, dtype=float)
+    weeks, _ = counts.shape
+    r = min(params.recent_weeks, weeks)
+    recent, base = counts[-r:], counts[:-r]
+    n_recent, n_base = totals[-r:], totals[:-r]
+    c_recent = recent.sum(axis=0)
+    total_recent = max(float(n_recent.sum()), 1.0)
+    share = c_recent / total_recent
+
+    # EWMA baseline over the weeks before the recent window (age 1 = the week just before it).
+    ages = np.arange(base.shape[0], 0, -1, dtype=float)
+    w = 0.5 ** ((ages - 1) / params.ewma_halflife_weeks)
+    weighted_docs = float((w * n_base).sum())
+    ewma_share = ((w[:, None] * base).sum(axis=0) + params.prior_docs) / (weighted_docs + 1.0)
+    # A theme that comes back now and then is expected at its long-run rate even after a quiet spell.
+    long_run = (base.sum(axis=0) + params.prior_docs) / (float(n_base.sum()) + 1.0)
+    base_share = np.maximum(ewma_share, long_run)
+    expected = base_share * total_recent
+
+    # Excess variance of the weekly shares beyond what Poisson noise explains.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = np.where(n_base[:, None] > 0, base / np.maximum(n_base[:, None], 1.0), 0.0)
+    if base.shape[0] >= 2 and w.sum() > 0:
+        mean_share = (w[:, None] * shares).sum(axis=0) / w.sum()
+        var_share = (w[:, None] * (shares - mean_share) ** 2).sum(axis=0) / w.sum()
+        mean_docs = max(weighted_docs / w.sum(), 1.0)
+        excess = np.maximum(var_share - mean_share / mean_docs, 0.0) * float((n_recent**2).sum())
+    else:
+        excess = np.zeros_like(expected)
+    significance = _upper_tail_significance(c_recent, expected, excess)
+
+    growth = share / np.maximum(base_share, 1e-12)
+    active = (recent > 0).sum(axis=0)
+    last_year = _last_year_share(counts, totals, r)
+
+    dov, dov_growth = _degree(counts, totals, params.time_weight)
+    if places_counts is not None and places_totals is not None:
+        dod, dod_growth = _degree(places_counts, places_totals, params.time_weight)
+    else:
+        dod, dod_growth = dov, dov_growth
+
+    seasonal = np.nan_to_num(last_year, nan=0.0) >= params.seasonal_ratio * share
+    weak = (
+        (c_recent >= params.min_recent_docs)
+        & (significance >= params.min_significance)
+        & (growth >= params.min_growth)
+        & (share <= params.max_recent_share)
+        & (active >= min(params.min_active_weeks, r))
+        & (np.asarray(spread) >= params.min_spread)
+        & ~seasonal
+    )
+    score = np.where(
+        weak,
+        np.minimum(significance, 30.0) * np.log2(1.0 + growth) * (1.0 + np.log2(np.maximum(spread, 1))),
+        0.0,
+    )
+    return Scores(
+        c_recent,
+        expected,
+        share,
+        base_share,
+        growth,
+        significance,
+        active,
+        last_year,
+        np.asarray(spread),
+        dov,
+        dod,
+        dov_growth,
+        dod_growth,
+        weak,
+        score,
+    )
+
+
+def _upper_tail_significance(observed: np.ndarray, mean: np.ndarray, excess_var: np.ndarray) -> np.ndarray:
+    """-log10 P(X >= observed): negative binomial with the excess variance, Poisson without."""
+    k = np.maximum(observed - 1, 0)
+    poisson = stats.poisson.logsf(k, mean)
+    over = excess_var > 1e-12
+    size = np.where(over, mean**2 / np.maximum(excess_var, 1e-12), 1.0)
+    prob = size / (size + mean)
+    negbin = stats.nbinom.logsf(k, size, prob)
+    logp = np.where(over, negbin, poisson)
+    logp = np.where(observed > 0, logp, 0.0)
+    return -logp / np.log(10.0)
+
+
+def _last_year_share(counts: np.ndarray, totals: np.ndarray, r: int, slack: int = 2) -> np.ndarray:
+    """Highest share of an r-week window one year earlier, shifted by up to ``slack`` weeks either way
+    (a Christmas market or a summer festival does not fall on the same weeks every year)."""
+    weeks = counts.shape[0]
+    best = np.full(counts.shape[1], np.nan)
+    for shift in range(-slack, slack + 1):
+        stop = weeks - 52 + shift
+        start = stop - r
+        if start < 0 or stop > weeks - r:
+            continue
+        share = counts[start:stop].sum(axis=0) / max(float(totals[start:stop].sum()), 1.0)
+        best = np.fmax(best, share)
+    return best
+
+
+def _degree(counts: np.ndarray, totals: np.ndarray, time_weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """Time-weighted degree (Yoon 2012) of the last period, and its growth over the previous periods.
+
+    Per 4-week period j of n: degree_j = (count_j / total_j) * (1 - time_weight * (n - j)). The growth is the
+    ratio of the last period's degree to the mean of the earlier ones (smoothed so a new term is finite).
+    """
+    weeks = counts.shape[0]
+    n = max(weeks // PERIOD_WEEKS, 1)
+    usable = n * PERIOD_WEEKS
+    per_c = counts[weeks - usable :].reshape(n, PERIOD_WEEKS, -1).sum(axis=1)
+    per_t = totals[weeks - usable :].reshape(n, PERIOD_WEEKS).sum(axis=1)
+    weights = np.clip(1.0 - time_weight * (n - 1 - np.arange(n)), 0.0, 1.0)
+    degree = per_c / np.maximum(per_t[:, None], 1.0) * weights[:, None]
+    last = degree[-1]
+    earlier = degree[:-1].mean(axis=0) if n > 1 else np.zeros_like(last)
+    floor = 1.0 / max(float(per_t.mean()), 1.0)
+    return last, (last + floor) / (earlier + floor)

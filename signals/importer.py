@@ -1,0 +1,297 @@
+"""``signals import PATH``: documents from JSON Lines, observations from CSV. Idempotent, line by line.
+
+Documents (``.jsonl``, ``.ndjson``, ``.json``; optionally gzipped): one JSON object a line with ``title``,
+``text``, ``published_at`` (ISO 8601), ``source``, and optional ``url``, ``id``, ``commune``, ``lang``.
+Observations (``.csv``): columns ``series,period,value,unit,territory`` (``,`` or ``;`` separated, decimal
+point or comma; periods ``2025-03``, ``2025-03-01``, ``2025-W10``, ``2025Q1`` or ``2025``).
+
+A bad line is rejected with its number and the reason; the valid lines are imported all the same.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from signals.errors import UserError
+from signals.periods import parse_quarter, parse_week
+from signals.settings import Settings
+from signals.store import NewDocument, NewObservation, RunRecorder, Store
+
+BATCH = 1000  # lines per transaction: a crash loses at most the current batch, which a re-run restores
+OBSERVATION_COLUMNS = ("series", "period", "value", "unit", "territory")
+_YEAR, _MONTH = re.compile(r"^\d{4}$"), re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class ImportFileError(UserError):
+    """The file as a whole cannot be imported (missing, unknown format, wrong header)."""
+
+
+@dataclass
+class ImportReport:
+    path: str
+    kind: str  # documents | observations
+    lines: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        """Lines that were stored or already there (new, duplicates, updated, unchanged)."""
+        return self.lines - len(self.rejected)
+
+
+def import_file(store: Store, settings: Settings, path: Path, encoding: str = "utf-8") -> ImportReport:
+    """Import one file, recording the run; see the module docstring for the formats."""
+    if not path.is_file():
+        raise ImportFileError(f"{path}: no such file")
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith((".jsonl", ".ndjson", ".json")):
+        kind, importer = "documents", _import_documents
+    elif name.endswith(".csv"):
+        kind, importer = "observations", _import_observations
+    else:
+        raise ImportFileError(f"{path}: unknown format; expected .jsonl (documents) or .csv (observations)")
+    report = ImportReport(str(path), kind)
+    with store.recording("import", target=str(path)) as run:
+        importer(store, settings, _lines(path, encoding), report, run)
+        for outcome, n in report.outcomes.items():
+            run.count(outcome, n)
+        run.count("lines", report.lines)
+    return report
+
+
+def _lines(path: Path, encoding: str) -> Iterator[tuple[int, str | None, str]]:
+    """(line number, decoded text or None, reason) — each line decoded on its own, so one bad byte
+    costs one line."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            try:
+                yield number, raw.decode(encoding).rstrip("\r\n"), ""
+            except UnicodeDecodeError as exc:
+                bad = raw[exc.start : exc.start + 1].hex()
+                hint = (
+                    " (if the file is Latin-1/Windows-1252, pass --encoding cp1252)"
+                    if encoding == "utf-8"
+                    else ""
+                )
+                yield number, None, f"not valid {encoding}: byte 0x{bad} at column {exc.start + 1}{hint}"
+
+
+def _batched_import(
+    store: Store, report: ImportReport, run: RunRecorder, items: Iterator[tuple[int, Any]], write: Any
+) -> None:
+    """Write parsed items in batches; a line that fails to write is rejected, the batch goes on."""
+    pending: list[tuple[int, Any]] = []
+
+    def flush() -> None:
+        with store.session() as session:
+            for number, item in pending:
+                try:
+                    with session.begin_nested():
+                        outcome = write(session, item)
+                except Exception as exc:  # a constraint or a value the database refuses: this line only
+                    _reject(report, run, number, f"not stored: {exc.__class__.__name__}: {str(exc)[:200]}")
+                    continue
+                report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
+        pending.clear()
+
+    for number, item in items:
+        pending.append((number, item))
+        if len(pending) >= BATCH:
+            flush()
+    flush()
+
+
+def _reject(report: ImportReport, run: RunRecorder, number: int, reason: str) -> None:
+    report.rejected.append((number, reason))
+    run.reject(f"{Path(report.path).name}:{number}", reason, code=reason.split(":")[0].split(" (")[0][:40])
+
+
+# --- documents ------------------------------------------------------------------------------------------
+
+
+def _import_documents(
+    store: Store,
+    settings: Settings,
+    lines: Iterator[tuple[int, str | None, str]],
+    report: ImportReport,
+    run: RunRecorder,
+) -> None:
+    from signals.privacy import redact
+
+    def parsed() -> Iterator[tuple[int, NewDocument]]:
+        for number, text, problem in lines:
+            report.lines += 1
+            if text is None:
+                _reject(report, run, number, problem)
+                continue
+            if not text.strip():
+                report.lines -= 1  # blank lines are not records
+                continue
+            try:
+                doc = parse_document(text, settings)
+            except ValueError as exc:
+                _reject(report, run, number, str(exc))
+                continue
+            doc.title, _ = redact(doc.title)
+            doc.text, hidden = redact(doc.text)
+            if hidden:
+                run.count("redacted", hidden)
+            yield number, doc
+
+    _batched_import(store, report, run, parsed(), lambda session, doc: store.add_document(session, doc)[1])
+
+
+def parse_document(line: str, settings: Settings) -> NewDocument:
+    """One JSON line -> NewDocument; ValueError with a one-line reason otherwise."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"invalid record: expected a JSON object, got {type(data).__name__}")
+    missing = [k for k in ("title", "text", "published_at", "source") if k not in data]
+    if missing:
+        raise ValueError(f"missing field: {', '.join(missing)}")
+    for key in ("title", "text", "source", "published_at"):
+        if not isinstance(data[key], str):
+            raise ValueError(f"invalid field: {key} must be a string")
+    if not data["source"].strip():
+        raise ValueError("invalid field: source is empty")
+    if not (data["title"].strip() or data["text"].strip()):
+        raise ValueError("empty document: title and text are both empty")
+    published = parse_datetime(data["published_at"], settings)
+    optional = {k: data.get(k) for k in ("url", "id", "commune", "lang")}
+    for key, value in optional.items():
+        if value is not None and not isinstance(value, (str, int)):
+            raise ValueError(f"invalid field: {key} must be a string")
+    url = optional["url"]
+    if url is not None and not str(url).startswith(("http://", "https://")):
+        raise ValueError(f"invalid field: url {str(url)[:80]!r} is not an http(s) URL")
+    return NewDocument(
+        source=data["source"].strip(),
+        title=data["title"],
+        text=data["text"],
+        published_at=published,
+        url=str(url) if url else None,
+        external_id=str(optional["id"]) if optional["id"] is not None else None,
+        territory=str(optional["commune"]).strip() or None if optional["commune"] else None,
+        language=str(optional["lang"]) if optional["lang"] else None,
+    )
+
+
+def parse_datetime(value: str, settings: Settings) -> datetime:
+    """ISO 8601 date or datetime; a date or a naive time is local time; the future is refused."""
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            parsed = datetime.combine(date.fromisoformat(text), time(12, 0))
+        else:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"bad date: published_at {value!r} is not an ISO 8601 date (e.g. 2025-03-14)"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=settings.tz)
+    if parsed.astimezone(UTC) > datetime.now(UTC) + timedelta(days=2):
+        raise ValueError(f"bad date: published_at {value!r} is in the future")
+    return parsed
+
+
+# --- observations ---------------------------------------------------------------------------------------
+
+
+def _import_observations(
+    store: Store,
+    settings: Settings,
+    lines: Iterator[tuple[int, str | None, str]],
+    report: ImportReport,
+    run: RunRecorder,
+) -> None:
+    first = next(lines, None)
+    if first is None or first[1] is None:
+        raise ImportFileError(f"{report.path}: empty file or unreadable header")
+    header_line = first[1]
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    header = [h.strip().lower() for h in next(csv.reader([header_line], delimiter=delimiter))]
+    missing = [c for c in ("series", "period", "value") if c not in header]
+    if missing:
+        raise ImportFileError(
+            f"{report.path}: wrong CSV columns {header}; expected {','.join(OBSERVATION_COLUMNS)} (missing {missing})"
+        )
+
+    def parsed() -> Iterator[tuple[int, NewObservation]]:
+        for number, text, problem in lines:
+            report.lines += 1
+            if text is None:
+                _reject(report, run, number, problem)
+                continue
+            if not text.strip():
+                report.lines -= 1
+                continue
+            try:
+                row = next(csv.reader(io.StringIO(text), delimiter=delimiter))
+                yield (
+                    number,
+                    parse_observation(dict(zip(header, row, strict=False)), len(row), len(header), delimiter),
+                )
+            except ValueError as exc:
+                _reject(report, run, number, str(exc))
+
+    _batched_import(store, report, run, parsed(), store.upsert_observation)
+
+
+def parse_observation(row: dict[str, str], width: int, expected: int, delimiter: str) -> NewObservation:
+    if width != expected:
+        raise ValueError(f"wrong column count: {width} fields, expected {expected}")
+    series = row.get("series", "").strip()
+    if not series:
+        raise ValueError("missing field: series is empty")
+    raw_value = row.get("value", "").strip().replace("\u00a0", "").replace(" ", "")
+    if delimiter == ";":
+        raw_value = raw_value.replace(",", ".")
+    try:
+        value = float(raw_value)
+    except ValueError:
+        raise ValueError(f"bad value: {row.get('value', '')!r} is not a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"bad value: {raw_value!r} is not a finite number")
+    return NewObservation(
+        series=series,
+        period=parse_period(row.get("period", "")),
+        value=value,
+        unit=(row.get("unit") or "").strip() or None,
+        territory=(row.get("territory") or "").strip() or None,
+    )
+
+
+def parse_period(value: str) -> date:
+    """Start date of a period: 2025-03-14, 2025-03, 2025-W10, 2025Q1, 2025."""
+    text = value.strip()
+    try:
+        if _YEAR.match(text):
+            return date(int(text), 1, 1)
+        if month := _MONTH.match(text):
+            return date(int(month.group(1)), int(month.group(2)), 1)
+        if "W" in text.upper():
+            return parse_week(text.upper())
+        if "Q" in text.upper():
+            return parse_quarter(text)[0]
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"bad period: {value!r} is not a date, month (2025-03), week (2025-W10), quarter (2025Q1) or year"
+        ) from None

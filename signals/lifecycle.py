@@ -1,0 +1,185 @@
+"""The lifecycle of a signal, week after week: new -> rising -> established / fading; dismissed and
+confirmed by staff. Pure functions over small records, so the live analysis and the backtest share them.
+
+- A theme flagged for the first time is **new**; flagged again in a later week, **rising**.
+- Not flagged any more but still at half its peak level or more: **established** (it is no longer weak,
+  it is there); below half its peak: **fading**.
+- **Dismissed** by staff: it stays dismissed, unless it grows markedly beyond the level at which it was
+  dismissed (``dismissed_regrowth`` times), then it is raised again as rising.
+- **Confirmed** by staff: it stays confirmed; its numbers keep being updated.
+- Repeated weeks update one signal: a week's theme is matched to a tracked signal when most of its recent
+  documents are that signal's, or when it shares the signal's label term.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from signals.settings import DetectionSettings
+
+NEW, RISING, ESTABLISHED, FADING, DISMISSED, CONFIRMED = (
+    "new",
+    "rising",
+    "established",
+    "fading",
+    "dismissed",
+    "confirmed",
+)
+STATUSES = (NEW, RISING, ESTABLISHED, FADING, DISMISSED, CONFIRMED)
+MATCH_OVERLAP = 0.5
+CORE_TERMS = 3  # a theme's most frequent terms come first in its term list
+SIMILAR_BOOST = 0.5  # rank boost of a theme fully similar to a confirmed one
+
+
+@dataclass
+class Tracked:
+    """What the lifecycle needs to know of a signal before this week's analysis."""
+
+    id: int | None
+    kind: str
+    key: str
+    subject: str
+    status: str
+    first_seen: date
+    last_flagged: date | None
+    peak_level: float
+    term_hashes: list[int]
+    dismissed_level: float | None = None
+    recent_docs: set[int] = field(default_factory=set)  # this week's documents of its theme
+    level: float = 0.0  # this week's level
+    weekly: list[dict[str, Any]] = field(default_factory=list)  # this week's view of its weekly counts
+
+
+@dataclass
+class Candidate:
+    """An emerging theme found this week, with everything needed to explain it."""
+
+    kind: str  # term_burst | emerging_topic | anomaly | forecast_break
+    key: str
+    label: str
+    score: float
+    level: float  # recent share of documents: compared when a dismissed theme grows back
+    term_hashes: list[int]  # main terms first
+    recent_docs: set[int]  # ids of the theme's documents in the recent weeks
+    metrics: dict[str, Any] = field(default_factory=dict)  # the numbers behind it
+    evidence: list[int] = field(default_factory=list)  # document ids to cite, most telling first
+
+
+@dataclass
+class Update:
+    signal: Tracked
+    week: date
+    flagged: bool
+    status: str
+    score: float
+    candidate: Candidate | None
+    event: str  # created | updated | reopened | suppressed | merged | unflagged
+
+
+def match(candidate: Candidate, tracked: list[Tracked]) -> Tracked | None:
+    """The tracked signal this week's theme continues, if any (best document overlap first)."""
+    best, best_overlap = None, 0.0
+    core = set(candidate.term_hashes[:CORE_TERMS])
+    for signal in tracked:
+        if signal.kind != candidate.kind:
+            continue
+        overlap = len(candidate.recent_docs & signal.recent_docs) / max(len(candidate.recent_docs), 1)
+        if signal.key == candidate.key or core & set(signal.term_hashes[:CORE_TERMS]):
+            overlap = max(overlap, MATCH_OVERLAP)
+        if overlap >= MATCH_OVERLAP and overlap > best_overlap:
+            best, best_overlap = signal, overlap
+    return best
+
+
+def similarity(a: list[int], b: list[int], top: int = 8) -> float:
+    """Jaccard similarity of two themes' main terms."""
+    sa, sb = set(a[:top]), set(b[:top])
+    return len(sa & sb) / max(len(sa | sb), 1)
+
+
+def rank_score(candidate: Candidate, confirmed: list[Tracked]) -> float:
+    """The candidate's score, raised when it resembles themes that staff confirmed."""
+    boost = max((similarity(candidate.term_hashes, s.term_hashes) for s in confirmed), default=0.0)
+    return candidate.score * (1.0 + SIMILAR_BOOST * boost)
+
+
+def step(
+    tracked: list[Tracked], candidates: list[Candidate], week: date, params: DetectionSettings
+) -> list[Update]:
+    """This week's updates: one per candidate (new or matched signal) and one per other tracked signal."""
+    updates: list[Update] = []
+    touched: dict[int, Update] = {}
+    confirmed = [s for s in tracked if s.status == CONFIRMED]
+    for candidate in sorted(candidates, key=lambda c: -c.score):
+        score = rank_score(candidate, confirmed)
+        signal = match(candidate, tracked)
+        if signal is None:
+            signal = Tracked(
+                None,
+                candidate.kind,
+                candidate.key,
+                candidate.label,
+                NEW,
+                week,
+                week,
+                candidate.level,
+                candidate.term_hashes,
+                recent_docs=candidate.recent_docs,
+                level=candidate.level,
+            )
+            tracked.append(signal)  # a second theme of the week may continue it
+            update = Update(signal, week, True, NEW, score, candidate, "created")
+            touched[id(signal)] = update
+            updates.append(update)
+            continue
+        if id(signal) in touched:  # a second theme of the week on the same signal: one update only
+            updates.append(
+                Update(signal, week, False, touched[id(signal)].status, score, candidate, "merged")
+            )
+            continue
+        update = _continue(signal, candidate, score, week, params)
+        touched[id(signal)] = update
+        updates.append(update)
+    for signal in tracked:
+        if id(signal) not in touched and signal.id is not None:
+            updates.append(_unflagged(signal, week))
+    return updates
+
+
+def _continue(
+    signal: Tracked, candidate: Candidate, score: float, week: date, params: DetectionSettings
+) -> Update:
+    # The signal's own measure (all its terms) is usually the wider view; a theme found this week adds to it.
+    signal.level = max(signal.level, candidate.level)
+    signal.recent_docs = signal.recent_docs | candidate.recent_docs
+    if signal.status == DISMISSED:
+        threshold = params.dismissed_regrowth * (signal.dismissed_level or 0.0)
+        if candidate.level < threshold or signal.dismissed_level is None:
+            return Update(signal, week, False, DISMISSED, score, candidate, "suppressed")
+        signal.status = RISING
+        signal.last_flagged = week
+        signal.peak_level = max(signal.peak_level, candidate.level)
+        return Update(signal, week, True, RISING, score, candidate, "reopened")
+    status = CONFIRMED if signal.status == CONFIRMED else (NEW if signal.first_seen == week else RISING)
+    signal.status = status
+    signal.last_flagged = week
+    signal.peak_level = max(signal.peak_level, candidate.level)
+    # The signal keeps its own core terms first (they define its documents), then this week's.
+    core = signal.term_hashes[:CORE_TERMS]
+    signal.term_hashes = list(dict.fromkeys(core + candidate.term_hashes + signal.term_hashes))[:40]
+    return Update(signal, week, True, status, score, candidate, "updated")
+
+
+def _unflagged(signal: Tracked, week: date) -> Update:
+    """A tracked signal not flagged this week: its level against its peak decides."""
+    if signal.status in (DISMISSED, CONFIRMED):
+        status = signal.status
+    elif signal.first_seen > week:
+        status = signal.status
+    else:
+        status = ESTABLISHED if signal.level >= 0.5 * signal.peak_level and signal.level > 0 else FADING
+    signal.status = status
+    signal.peak_level = max(signal.peak_level, signal.level)
+    return Update(signal, week, False, status, 0.0, None, "unflagged")

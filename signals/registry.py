@@ -1,0 +1,213 @@
+"""Signals in the store: reading their state before a week's analysis, writing the week's updates,
+feedback, and the queries the CLI and the reports share.
+
+The state used to analyse week W is derived from the rows of the weeks before W only, so re-analysing an
+earlier week gives the same answer as the first time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from signals.errors import UserError
+from signals.lifecycle import CONFIRMED, DISMISSED, STATUSES, Tracked, Update
+from signals.schema import Evidence, Feedback, Signal, SignalWeek
+
+VERDICTS = {"confirm": CONFIRMED, "dismiss": DISMISSED}
+
+
+class SignalNotFound(UserError, LookupError):
+    pass
+
+
+def load_tracked(session: Session, week: date, kinds: tuple[str, ...]) -> list[Tracked]:
+    """Signals of these kinds first seen before ``week``, in the state their earlier weeks left them."""
+    signals = session.scalars(
+        select(Signal)
+        .where(Signal.kind.in_(kinds), Signal.first_seen < week)
+        .options(selectinload(Signal.feedback))
+    ).all()
+    if not signals:
+        return []
+    ids = [s.id for s in signals]
+    history: dict[int, list[SignalWeek]] = {}
+    for row in session.scalars(
+        select(SignalWeek)
+        .where(SignalWeek.signal_id.in_(ids), SignalWeek.week < week)
+        .order_by(SignalWeek.week)
+    ):
+        history.setdefault(row.signal_id, []).append(row)
+    tracked = []
+    for signal in signals:
+        rows = history.get(signal.id, [])
+        flagged = [r.week for r in rows if r.flagged]
+        levels = [float(r.metrics.get("level", 0.0)) for r in rows]
+        status = rows[-1].status if rows else signal.status
+        dismissed_level = None
+        if signal.feedback:  # staff verdicts hold whatever week is analysed
+            last = signal.feedback[-1]
+            status = VERDICTS.get(last.verdict, status)
+            dismissed_level = last.level if last.verdict == "dismiss" else None
+        tracked.append(
+            Tracked(
+                id=signal.id,
+                kind=signal.kind,
+                key=signal.key,
+                subject=signal.subject,
+                status=status,
+                first_seen=signal.first_seen,
+                last_flagged=max(flagged) if flagged else None,
+                peak_level=max(levels, default=0.0),
+                term_hashes=list(signal.metrics.get("term_hashes", [])),
+                dismissed_level=dismissed_level,
+            )
+        )
+    return tracked
+
+
+def save_updates(session: Session, updates: list[Update], week: date) -> list[Signal]:
+    """Write the week's updates: new signals, one SignalWeek row per signal, the latest evidence."""
+    saved = []
+    for update in updates:
+        if update.event == "merged":
+            continue
+        tracked, candidate = update.signal, update.candidate
+        if tracked.id is None:
+            assert candidate is not None
+            signal = Signal(
+                kind=tracked.kind,
+                key=_free_key(session, tracked.kind, tracked.key),
+                subject=candidate.label,
+                first_seen=week,
+                last_seen=week,
+                status=update.status,
+                score=update.score,
+                metrics={},
+            )
+            session.add(signal)
+            session.flush()
+            tracked.id = signal.id
+        else:
+            signal = session.get(Signal, tracked.id)
+            assert signal is not None
+        metrics: dict[str, Any] = dict(candidate.metrics) if candidate else {}
+        metrics["level"] = tracked.level
+        metrics["peak_level"] = tracked.peak_level
+        metrics["term_hashes"] = tracked.term_hashes
+        metrics["event"] = update.event
+        row = session.scalar(
+            select(SignalWeek).where(SignalWeek.signal_id == signal.id, SignalWeek.week == week)
+        )
+        if row is None:
+            row = SignalWeek(signal_id=signal.id, week=week)
+            session.add(row)
+        row.flagged, row.status, row.score = update.flagged, update.status, update.score
+        if candidate is None and tracked.weekly:
+            metrics["weekly"] = tracked.weekly
+        row.metrics = metrics
+        latest = session.scalar(select(func.max(SignalWeek.week)).where(SignalWeek.signal_id == signal.id))
+        if latest is None or week >= latest:
+            _apply_latest(session, signal, update, metrics, week)
+        saved.append(signal)
+    session.flush()
+    return saved
+
+
+def _apply_latest(
+    session: Session, signal: Signal, update: Update, metrics: dict[str, Any], week: date
+) -> None:
+    """The signal row shows its latest analysed week."""
+    signal.status = update.status
+    if update.flagged and update.candidate is not None:
+        signal.score = update.score
+        signal.last_seen = week
+        signal.subject = signal.subject or update.candidate.label
+        signal.metrics = metrics
+        session.execute(delete(Evidence).where(Evidence.signal_id == signal.id))
+        session.add_all(
+            Evidence(signal_id=signal.id, document_id=doc_id, rank=rank)
+            for rank, doc_id in enumerate(update.candidate.evidence)
+        )
+    else:
+        merged = dict(signal.metrics)
+        merged.update({k: metrics[k] for k in ("level", "peak_level", "event") if k in metrics})
+        if "weekly" in metrics:
+            merged["weekly"] = metrics["weekly"]
+        signal.metrics = merged
+
+
+def _free_key(session: Session, kind: str, key: str) -> str:
+    """A key not yet used by another signal of this kind (``key``, ``key-2``, ...)."""
+    candidate, n = key, 1
+    while session.scalar(select(Signal.id).where(Signal.kind == kind, Signal.key == candidate)) is not None:
+        n += 1
+        candidate = f"{key}-{n}"
+    return candidate
+
+
+# --- feedback and queries --------------------------------------------------------------------------------
+
+
+def get_signal(session: Session, signal_id: int) -> Signal:
+    signal = session.get(Signal, signal_id)
+    if signal is None:
+        raise SignalNotFound(f"no signal with id {signal_id} (see `signals list`)")
+    return signal
+
+
+def give_feedback(
+    session: Session, signal_id: int, verdict: str, note: str | None, author: str | None
+) -> Signal:
+    """Record a staff verdict; a dismissed signal remembers its level to judge a later regrowth."""
+    if verdict not in VERDICTS:
+        raise ValueError(f"verdict must be one of {sorted(VERDICTS)}, not {verdict!r}")
+    signal = get_signal(session, signal_id)
+    level = float(signal.metrics.get("level", 0.0)) or float(signal.metrics.get("peak_level", 0.0))
+    session.add(Feedback(signal_id=signal.id, verdict=verdict, note=note, author=author, level=level))
+    signal.status = VERDICTS[verdict]
+    session.flush()
+    return signal
+
+
+@dataclass
+class WeekView:
+    """The signals of one analysed week, as the brief and ``signals list`` show them."""
+
+    week: date
+    rows: list[tuple[Signal, SignalWeek]]
+
+    def by_status(self, *statuses: str, flagged: bool | None = None) -> list[tuple[Signal, SignalWeek]]:
+        return [
+            (s, w) for s, w in self.rows if w.status in statuses and (flagged is None or w.flagged == flagged)
+        ]
+
+
+def week_view(session: Session, week: date, kinds: tuple[str, ...] | None = None) -> WeekView:
+    query = (
+        select(Signal, SignalWeek)
+        .join(SignalWeek, SignalWeek.signal_id == Signal.id)
+        .where(SignalWeek.week == week)
+        .options(selectinload(Signal.evidence).selectinload(Evidence.document))
+        .order_by(SignalWeek.score.desc(), Signal.id)
+    )
+    if kinds:
+        query = query.where(Signal.kind.in_(kinds))
+    return WeekView(week, [(s, w) for s, w in session.execute(query).all()])
+
+
+def latest_week(session: Session) -> date | None:
+    return session.scalar(select(func.max(SignalWeek.week)))
+
+
+def list_signals(session: Session, status: str | None = None) -> list[Signal]:
+    if status is not None and status not in STATUSES:
+        raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+    query = select(Signal).order_by(Signal.last_seen.desc(), Signal.score.desc())
+    if status:
+        query = query.where(Signal.status == status)
+    return list(session.scalars(query))
