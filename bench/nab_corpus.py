@@ -42,9 +42,11 @@ def load_corpus(root: Path) -> list[NabFile]:
         windows = []
         for start, end in windows_by_file[relative]:
             try:
-                windows.append((row_of[pd.Timestamp(start).to_datetime64()], row_of[pd.Timestamp(end).to_datetime64()]))
+                left = row_of[pd.Timestamp(start).to_datetime64()]
+                right = row_of[pd.Timestamp(end).to_datetime64()]
             except KeyError as missing:
-                raise ValueError(f"{relative}: window limit {missing} is not a timestamp of the file") from None
+                raise ValueError(f"{relative}: window limit {missing} is not a row of the file") from None
+            windows.append((left, right))
         category, file_name = relative.split("/")
         name = file_name.removesuffix(".csv")
         corpus.append(NabFile(
@@ -56,9 +58,10 @@ def load_corpus(root: Path) -> list[NabFile]:
 
 
 def write_results(folder: Path, detector: str, corpus: list[NabFile], scores: list[np.ndarray]) -> None:
-    """NAB's results layout: ``<detector>/<category>/<detector>_<file>.csv`` (timestamp,value,anomaly_score,label).
+    """Write NAB's results layout: ``<detector>/<category>/<detector>_<file>.csv``.
 
-    Scores are written with 6 decimals; they are scored as written (see ``read_scores``).
+    Columns ``timestamp,value,anomaly_score,label``; scores with 12 significant digits (as NAB's own
+    published results), so callers should score ``bench.nab.as_written`` values.
     """
     for nab_file, file_scores in zip(corpus, scores, strict=True):
         path = folder / detector / nab_file.category / f"{detector}_{nab_file.name}.csv"
@@ -68,9 +71,5 @@ def write_results(folder: Path, detector: str, corpus: list[NabFile], scores: li
             writer = csv.writer(out)
             writer.writerow(["timestamp", "value", "anomaly_score", "label"])
             for t, v, s, lab in zip(nab_file.timestamps, nab_file.values, file_scores, labels, strict=True):
-                writer.writerow([t, f"{v:.10g}", f"{s:.6f}", int(lab)])
+                writer.writerow([t, f"{v:.12g}", f"{s:.12g}", int(lab)])
 
-
-def as_written(scores: np.ndarray) -> np.ndarray:
-    """Scores rounded the way ``write_results`` writes them, so in-memory and on-disk scoring agree."""
-    return np.round(np.asarray(scores, dtype=float), 6)

@@ -58,8 +58,8 @@ class SeriesDetector:
     """Anomaly score in [0, 1] for each new point of one series, from River scorers and their likelihood.
 
     Verbs: ``score(t, x)`` (before learning), ``learn(t, x)``, ``update(t, x)`` (score then learn),
-    ``assess(t, x)`` (score with its explanation), ``save()`` / ``load(data)``. Points must come in time
-    order; ``t`` is a ``datetime`` (or ``date``) used for the seasonal phase.
+    ``assess(t, x)`` (score with its explanation), ``save()`` / ``load(data)``. Points are taken in the
+    order given (one series, oldest first); ``t`` (``datetime`` or ``date``) only sets the seasonal phase.
     """
 
     def __init__(self, config: DetectorConfig | None = None) -> None:
@@ -81,7 +81,6 @@ class SeriesDetector:
         self._shifts = LevelShiftDetector(c.drift_detector, c.drift_delta, c.drift_threshold) \
             if c.drift_detector != "none" else None
         self.n_seen = 0
-        self._last_t: Timestamp | None = None
 
     # --- scoring -------------------------------------------------------------------------------------
 
@@ -119,8 +118,6 @@ class SeriesDetector:
 
     def update(self, t: Timestamp, x: float) -> float:
         """Score a new point, then learn it; returns the score."""
-        if self._last_t is not None and t < self._last_t:
-            raise ValueError(f"points must come in time order: {t} is before {self._last_t}")
         features = self._features(t, x)
         score, _ = self._combine(self._raw_scores(features), features, learn=True)
         if self._shifts is not None:
@@ -129,7 +126,6 @@ class SeriesDetector:
             if scorer is not None:
                 scorer.learn_one(features)
         self.n_seen += 1
-        self._last_t = t
         return score
 
     # --- explanations --------------------------------------------------------------------------------
