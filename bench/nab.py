@@ -4,8 +4,8 @@
 
 Runs over the real Numenta Anomaly Benchmark corpus (58 series, read-only under ../shared/data/nab):
 
-- ``riverSeries``: our detector, one pass per series, one setting shared by all series (``config_for("nab")``),
-  no labels, no look-ahead (not even the file length).
+- ``riverSeries``: our detector, one pass per series, one setting shared by all series
+  (``config_for("nab")``), no labels, no look-ahead (not even the file length).
 - ``windowedGaussian``: NAB's own baseline (a rolling z-score: window 6400, step 100, score = 1 - Q(|z|)),
   re-implemented from its published definition as the simple baseline of this run; published: 39.6.
 - ``null`` and ``perfect``: sanity anchors of the normalisation (must give 0 and 100).
@@ -34,7 +34,9 @@ from bench.nab_corpus import NabFile, load_corpus, write_results
 from bench.nab_scoring import PROFILES, Evaluation, evaluate
 from models.anomaly import SeriesDetector, config_for
 
-PUBLISHED_STANDARD = {"windowedGaussian": 39.6, "random": 16.8, "numenta": 70.1, "contextOSE": 69.9, "ARTime": 74.9}
+PUBLISHED_STANDARD = {
+    "windowedGaussian": 39.6, "random": 16.8, "numenta": 70.1, "contextOSE": 69.9, "ARTime": 74.9,
+}
 WRITTEN_DIGITS = 12
 
 
@@ -52,7 +54,9 @@ def river_series_scores(nab_file: NabFile) -> tuple[np.ndarray, float]:
     return scores, time.perf_counter() - start
 
 
-def windowed_gaussian_scores(nab_file: NabFile, window: int = 6400, step: int = 100) -> tuple[np.ndarray, float]:
+def windowed_gaussian_scores(
+    nab_file: NabFile, window: int = 6400, step: int = 100
+) -> tuple[np.ndarray, float]:
     """NAB's windowed Gaussian: tail probability of the value under the mean/std of the previous window."""
     start = time.perf_counter()
     values = nab_file.values
@@ -122,7 +126,8 @@ def evaluate_all(corpus: list[NabFile], scores: list[np.ndarray]) -> dict[str, E
 def summary_line(name: str, evaluations: dict[str, Evaluation]) -> str:
     std = evaluations["standard"]
     return (
-        f"{name:18s} standard {std.normalised:6.2f}  low_FP {evaluations['reward_low_FP_rate'].normalised:6.2f}"
+        f"{name:18s} standard {std.normalised:6.2f}"
+        f"  low_FP {evaluations['reward_low_FP_rate'].normalised:6.2f}"
         f"  low_FN {evaluations['reward_low_FN_rate'].normalised:6.2f}  threshold {std.threshold:.6f}"
         f"  windows hit {std.true_positives}/{std.true_positives + std.false_negatives}"
         f"  FP rows {std.false_positive_rows}"

@@ -151,7 +151,9 @@ class SeasonalResidual(base.AnomalyDetector):
     True
     """
 
-    def __init__(self, phase_rate: float = 0.05, fading_factor: float = 0.01, count_data: bool = False) -> None:
+    def __init__(
+        self, phase_rate: float = 0.05, fading_factor: float = 0.01, count_data: bool = False
+    ) -> None:
         self.phase_rate = phase_rate
         self.fading_factor = fading_factor
         self.count_data = count_data

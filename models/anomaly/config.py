@@ -44,7 +44,9 @@ class DetectorConfig:
     Alerts and explanations
       ``alert_threshold``: a score at or above it is an alert (0.5 = tail probability 1e-5 with the
       likelihood; 0.75 = a deviation of about 4.2 spreads without it); no alert during the first
-      ``warmup`` points. ``band_sigmas``: width of the expected band shown with an alert.
+      ``warmup`` points (1000: three to four days of 5-minute data, so every phase has been seen a few
+      times; NAB is scored on the scores, which ``warmup`` does not change). ``band_sigmas``: width
+      of the expected band shown with an alert.
     Change detection
       ``drift_detector`` on standardised residuals ("adwin" with ``drift_delta``, "page_hinkley" with
       ``drift_threshold``, or "none") reports level shifts.
@@ -66,7 +68,7 @@ class DetectorConfig:
     reestimation_period: int = 100
     averaging_window: int = 10
     alert_threshold: float = 0.5
-    warmup: int = 300
+    warmup: int = 1000
     band_sigmas: float = 3.0
     drift_detector: DriftDetectorName = "adwin"
     drift_delta: float = 0.002
@@ -74,12 +76,13 @@ class DetectorConfig:
 
     def __post_init__(self) -> None:
         if self.seasonality not in SEASONALITIES:
-            raise ValueError(f"unknown seasonality {self.seasonality!r}; choose one of {', '.join(SEASONALITIES)}")
+            known = ", ".join(SEASONALITIES)
+            raise ValueError(f"unknown seasonality {self.seasonality!r}; choose one of {known}")
         unknown = set(self.components) - {"level", "seasonal"}
         if unknown or not self.components:
-            raise ValueError(f"components must be a non-empty subset of level, seasonal; got {self.components}")
+            raise ValueError(f"components must be a non-empty subset of (level, seasonal): {self.components}")
         if self.drift_detector not in ("adwin", "page_hinkley", "none"):
-            raise ValueError(f"drift_detector must be adwin, page_hinkley or none; got {self.drift_detector!r}")
+            raise ValueError(f"drift_detector must be adwin, page_hinkley or none: {self.drift_detector!r}")
 
 
 _SHORT_SERIES = dict(likelihood=False, range_break=False, alert_threshold=0.75)
@@ -111,4 +114,5 @@ def config_for(kind: str) -> DetectorConfig:
     try:
         return SERIES_KINDS[kind]
     except KeyError:
-        raise ValueError(f"unknown series kind {kind!r}; known kinds: {', '.join(sorted(SERIES_KINDS))}") from None
+        known = ", ".join(sorted(SERIES_KINDS))
+        raise ValueError(f"unknown series kind {kind!r}; known kinds: {known}") from None

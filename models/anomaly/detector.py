@@ -65,7 +65,9 @@ class SeriesDetector:
     def __init__(self, config: DetectorConfig | None = None) -> None:
         self.config = config or config_for("generic")
         c = self.config
-        self._level = LevelDeviation(c.level_fading, count_data=c.count_data) if "level" in c.components else None
+        self._level = (
+            LevelDeviation(c.level_fading, count_data=c.count_data) if "level" in c.components else None
+        )
         self._seasonal = (
             SeasonalResidual(c.phase_rate, c.residual_fading, count_data=c.count_data)
             if "seasonal" in c.components else None
@@ -97,8 +99,9 @@ class SeriesDetector:
 
     def _combine(self, raw: dict[str, float], features: dict[str, Any], learn: bool) -> tuple[float, dict]:
         if self._likelihoods:
+            likelihoods = self._likelihoods
             parts = {
-                name: (self._likelihoods[name].update(value) if learn else self._likelihoods[name].peek(value))
+                name: likelihoods[name].update(value) if learn else likelihoods[name].peek(value)
                 for name, value in raw.items()
             }
         else:
@@ -120,8 +123,8 @@ class SeriesDetector:
         """Score a new point, then learn it; returns the score."""
         features = self._features(t, x)
         score, _ = self._combine(self._raw_scores(features), features, learn=True)
-        if self._shifts is not None:
-            self._shifts.update(t, self._expectation(features)[2])
+        if self._shifts is not None and self.n_seen >= self.config.warmup:
+            self._shifts.update(self.n_seen, t, self._expectation(features)[2])
         for scorer in (self._level, self._seasonal, self._range):
             if scorer is not None:
                 scorer.learn_one(features)
@@ -134,7 +137,8 @@ class SeriesDetector:
         """(expected value, spread, deviation in spreads) from the seasonal scorer if any, else the level."""
         y, phase = features["y"], features["phase"]
         if self._seasonal is not None:
-            return self._seasonal.expected(phase, y), self._seasonal.spread(phase), self._seasonal.deviation(y, phase)
+            seasonal = self._seasonal
+            return seasonal.expected(phase, y), seasonal.spread(phase), seasonal.deviation(y, phase)
         assert self._level is not None
         return self._level.expected(), self._level.spread(), self._level.deviation(y)
 

@@ -6,10 +6,10 @@ records each shift with the mean residual before and after it.
 
 >>> shifts = LevelShiftDetector("adwin", delta=0.002)
 >>> for i in range(400):
-...     _ = shifts.update(i, (0.0 if i < 200 else 4.0) + (0.5 if i % 2 else -0.5))
+...     _ = shifts.update(i, i, (0.0 if i < 200 else 4.0) + (0.5 if i % 2 else -0.5))
 >>> first = shifts.shifts[0]
 >>> 200 <= first.index < 240, round(first.after, 1)
-(True, 4.1)
+(True, 3.0)
 """
 
 from __future__ import annotations
@@ -25,9 +25,8 @@ MAX_SHIFTS_KEPT = 20
 
 @dataclass(frozen=True)
 class LevelShift:
-    """A detected change of level: where it was found (``index``, ``at``), the mean residual over the 50
-    points before detection (``before``, which already holds the first shifted points) and over the last 5
-    (``after``), in spreads."""
+    """A detected change of level: where it was found (``index``, ``at``) and the mean residual (in
+    spreads) before and after it (ADWIN: its window mean before the change and the part it keeps)."""
 
     index: int
     at: Any
@@ -36,7 +35,7 @@ class LevelShift:
 
 
 class LevelShiftDetector:
-    """Feed ``update(at, residual)``; ``shifts`` lists the last ``MAX_SHIFTS_KEPT`` shifts found."""
+    """Feed ``update(index, at, residual)``; ``shifts`` lists the last ``MAX_SHIFTS_KEPT`` shifts found."""
 
     def __init__(self, name: str = "adwin", delta: float = 0.002, threshold: float = 50.0) -> None:
         self.name = name
@@ -47,19 +46,25 @@ class LevelShiftDetector:
         else:
             raise ValueError(f"unknown drift detector {name!r}: use adwin or page_hinkley")
         self._recent: collections.deque[float] = collections.deque(maxlen=50)
-        self._seen = 0
         self.shifts: collections.deque[LevelShift] = collections.deque(maxlen=MAX_SHIFTS_KEPT)
 
-    def update(self, at: Any, residual: float) -> LevelShift | None:
-        """Learn one residual; return the shift it reveals, if any."""
-        before = sum(self._recent) / len(self._recent) if self._recent else 0.0
+    def _mean_estimate(self) -> float:
+        """ADWIN's window mean (it drops the old part of its window on a change); else a recent mean."""
+        if self.name == "adwin":
+            return float(self._detector.estimation)
+        return sum(self._recent) / len(self._recent) if self._recent else 0.0
+
+    def update(self, index: int, at: Any, residual: float) -> LevelShift | None:
+        """Learn the residual of point ``index`` (time ``at``); return the shift it reveals, if any."""
+        before = self._mean_estimate()
         self._detector.update(residual)
         self._recent.append(residual)
-        self._seen += 1
         if not self._detector.drift_detected:
             return None
-        after = sum(list(self._recent)[-5:]) / min(5, len(self._recent))
-        shift = LevelShift(index=self._seen - 1, at=at, before=before, after=after)
+        after = self._mean_estimate() if self.name == "adwin" else sum(list(self._recent)[-5:]) / min(
+            5, len(self._recent)
+        )
+        shift = LevelShift(index=index, at=at, before=before, after=after)
         self.shifts.append(shift)
         self._recent.clear()
         return shift
