@@ -67,14 +67,14 @@ def test_spike_in_a_daily_metric_is_flagged_at_once_and_explained():
 
 
 def test_level_shift_is_flagged_within_a_few_points_and_reported_as_a_shift():
-    times, values = five_minute_series(2500)
-    values[1500:] += 8  # within the range already seen: only the deviation scorers can catch it
+    times, values = five_minute_series(3500)
+    values[2500:] += 8  # within the range already seen: only the deviation scorers can catch it
     found = alerts(config_for("nab"), times, values)
-    assert found and 1500 <= found[0] <= 1510
+    assert found and 2500 <= found[0] <= 2510
     detector = SeriesDetector(config_for("nab"))
     run(detector, times, values)
     first_shift = detector.level_shifts[0]
-    assert 1500 <= first_shift.index <= 1600
+    assert 2500 <= first_shift.index <= 2600
     assert first_shift.after > first_shift.before
 
 

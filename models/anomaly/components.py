@@ -158,6 +158,7 @@ class SeasonalResidual(base.AnomalyDetector):
         self.fading_factor = fading_factor
         self.count_data = count_data
         self._phase_mean: dict[int, float] = {}
+        self._phase_visits: dict[int, int] = {}
         self._residual_mean = stats.EWMean(fading_factor)
         self._residual_var = stats.EWVar(fading_factor)
         self._residuals_seen = 0
@@ -170,9 +171,13 @@ class SeasonalResidual(base.AnomalyDetector):
     def spread(self, phase: int) -> float:
         return _spread(self._residual_var.get(), self.expected(phase), self.count_data)
 
+    def knows(self, phase: int) -> bool:
+        """Whether ``phase`` has been visited often enough (3 times) for its mean to mean something."""
+        return self._phase_visits.get(phase, 0) >= 3
+
     def deviation(self, y: float, phase: int) -> float:
-        """Signed deviation of ``y`` from its phase's expectation, in spreads (0 for an unseen phase)."""
-        if phase not in self._phase_mean or not self._residuals_seen:
+        """Signed deviation of ``y`` from its phase's expectation, in spreads (0 for a phase not known)."""
+        if not self.knows(phase) or not self._residuals_seen:
             return 0.0
         spread = self.spread(phase)
         if spread == 0.0:
@@ -184,12 +189,18 @@ class SeasonalResidual(base.AnomalyDetector):
 
     def learn_one(self, x: dict[str, Any]) -> None:
         y, phase = x["y"], x["phase"]
+        visits = self._phase_visits.get(phase, 0) + 1
+        self._phase_visits[phase] = visits
         base_value = self._phase_mean.get(phase)
         if base_value is None:
             self._phase_mean[phase] = y  # a first visit defines the phase; it says nothing of residuals
             return
-        residual = y - base_value
-        self._residual_mean.update(residual)
-        self._residual_var.update(residual)
-        self._residuals_seen += 1
-        self._phase_mean[phase] = base_value + self.phase_rate * (y - base_value)
+        if self.knows(phase):
+            residual = y - base_value
+            self._residual_mean.update(residual)
+            self._residual_var.update(residual)
+            self._residuals_seen += 1
+        # A plain average over the first visits, then exponential forgetting: a phase's mean is not left
+        # resting on its first, noisy value.
+        rate = max(self.phase_rate, 1.0 / visits)
+        self._phase_mean[phase] = base_value + rate * (y - base_value)

@@ -49,11 +49,11 @@ class DetectorConfig:
       of the expected band shown with an alert.
     Change detection
       ``drift_detector`` on standardised residuals ("adwin" with ``drift_delta``, "page_hinkley" with
-      ``drift_threshold``, or "none") reports level shifts.
+      ``drift_threshold``, or "none") reports level shifts of at least ``drift_min_change`` spreads.
     """
 
     components: tuple[Component, ...] = ("level", "seasonal")
-    seasonality: Seasonality = "hour_of_day"
+    seasonality: Seasonality = "weekend_hour"
     level_fading: float = 0.001
     phase_rate: float = 0.05
     residual_fading: float = 0.01
@@ -73,6 +73,7 @@ class DetectorConfig:
     drift_detector: DriftDetectorName = "adwin"
     drift_delta: float = 0.002
     drift_threshold: float = 50.0
+    drift_min_change: float = 0.5
 
     def __post_init__(self) -> None:
         if self.seasonality not in SEASONALITIES:

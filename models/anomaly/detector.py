@@ -80,8 +80,10 @@ class SeriesDetector:
             )
             for name in c.components
         } if c.likelihood else {}
-        self._shifts = LevelShiftDetector(c.drift_detector, c.drift_delta, c.drift_threshold) \
+        self._shifts = (
+            LevelShiftDetector(c.drift_detector, c.drift_delta, c.drift_threshold, c.drift_min_change)
             if c.drift_detector != "none" else None
+        )
         self.n_seen = 0
 
     # --- scoring -------------------------------------------------------------------------------------
@@ -124,19 +126,31 @@ class SeriesDetector:
         features = self._features(t, x)
         score, _ = self._combine(self._raw_scores(features), features, learn=True)
         if self._shifts is not None and self.n_seen >= self.config.warmup:
-            self._shifts.update(self.n_seen, t, self._expectation(features)[2])
+            self._watch_level(t, features)
         for scorer in (self._level, self._seasonal, self._range):
             if scorer is not None:
                 scorer.learn_one(features)
         self.n_seen += 1
         return score
 
+    def _watch_level(self, t: Timestamp, features: dict[str, Any]) -> None:
+        """Feed the shift detector one kind of residual only: seasonal ones (for known phases) if the
+        detector has a seasonal scorer, else deviations from the level."""
+        assert self._shifts is not None
+        if self._seasonal is not None:
+            y, phase = features["y"], features["phase"]
+            if self._seasonal.knows(phase):
+                self._shifts.update(self.n_seen, t, self._seasonal.deviation(y, phase))
+        elif self._level is not None:
+            self._shifts.update(self.n_seen, t, self._level.deviation(features["y"]))
+
     # --- explanations --------------------------------------------------------------------------------
 
     def _expectation(self, features: dict[str, Any]) -> tuple[float, float, float]:
-        """(expected value, spread, deviation in spreads) from the seasonal scorer if any, else the level."""
+        """(expected value, spread, deviation in spreads) from the seasonal scorer when it knows the phase,
+        else from the level."""
         y, phase = features["y"], features["phase"]
-        if self._seasonal is not None:
+        if self._seasonal is not None and (self._level is None or self._seasonal.knows(phase)):
             seasonal = self._seasonal
             return seasonal.expected(phase, y), seasonal.spread(phase), seasonal.deviation(y, phase)
         assert self._level is not None

@@ -35,10 +35,14 @@ class LevelShift:
 
 
 class LevelShiftDetector:
-    """Feed ``update(index, at, residual)``; ``shifts`` lists the last ``MAX_SHIFTS_KEPT`` shifts found."""
+    """Feed ``update(index, at, residual)``; ``shifts`` lists the last ``MAX_SHIFTS_KEPT`` shifts found
+    whose mean residual moved by at least ``min_change`` spreads."""
 
-    def __init__(self, name: str = "adwin", delta: float = 0.002, threshold: float = 50.0) -> None:
+    def __init__(
+        self, name: str = "adwin", delta: float = 0.002, threshold: float = 50.0, min_change: float = 0.0
+    ) -> None:
         self.name = name
+        self.min_change = min_change
         if name == "adwin":
             self._detector: Any = drift.ADWIN(delta=delta)
         elif name == "page_hinkley":
@@ -64,6 +68,8 @@ class LevelShiftDetector:
         after = self._mean_estimate() if self.name == "adwin" else sum(list(self._recent)[-5:]) / min(
             5, len(self._recent)
         )
+        if abs(after - before) < self.min_change:
+            return None  # a change the detector is sure of, but too small to report
         shift = LevelShift(index=index, at=at, before=before, after=after)
         self.shifts.append(shift)
         self._recent.clear()
