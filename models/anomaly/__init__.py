@@ -1,0 +1,11 @@
+"""Streaming anomaly detection for numeric series (observations, topic volumes): pure, River-based.
+
+``SeriesDetector(config_for(kind))`` scores each new point in [0, 1] before learning it, explains it
+(``assess``), reports level shifts and saves/loads its state so runs resume exactly.
+"""
+
+from models.anomaly.config import SERIES_KINDS, DetectorConfig, config_for
+from models.anomaly.detector import Assessment, SeriesDetector
+from models.anomaly.drift import LevelShift
+
+__all__ = ["SERIES_KINDS", "Assessment", "DetectorConfig", "LevelShift", "SeriesDetector", "config_for"]
