@@ -35,7 +35,11 @@ from bench.nab_scoring import PROFILES, Evaluation, evaluate
 from models.anomaly import SeriesDetector, config_for
 
 PUBLISHED_STANDARD = {
-    "windowedGaussian": 39.6, "random": 16.8, "numenta": 70.1, "contextOSE": 69.9, "ARTime": 74.9,
+    "windowedGaussian": 39.6,
+    "random": 16.8,
+    "numenta": 70.1,
+    "contextOSE": 69.9,
+    "ARTime": 74.9,
 }
 WRITTEN_DIGITS = 12
 
@@ -137,8 +141,10 @@ def summary_line(name: str, evaluations: dict[str, Evaluation]) -> str:
 def write_summary(folder: Path, all_evaluations: dict[str, dict[str, Evaluation]]) -> None:
     """``final_results.json`` and ``thresholds.json`` in NAB's shapes."""
     final = {d: {p: e.normalised for p, e in ev.items()} for d, ev in all_evaluations.items()}
-    thresholds = {d: {p: {"threshold": e.threshold, "score": e.raw} for p, e in ev.items()}
-                  for d, ev in all_evaluations.items()}
+    thresholds = {
+        d: {p: {"threshold": e.threshold, "score": e.raw} for p, e in ev.items()}
+        for d, ev in all_evaluations.items()
+    }
     (folder / "final_results.json").write_text(json.dumps(final, indent=2, sort_keys=True))
     (folder / "thresholds.json").write_text(json.dumps(thresholds, indent=2, sort_keys=True))
 
@@ -171,29 +177,31 @@ def main() -> None:
     ours, baseline = all_evaluations["riverSeries"], all_evaluations["windowedGaussian"]
     rows = [f.series.n_rows for f in corpus]
     seconds = seconds_by_detector["riverSeries"]
-    figures.update({
-        "standard_score": round(ours["standard"].normalised, 2),
-        "reward_low_FP_rate_score": round(ours["reward_low_FP_rate"].normalised, 2),
-        "reward_low_FN_rate_score": round(ours["reward_low_FN_rate"].normalised, 2),
-        "baseline": "windowedGaussian (NAB's rolling z-score baseline, published standard 39.6)",
-        "baseline_standard_score": round(baseline["standard"].normalised, 2),
-        "baseline_reward_low_FP_rate_score": round(baseline["reward_low_FP_rate"].normalised, 2),
-        "baseline_reward_low_FN_rate_score": round(baseline["reward_low_FN_rate"].normalised, 2),
-        "null_standard_score": round(all_evaluations["null"]["standard"].normalised, 2),
-        "perfect_standard_score": round(all_evaluations["perfect"]["standard"].normalised, 2),
-        "standard_threshold": ours["standard"].threshold,
-        "windows_detected": ours["standard"].true_positives,
-        "windows_total": ours["standard"].true_positives + ours["standard"].false_negatives,
-        "false_positive_rows": ours["standard"].false_positive_rows,
-        "n_series": len(corpus),
-        "n_points": sum(rows),
-        "per_series_ms_mean": round(1000 * sum(seconds) / len(seconds), 1),
-        "per_series_ms_max": round(1000 * max(seconds), 1),
-        "us_per_point": round(1e6 * sum(seconds) / sum(rows), 1),
-        "published_standard": PUBLISHED_STANDARD,
-        "results_dir": str(args.results),
-        "peak_rss_mb": round(peak_rss_mb(), 1),
-    })
+    figures.update(
+        {
+            "standard_score": round(ours["standard"].normalised, 2),
+            "reward_low_FP_rate_score": round(ours["reward_low_FP_rate"].normalised, 2),
+            "reward_low_FN_rate_score": round(ours["reward_low_FN_rate"].normalised, 2),
+            "baseline": "windowedGaussian (NAB's rolling z-score baseline, published standard 39.6)",
+            "baseline_standard_score": round(baseline["standard"].normalised, 2),
+            "baseline_reward_low_FP_rate_score": round(baseline["reward_low_FP_rate"].normalised, 2),
+            "baseline_reward_low_FN_rate_score": round(baseline["reward_low_FN_rate"].normalised, 2),
+            "null_standard_score": round(all_evaluations["null"]["standard"].normalised, 2),
+            "perfect_standard_score": round(all_evaluations["perfect"]["standard"].normalised, 2),
+            "standard_threshold": ours["standard"].threshold,
+            "windows_detected": ours["standard"].true_positives,
+            "windows_total": ours["standard"].true_positives + ours["standard"].false_negatives,
+            "false_positive_rows": ours["standard"].false_positive_rows,
+            "n_series": len(corpus),
+            "n_points": sum(rows),
+            "per_series_ms_mean": round(1000 * sum(seconds) / len(seconds), 1),
+            "per_series_ms_max": round(1000 * max(seconds), 1),
+            "us_per_point": round(1e6 * sum(seconds) / sum(rows), 1),
+            "published_standard": PUBLISHED_STANDARD,
+            "results_dir": str(args.results),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+        }
+    )
     emit(figures)
 
 

@@ -49,11 +49,16 @@ def load_corpus(root: Path) -> list[NabFile]:
             windows.append((left, right))
         category, file_name = relative.split("/")
         name = file_name.removesuffix(".csv")
-        corpus.append(NabFile(
-            category=category, name=name, timestamps=tuple(frame["timestamp"]), times=times,
-            values=frame["value"].to_numpy(dtype=float),
-            series=LabelledSeries(name=relative, n_rows=len(frame), windows=tuple(windows)),
-        ))
+        corpus.append(
+            NabFile(
+                category=category,
+                name=name,
+                timestamps=tuple(frame["timestamp"]),
+                times=times,
+                values=frame["value"].to_numpy(dtype=float),
+                series=LabelledSeries(name=relative, n_rows=len(frame), windows=tuple(windows)),
+            )
+        )
     return corpus
 
 
@@ -72,4 +77,3 @@ def write_results(folder: Path, detector: str, corpus: list[NabFile], scores: li
             writer.writerow(["timestamp", "value", "anomaly_score", "label"])
             for t, v, s, lab in zip(nab_file.timestamps, nab_file.values, file_scores, labels, strict=True):
                 writer.writerow([t, f"{v:.12g}", f"{s:.12g}", int(lab)])
-

@@ -128,7 +128,11 @@ def row_rewards(series: LabelledSeries, profile: Profile) -> tuple[np.ndarray, n
 
 
 def _fill_after_window(
-    reward: np.ndarray, start: int, stop: int, previous_right: int | None, previous_width: float,
+    reward: np.ndarray,
+    start: int,
+    stop: int,
+    previous_right: int | None,
+    previous_width: float,
     profile: Profile,
 ) -> None:
     """False-positive cost of rows [start, stop): full weight before any window, else by distance past it."""
@@ -196,9 +200,9 @@ def sweep(series: Sequence[LabelledSeries], scores: Sequence[np.ndarray], profil
     return Sweep(thresholds=thresholds, scores=totals)
 
 
-def file_score(series: LabelledSeries, scores: np.ndarray, threshold: float, profile: Profile) -> tuple[
-    float, int, int, int
-]:
+def file_score(
+    series: LabelledSeries, scores: np.ndarray, threshold: float, profile: Profile
+) -> tuple[float, int, int, int]:
     """Raw score of one file at a fixed threshold, with (windows detected, windows missed, FP rows)."""
     reward, window = row_rewards(series, profile)
     detected = (np.asarray(scores) >= threshold) & (window != PROBATIONARY)
@@ -238,6 +242,12 @@ def evaluate(series: Sequence[LabelledSeries], scores: Sequence[np.ndarray], pro
     null, perfect = null_and_perfect(series, profile)
     normalised = 100.0 * (raw_total - null) / (perfect - null) if perfect != null else 0.0
     return Evaluation(
-        profile=profile.name, threshold=threshold, raw=raw_total, normalised=normalised,
-        per_file_raw=per_file, true_positives=hits, false_negatives=misses, false_positive_rows=fps,
+        profile=profile.name,
+        threshold=threshold,
+        raw=raw_total,
+        normalised=normalised,
+        per_file_raw=per_file,
+        true_positives=hits,
+        false_negatives=misses,
+        false_positive_rows=fps,
     )

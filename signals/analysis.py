@@ -85,7 +85,9 @@ def slug(text: str) -> str:
 # --- the per-document term cache ------------------------------------------------------------------------
 
 
-def ensure_term_features(session: Session, extractor: TermExtractor, until_utc: Any, batch: int = 2000) -> int:
+def ensure_term_features(
+    session: Session, extractor: TermExtractor, until_utc: Any, batch: int = 2000
+) -> int:
     """Compute and store the terms of documents that have none yet (published up to ``until_utc``)."""
     missing = (
         select(Document.id, Document.title, Document.text)
@@ -101,7 +103,9 @@ def ensure_term_features(session: Session, extractor: TermExtractor, until_utc: 
         if not rows:
             return done
         session.add_all(
-            DocumentFeatures(document_id=i, kind=extractor.version, data=encode(extractor.hashes(f"{t}. {x}")))
+            DocumentFeatures(
+                document_id=i, kind=extractor.version, data=encode(extractor.hashes(f"{t}. {x}"))
+            )
             for i, t, x in rows
         )
         session.flush()
@@ -309,7 +313,9 @@ def _theme(
     position = {int(c): i for i, c in enumerate(scored)}
     recent_counts = {int(c): float(term_scores.recent[position[int(c)]]) for c in term_columns}
     # How characteristic a term is of the new theme: novel terms (high growth) name it better than common words.
-    novelty = {int(c): min(float(np.log2(1.0 + term_scores.growth[position[int(c)]])), 6.0) for c in term_columns}
+    novelty = {
+        int(c): min(float(np.log2(1.0 + term_scores.growth[position[int(c)]])), 6.0) for c in term_columns
+    }
 
     # Readable keywords, from the recent documents with any of the theme's terms; core terms first.
     touching = np.flatnonzero(np.asarray(window.terms[:, term_columns].sum(axis=1)).ravel() > 0)

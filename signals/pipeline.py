@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from signals.analysis import detect
 from signals.errors import UserError
 from signals.lifecycle import STATUSES, Update, step
 from signals.periods import (
@@ -92,6 +91,8 @@ class AnalysisResult:
 
 def analyze(store: Store, settings: Settings, as_of: date | None = None) -> AnalysisResult:
     """Detect this week's emerging themes from data published up to ``as_of`` and update the signals."""
+    from signals.analysis import detect  # numpy/scipy: loaded only by the stages that need them
+
     as_of = as_of or datetime.now(settings.tz).date()
     week = week_start(as_of)
     with store.recording("analyze", target=week_label(week)) as run, store.session() as session:

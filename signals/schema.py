@@ -114,7 +114,7 @@ class Sighting(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
-    url: Mapped[str] = mapped_column(String(2000), default="")
+    url: Mapped[str] = mapped_column(String(2000), default="", index=True)
     territory: Mapped[str | None] = mapped_column(String(120))
     seen_at: Mapped[datetime] = mapped_column(default=_now)
 

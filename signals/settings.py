@@ -118,7 +118,10 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        ZoneInfo(value)  # raises on an unknown zone name
+        try:
+            ZoneInfo(value)
+        except (KeyError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Paris)") from None
         return value
 
     @classmethod

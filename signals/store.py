@@ -226,7 +226,7 @@ class Store:
         url = canonical_url(doc.url) if doc.url else None
         digest = content_hash(doc.title, doc.text)
         outcome: AddOutcome = "duplicate_url"
-        existing = session.scalar(select(Document).where(Document.url == url)) if url else None
+        existing = self._by_url(session, url) if url else None
         if existing is None and same_as is not None:
             outcome = "near_duplicate"
             existing = session.get(Document, same_as)
@@ -251,6 +251,14 @@ class Store:
             session.flush()
         new_sighting = self._add_sighting(session, existing, source_id, url or "", doc.territory)
         return existing, outcome if (new_sighting or outcome == "new") else "seen"
+
+    @staticmethod
+    def _by_url(session: Session, url: str) -> Document | None:
+        """The document stored under this URL, or seen there (a sighting's URL)."""
+        found = session.scalar(select(Document).where(Document.url == url))
+        if found is None:
+            found = session.scalar(select(Document).join(Sighting).where(Sighting.url == url).limit(1))
+        return found
 
     @staticmethod
     def _add_sighting(

@@ -119,11 +119,14 @@ def test_weekly_counts_with_a_yearly_cycle_are_not_flagged():
     assert alerts(config_for("weekly_seasonal"), times, counts) == []
 
 
-@pytest.mark.parametrize("kind, make", [
-    ("nab", lambda: five_minute_series(1500, seed=2)),
-    ("monthly", lambda: monthly_series(years=6)),
-    ("weekly", lambda: weekly_counts(120, seasonal=False)),
-])
+@pytest.mark.parametrize(
+    "kind, make",
+    [
+        ("nab", lambda: five_minute_series(1500, seed=2)),
+        ("monthly", lambda: monthly_series(years=6)),
+        ("weekly", lambda: weekly_counts(120, seasonal=False)),
+    ],
+)
 def test_saved_state_resumes_exactly_like_one_uninterrupted_pass(kind, make):
     times, values = make()
     values = values.copy()

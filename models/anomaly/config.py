@@ -94,18 +94,34 @@ SERIES_KINDS: dict[str, DetectorConfig] = {
     "generic": DetectorConfig(),
     # Monthly indicators (tourism nights...): a yearly cycle of 12 phases, a few years of history.
     "monthly": DetectorConfig(
-        components=("seasonal",), seasonality="month_of_year", phase_rate=0.3, residual_fading=0.1,
-        level_fading=0.1, warmup=24, **_SHORT_SERIES,
+        components=("seasonal",),
+        seasonality="month_of_year",
+        phase_rate=0.3,
+        residual_fading=0.1,
+        level_fading=0.1,
+        warmup=24,
+        **_SHORT_SERIES,
     ),
     # Weekly topic volumes without a yearly cycle: counts around a level that moves slowly.
     "weekly": DetectorConfig(
-        components=("level",), seasonality="none", level_fading=0.1, residual_fading=0.1, count_data=True,
-        warmup=8, **_SHORT_SERIES,
+        components=("level",),
+        seasonality="none",
+        level_fading=0.1,
+        residual_fading=0.1,
+        count_data=True,
+        warmup=8,
+        **_SHORT_SERIES,
     ),
     # Weekly volumes with a yearly cycle (52 phases): needs at least two years before it judges.
     "weekly_seasonal": DetectorConfig(
-        components=("seasonal",), seasonality="week_of_year", phase_rate=0.3, residual_fading=0.1,
-        level_fading=0.1, count_data=True, warmup=104, **_SHORT_SERIES,
+        components=("seasonal",),
+        seasonality="week_of_year",
+        phase_rate=0.3,
+        residual_fading=0.1,
+        level_fading=0.1,
+        count_data=True,
+        warmup=104,
+        **_SHORT_SERIES,
     ),
 }
 

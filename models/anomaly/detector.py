@@ -70,19 +70,28 @@ class SeriesDetector:
         )
         self._seasonal = (
             SeasonalResidual(c.phase_rate, c.residual_fading, count_data=c.count_data)
-            if "seasonal" in c.components else None
+            if "seasonal" in c.components
+            else None
         )
         self._range = RangeBreak(c.range_tolerance, c.range_refractory) if c.range_break else None
-        self._likelihoods = {
-            name: AnomalyLikelihood(
-                c.learning_period, c.estimation_samples, c.historic_window, c.reestimation_period,
-                c.averaging_window,
-            )
-            for name in c.components
-        } if c.likelihood else {}
+        self._likelihoods = (
+            {
+                name: AnomalyLikelihood(
+                    c.learning_period,
+                    c.estimation_samples,
+                    c.historic_window,
+                    c.reestimation_period,
+                    c.averaging_window,
+                )
+                for name in c.components
+            }
+            if c.likelihood
+            else {}
+        )
         self._shifts = (
             LevelShiftDetector(c.drift_detector, c.drift_delta, c.drift_threshold, c.drift_min_change)
-            if c.drift_detector != "none" else None
+            if c.drift_detector != "none"
+            else None
         )
         self.n_seen = 0
 
@@ -163,10 +172,15 @@ class SeriesDetector:
         expected, spread, deviation = self._expectation(features)
         half_band = self.config.band_sigmas * spread
         return Assessment(
-            at=t, observed=x, score=score,
+            at=t,
+            observed=x,
+            score=score,
             is_alert=self.n_seen >= self.config.warmup and score >= self.config.alert_threshold,
-            expected=expected, band_low=expected - half_band, band_high=expected + half_band,
-            deviation=deviation, components=parts,
+            expected=expected,
+            band_low=expected - half_band,
+            band_high=expected + half_band,
+            deviation=deviation,
+            components=parts,
         )
 
     @property

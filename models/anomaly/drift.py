@@ -65,8 +65,10 @@ class LevelShiftDetector:
         self._recent.append(residual)
         if not self._detector.drift_detected:
             return None
-        after = self._mean_estimate() if self.name == "adwin" else sum(list(self._recent)[-5:]) / min(
-            5, len(self._recent)
+        after = (
+            self._mean_estimate()
+            if self.name == "adwin"
+            else sum(list(self._recent)[-5:]) / min(5, len(self._recent))
         )
         if abs(after - before) < self.min_change:
             return None  # a change the detector is sure of, but too small to report

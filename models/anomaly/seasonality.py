@@ -22,7 +22,13 @@ Seasonality = Literal[
     "none", "hour_of_day", "weekend_hour", "hour_of_week", "day_of_week", "week_of_year", "month_of_year"
 ]
 SEASONALITIES: tuple[str, ...] = (
-    "none", "hour_of_day", "weekend_hour", "hour_of_week", "day_of_week", "week_of_year", "month_of_year"
+    "none",
+    "hour_of_day",
+    "weekend_hour",
+    "hour_of_week",
+    "day_of_week",
+    "week_of_year",
+    "month_of_year",
 )
 
 

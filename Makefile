@@ -1,0 +1,49 @@
+# Two commands for a fresh machine: `make run` (the demo, end to end) and `make test` (the whole suite).
+# Everything installs into .venv/ in the repository; torch is pinned to its CPU build (constraints.txt).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
+
+.PHONY: run test install install-dev chromium lint bench-quick clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q --upgrade pip wheel
+
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e .
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP) -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## the demo territory, end to end: generate, serve on 127.0.0.1, collect, analyse, write the brief to var/outbox/
+run: install
+	$(BIN)/signals demo
+
+## the whole test suite (installs the dev extras and, if missing, Debian's chromium for the browser tests)
+test: install-dev chromium
+	$(BIN)/python -m pytest
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { echo "installing Debian's chromium for the browser tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null) \
+	    || echo "warning: could not install chromium; browser tests will be skipped"; }
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check signals collectors models reports bench tests scheduler.py
+
+## every benchmark in its --quick variant
+bench-quick: install
+	@for b in ingest detection scale nab forecast embedding soak; do \
+	  [ -f bench/$$b.py ] && { echo "== bench.$$b"; $(BIN)/python -m bench.$$b --quick | tail -n 1; }; done; true
+
+clean:
+	rm -rf var .pytest_cache test-artifacts

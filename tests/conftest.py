@@ -1,0 +1,76 @@
+"""Shared fixtures: a temporary service home with a real SQLite database file, and documents to store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from signals.settings import Settings
+from signals.sources import SourcesFile, Territory, dump_sources
+from signals.store import Store
+
+COMMUNES = [
+    "Lirac-sur-Lirette",
+    "Saint-Aubin-des-Prés",
+    "Montclar-le-Haut",
+    "Fontclaire",
+    "Beauvallon-sur-Lirette",
+]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's settings or writes outside its temporary folder."""
+    for name in list(__import__("os").environ):
+        if name.startswith("SIGNALS_") or name == "DATABASE_URL":
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    sources = tmp_path / "sources.yaml"
+    dump_sources(SourcesFile(territory=Territory(name="Val de Test", communes=COMMUNES)), sources)
+    return Settings(home=tmp_path / "var", sources_file=sources)
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    store = Store.open(settings)
+    yield store
+    store.close()
+
+
+def write_jsonl(path: Path, records: list[dict[str, Any] | str]) -> Path:
+    lines = [r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def doc(
+    title: str, text: str, day: date, source: str = "echo", commune: str | None = None, **extra: Any
+) -> dict:
+    """One record in the import format, published at noon on ``day``."""
+    record = {
+        "title": title,
+        "text": text,
+        "published_at": f"{day.isoformat()}T12:00:00+01:00",
+        "source": source,
+    }
+    if commune:
+        record["commune"] = commune
+    record.update(extra)
+    return record
+
+
+def aware(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+
+
+def mondays(first: date, count: int) -> list[date]:
+    return [first + timedelta(weeks=i) for i in range(count)]

@@ -1,0 +1,131 @@
+"""The CLI as a user runs it: a real process, exit statuses, one-line errors, real database file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import doc, write_jsonl
+
+
+def run(args: list[str], home: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith("SIGNALS_") and k != "DATABASE_URL"
+    }
+    environment.update(
+        {
+            "SIGNALS_HOME": str(home / "var"),
+            "SIGNALS_SOURCES_FILE": str(home / "sources.yaml"),
+            "COLUMNS": "200",
+        }
+    )
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "signals.cli", *args],
+        cwd=home,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_every_command_has_help(tmp_path):
+    result = run(["--help"], tmp_path)
+    assert result.returncode == 0
+    commands = [
+        "init",
+        "config",
+        "sources",
+        "collect",
+        "import",
+        "analyze",
+        "list",
+        "show",
+        "feedback",
+        "brief",
+        "report",
+        "demo",
+        "runs",
+    ]
+    for command in commands:
+        assert command in result.stdout
+        sub = run([command, "--help"], tmp_path)
+        assert sub.returncode == 0 and "Usage" in sub.stdout, command
+
+
+def test_init_and_config_mask_secrets(tmp_path):
+    result = run(["init"], tmp_path)
+    assert result.returncode == 0 and "database ready" in result.stdout
+    assert (tmp_path / "var" / "signals.db").is_file()
+    config = run(["config"], tmp_path, {"SIGNALS_SMTP__PASSWORD": "hunter2"})
+    assert config.returncode == 0 and "hunter2" not in config.stdout and "********" in config.stdout
+
+
+def test_bad_input_exits_non_zero_with_one_line(tmp_path):
+    cases = [
+        (["import", str(tmp_path / "missing.jsonl")], "no such file"),
+        (["analyze", "--as-of", "2026-13-01"], "not a date"),
+        (["brief", "--week", "2026-53x"], "YYYY-Www"),
+        (["show", "999"], "no signal with id 999"),
+        (["feedback", "1", "maybe"], "confirm or dismiss"),
+        (["list", "--status", "bizarre"], "status must be one of"),
+        (["report", "--quarter", "2026Q7"], "YYYYQn"),
+        (["sources", "list"], "sources file"),
+    ]
+    for args, message in cases:
+        result = run(args, tmp_path)
+        assert result.returncode != 0, args
+        assert message in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr, args
+
+
+def test_import_reports_bad_lines_and_exits_zero_when_some_lines_are_imported(tmp_path):
+    good = doc("Un titre", "Un texte.", date(2026, 3, 2))
+    path = write_jsonl(tmp_path / "d.jsonl", [good, "{broken", {"title": "x"}])
+    result = run(["import", str(path)], tmp_path)
+    assert result.returncode == 0
+    assert "line 2: invalid JSON" in result.stderr and "line 3: missing field" in result.stderr
+    assert "new: 1" in result.stdout
+    bad_only = write_jsonl(tmp_path / "bad.jsonl", ["{broken"])
+    assert run(["import", str(bad_only)], tmp_path).returncode == 1
+
+
+@pytest.mark.slow
+def test_analyze_list_show_feedback(tmp_path):
+    from signals.demo.synthetic import Plant, synthetic_corpus
+    from signals.demo.themes import EMERGING
+    from signals.sources import SourcesFile, Territory, dump_sources
+    from tests.conftest import COMMUNES
+
+    dump_sources(SourcesFile(territory=Territory(name="Val", communes=COMMUNES)), tmp_path / "sources.yaml")
+    corpus = synthetic_corpus(
+        weeks=30,
+        per_week=40,
+        first_monday=date(2025, 1, 6),
+        communes=COMMUNES,
+        plants=[Plant(EMERGING[1], onset=24, start_rate=2.0, growth=1.3)],
+        seed=3,
+    )
+    path = write_jsonl(tmp_path / "c.jsonl", corpus.records)
+    assert run(["import", str(path)], tmp_path).returncode == 0
+    analysed = run(["analyze", "--as-of", "2025-08-03"], tmp_path)
+    assert analysed.returncode == 0 and "new:" in analysed.stdout, analysed.stdout + analysed.stderr
+    listed = json.loads(run(["list", "--json"], tmp_path).stdout)
+    assert listed and listed[0]["status"] == "new"
+    shown = run(["show", str(listed[0]["id"])], tmp_path)
+    assert shown.returncode == 0 and "documents in 4 weeks" in shown.stdout
+    dismissed = run(["feedback", str(listed[0]["id"]), "dismiss", "--note", "déjà connu"], tmp_path)
+    assert dismissed.returncode == 0 and "dismissed" in dismissed.stdout
+    assert (
+        json.loads(run(["list", "--status", "dismissed", "--json"], tmp_path).stdout)[0]["id"]
+        == listed[0]["id"]
+    )
+    runs = run(["runs"], tmp_path)
+    assert "analyze" in runs.stdout and "import" in runs.stdout

@@ -1,0 +1,78 @@
+"""The emergence tests on count matrices: growth, significance, persistence, rarity, season, spread."""
+
+import numpy as np
+
+from signals.emergence import score_terms
+from signals.settings import DetectionSettings
+
+PARAMS = DetectionSettings()
+WEEKS = 60
+
+
+def _score(columns: dict[str, np.ndarray], spread: int = 3):
+    counts = np.stack(list(columns.values()), axis=1).astype(float)
+    totals = np.full(WEEKS, 200.0)
+    scores = score_terms(counts, totals, np.full(counts.shape[1], spread), PARAMS)
+    return dict(zip(columns, scores.weak, strict=True)), scores
+
+
+def _series(recent: list[int], base: float = 0.0, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    values = rng.poisson(base, WEEKS).astype(float)
+    values[-len(recent) :] = recent
+    return values
+
+
+def test_growing_new_theme_is_weak_and_ordinary_ones_are_not():
+    weak, scores = _score(
+        {
+            "emerging": _series([1, 2, 3, 5]),
+            "stable": _series([6, 4, 5, 6], base=5.0),
+            "noise": _series([1, 0, 2, 1], base=0.8, seed=3),
+        }
+    )
+    assert weak == {"emerging": True, "stable": False, "noise": False}
+    assert scores.growth[0] > 10 and scores.significance[0] > PARAMS.min_significance
+
+
+def test_one_week_spike_is_an_event_not_a_weak_signal():
+    weak, _ = _score({"spike": _series([0, 0, 12, 0])})
+    assert weak == {"spike": False}
+
+
+def test_frequent_theme_is_not_rare():
+    weak, scores = _score({"big": _series([20, 30, 40, 50])})
+    assert not weak["big"] and scores.share[0] > PARAMS.max_recent_share
+
+
+def test_seasonal_theme_is_not_new():
+    season = np.zeros(WEEKS)
+    season[WEEKS - 52 - 4 : WEEKS - 52] = [2, 3, 4, 3]  # the same weeks a year earlier
+    season[-4:] = [2, 3, 4, 3]
+    weak, scores = _score({"christmas": season})
+    assert not weak["christmas"] and scores.last_year_share[0] > 0
+
+
+def test_theme_in_one_place_only_is_not_spreading():
+    weak, _ = _score({"local": _series([1, 2, 3, 5])}, spread=1)
+    assert weak == {"local": False}
+
+
+def test_bursty_history_lowers_significance():
+    calm = _series([2, 3, 3, 4], base=0.3, seed=1)
+    bursty = calm.copy()
+    bursty[10:14] = [6, 8, 0, 7]  # earlier bursts of the same size
+    _, scores = _score({"calm": calm, "bursty": bursty})
+    assert scores.significance[1] < scores.significance[0]
+
+
+def test_emergence_map_quadrants():
+    _, scores = _score(
+        {
+            "weak": _series([1, 2, 3, 5]),
+            "strong": _series([20, 30, 40, 50], base=2.0),
+            "well_known": _series([20, 20, 20, 20], base=20.0),
+            "latent": _series([1, 0, 1, 0], base=0.5),
+        }
+    )
+    assert list(scores.quadrants()) == ["weak", "strong", "well_known", "latent"]
