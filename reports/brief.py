@@ -14,13 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reports.rendering import render
-from signals.lifecycle import CONFIRMED, ESTABLISHED, FADING, NEW, RISING
+from signals.lifecycle import CONFIRMED, ESTABLISHED, FADING, NEW, RISING, SERIES_KINDS
 from signals.periods import week_label
 from signals.registry import week_view
 from signals.schema import Document, Run, Signal, SignalWeek
 from signals.settings import Settings
 
-SERIES_KINDS = ("anomaly", "forecast_break")
 STATUS_LABELS = {
     NEW: "nouveau",
     RISING: "en progression",
@@ -51,7 +50,7 @@ class SignalCard:
     status_label: str
     score: float
     metrics: dict[str, Any]
-    weekly: list[int]
+    weekly: list[float]  # documents per week, or the series' last values
     weekly_totals: list[int]
     documents: list[CitedDocument]
     confirm: str
@@ -80,7 +79,7 @@ def _feedback_link(settings: Settings, signal_id: int, verdict: str) -> str:
 
 def _card(settings: Settings, signal: Signal, week_row: SignalWeek) -> SignalCard:
     metrics = dict(week_row.metrics or {})
-    weekly = metrics.get("weekly") or []
+    weekly = metrics.get("weekly") or [{"docs": p["value"], "total": 0} for p in metrics.get("points", [])]
     documents = [
         CitedDocument(
             e.document.title,
@@ -100,7 +99,7 @@ def _card(settings: Settings, signal: Signal, week_row: SignalWeek) -> SignalCar
         status_label=STATUS_LABELS.get(week_row.status, week_row.status),
         score=week_row.score,
         metrics=metrics,
-        weekly=[int(w["docs"]) for w in weekly],
+        weekly=[w["docs"] for w in weekly],
         weekly_totals=[int(w["total"]) for w in weekly],
         documents=documents,
         confirm=_feedback_link(settings, signal.id, "confirm"),
@@ -157,6 +156,29 @@ def coverage(
     return cov
 
 
+def _series_alerts(session: Session, settings: Settings, week: date) -> list[SignalCard]:
+    """Alerts on series from the last ``series.brief_weeks`` weeks, this week's first: a monthly indicator's
+    break is news for a while."""
+    since = week - timedelta(weeks=settings.series.brief_weeks - 1)
+    rows = session.execute(
+        select(Signal, SignalWeek)
+        .join(SignalWeek, SignalWeek.signal_id == Signal.id)
+        .where(
+            Signal.kind.in_(SERIES_KINDS),
+            SignalWeek.flagged.is_(True),
+            SignalWeek.week >= since,
+            SignalWeek.week <= week,
+        )
+        .order_by(SignalWeek.week.desc(), SignalWeek.score.desc())
+    ).all()
+    cards = []
+    for signal, row in rows:
+        card = _card(settings, signal, row)
+        card.status, card.status_label = (NEW, STATUS_LABELS[NEW]) if row.week == week else ("past", "récent")
+        cards.append(card)
+    return cards
+
+
 def brief_context(
     session: Session,
     settings: Settings,
@@ -166,12 +188,11 @@ def brief_context(
     health: list[Any] | None = None,
 ) -> dict[str, Any]:
     view = week_view(session, week)
-    cards = {status: [] for status in (NEW, RISING, ESTABLISHED, FADING, CONFIRMED)}
-    series: list[SignalCard] = []
+    cards: dict[str, list[SignalCard]] = {
+        status: [] for status in (NEW, RISING, ESTABLISHED, FADING, CONFIRMED)
+    }
     for signal, row in view.rows:
         if signal.kind in SERIES_KINDS:
-            if row.flagged:
-                series.append(_card(settings, signal, row))
             continue
         if row.status in cards and (row.flagged or row.status in (ESTABLISHED, FADING, CONFIRMED)):
             cards[row.status].append(_card(settings, signal, row))
@@ -187,7 +208,7 @@ def brief_context(
         "established": cards[ESTABLISHED],
         "fading": cards[FADING],
         "confirmed": cards[CONFIRMED],
-        "series": series,
+        "series": _series_alerts(session, settings, week),
         "coverage": coverage(session, settings, week, communes, health),
         "settings": settings.detection,
         "cpu_watts": settings.cpu_watts,

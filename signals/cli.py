@@ -352,8 +352,11 @@ def show(
         )
         out.print("communes: " + ", ".join(f"{k} ({v})" for k, v in m.get("communes", {}).items()))
         out.print("keywords: " + ", ".join(k["term"] for k in m.get("keywords", [])))
-    if "explanation" in m:
-        out.print(m["explanation"])
+    if "observed" in m:
+        out.print(
+            f"{m['series']} {m['period']}: observed {m['observed']:g} {m.get('unit') or ''} for {m['expected']:g} "
+            f"expected (usual range {m['band_low']:g} to {m['band_high']:g}), deviation {m['deviation']:+.1f}"
+        )
     out.print(
         "history: "
         + " ".join(f"{h['week']}:{h['status']}{'*' if h['flagged'] else ''}" for h in data["history"])

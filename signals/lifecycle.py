@@ -28,6 +28,8 @@ NEW, RISING, ESTABLISHED, FADING, DISMISSED, CONFIRMED = (
     "confirmed",
 )
 STATUSES = (NEW, RISING, ESTABLISHED, FADING, DISMISSED, CONFIRMED)
+THEME_KINDS = ("term_burst", "emerging_topic")  # themes of documents
+SERIES_KINDS = ("anomaly", "forecast_break")  # events of numeric series
 MATCH_OVERLAP = 0.5
 CORE_TERMS = 3  # a theme's most frequent terms come first in its term list
 SIMILAR_BOOST = 0.5  # rank boost of a theme fully similar to a confirmed one
@@ -65,6 +67,7 @@ class Candidate:
     recent_docs: set[int]  # ids of the theme's documents in the recent weeks
     metrics: dict[str, Any] = field(default_factory=dict)  # the numbers behind it
     evidence: list[int] = field(default_factory=list)  # document ids to cite, most telling first
+    observations: list[int] = field(default_factory=list)  # observation ids to cite (series signals)
 
 
 @dataclass
@@ -106,9 +109,14 @@ def rank_score(candidate: Candidate, confirmed: list[Tracked]) -> float:
 
 
 def step(
-    tracked: list[Tracked], candidates: list[Candidate], week: date, params: DetectionSettings
+    tracked: list[Tracked],
+    candidates: list[Candidate],
+    week: date,
+    params: DetectionSettings,
+    follow_unflagged: bool = True,
 ) -> list[Update]:
-    """This week's updates: one per candidate (new or matched signal) and one per other tracked signal."""
+    """This week's updates: one per candidate (new or matched signal) and, with ``follow_unflagged``, one per
+    other tracked signal (a past anomaly of a series is not followed: it happened once)."""
     updates: list[Update] = []
     touched: dict[int, Update] = {}
     confirmed = [s for s in tracked if s.status == CONFIRMED]
@@ -143,7 +151,7 @@ def step(
         touched[id(signal)] = update
         updates.append(update)
     for signal in tracked:
-        if id(signal) not in touched and signal.id is not None:
+        if follow_unflagged and id(signal) not in touched and signal.id is not None:
             updates.append(_unflagged(signal, week))
     return updates
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from signals.errors import UserError
-from signals.lifecycle import STATUSES, Update, step
+from signals.lifecycle import SERIES_KINDS, STATUSES, THEME_KINDS, Update, step
 from signals.periods import (
     last_complete_week,
     parse_quarter,
@@ -31,8 +31,6 @@ from signals.sources import SourcesFile, load_sources
 from signals.store import Store
 
 log = logging.getLogger(__name__)
-
-TERM_KINDS = ("term_burst",)
 
 
 # --- sources and collection -----------------------------------------------------------------------------
@@ -91,12 +89,13 @@ class AnalysisResult:
 
 def analyze(store: Store, settings: Settings, as_of: date | None = None) -> AnalysisResult:
     """Detect this week's emerging themes from data published up to ``as_of`` and update the signals."""
-    from signals.analysis import detect  # numpy/scipy: loaded only by the stages that need them
+    from signals.analysis import detect  # numpy/scipy/river: loaded only by the stages that need them
+    from signals.series import watch as watch_series
 
     as_of = as_of or datetime.now(settings.tz).date()
     week = week_start(as_of)
     with store.recording("analyze", target=week_label(week)) as run, store.session() as session:
-        tracked = load_tracked(session, week, TERM_KINDS)
+        tracked = load_tracked(session, week, THEME_KINDS)
         _, communes = _territory(settings)
         hashes = {t.id: t.term_hashes for t in tracked if t.id is not None}
         detection = detect(session, as_of, settings, hashes, gazetteer=communes)
@@ -110,11 +109,17 @@ def analyze(store: Store, settings: Settings, as_of: date | None = None) -> Anal
                 )
         updates = step(tracked, detection.candidates, week, settings.detection)
         save_updates(session, updates, week)
+        alerts = watch_series(session, settings, as_of)
+        past_alerts = load_tracked(session, week, SERIES_KINDS)
+        series_updates = step(past_alerts, alerts, week, settings.detection, follow_unflagged=False)
+        save_updates(session, series_updates, week)
+        updates += series_updates
         result = AnalysisResult(week, as_of, detection.documents, run.run_id)
         result.statuses = _count_statuses(updates)
         result.new = [u.candidate.label for u in updates if u.event == "created" and u.candidate]
         run.count("documents", detection.documents)
         run.count("candidates", len(detection.candidates))
+        run.count("series_alerts", len(alerts))
         for status, n in result.statuses.items():
             run.count(f"signals.{status}", n)
     return result

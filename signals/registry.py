@@ -133,6 +133,10 @@ def _apply_latest(
             Evidence(signal_id=signal.id, document_id=doc_id, rank=rank)
             for rank, doc_id in enumerate(update.candidate.evidence)
         )
+        session.add_all(
+            Evidence(signal_id=signal.id, observation_id=obs_id, rank=rank)
+            for rank, obs_id in enumerate(update.candidate.observations)
+        )
     else:
         merged = dict(signal.metrics)
         merged.update({k: metrics[k] for k in ("level", "peak_level", "event") if k in metrics})

@@ -84,6 +84,23 @@ class DetectionSettings(BaseModel):
     )
 
 
+class SeriesSettings(BaseModel):
+    """Watching numeric series (tourism nights, visitors...) for anomalies and forecast breaks."""
+
+    kind_by_frequency: dict[str, str] = Field(
+        default_factory=lambda: {
+            "daily": "generic",
+            "weekly": "weekly_seasonal",
+            "monthly": "monthly",
+            "quarterly": "monthly",
+            "yearly": "weekly",
+        },
+        description="detector preset (models.anomaly.SERIES_KINDS) per series frequency",
+    )
+    publication_lag_days: int = Field(0, description="days after a period ends before its value is known")
+    brief_weeks: int = Field(26, description="series alerts listed in the brief: those of the last N weeks")
+
+
 class Settings(BaseSettings):
     """Effective settings of one service instance."""
 
@@ -114,6 +131,7 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     collect: CollectSettings = Field(default_factory=CollectSettings)
     detection: DetectionSettings = Field(default_factory=DetectionSettings)
+    series: SeriesSettings = Field(default_factory=SeriesSettings)
 
     @field_validator("timezone")
     @classmethod

@@ -634,7 +634,7 @@ PLANTED: tuple[Planted, ...] = (
 ANOMALY = {
     "series": "tourisme.nuitees",
     "commune": "pradelles-les-vignes",
-    "month_index": 20,  # July 2026
+    "month_index": 44,  # July 2026
     "factor": 0.45,
     "story": Theme(
         "crue",

@@ -254,7 +254,7 @@ def _deliberations(w: _Writer, new_id: Any) -> list[DemoDocument]:
         commune = BY_SLUG[council].name if council in BY_SLUG else "Val de Lirette"
         for month_index in range(MONTHS + 1):
             first = month_start(month_index)
-            if first.month == 8 or first < FIRST_WEEK - timedelta(days=1):
+            if first.month == 8 or first < FIRST_WEEK:
                 continue
             sitting = first + timedelta(days=(1 - first.weekday()) % 7 + 7)  # second Tuesday
             if sitting > FIRST_WEEK + timedelta(weeks=WEEKS) - timedelta(days=1):

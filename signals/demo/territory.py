@@ -15,9 +15,9 @@ SEED = 20261122
 FIRST_WEEK = date(2024, 11, 25)
 WEEKS = 104
 LAST_DAY = FIRST_WEEK + timedelta(weeks=WEEKS) - timedelta(days=1)
-# Monthly series: the 24 complete months before the last week.
-FIRST_MONTH = date(2024, 11, 1)
-MONTHS = 24
+# Monthly open-data series go back further than the press archive: 48 complete months, to October 2026.
+FIRST_MONTH = date(2022, 11, 1)
+MONTHS = 48
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,176 @@
+"""Watching the numeric series (observations) with the streaming detectors of ``models.anomaly``.
+
+Each series keeps its detector's state in the store, so a weekly run learns only the points that became
+available since the previous one and resumes exactly where it stopped. A point becomes available when its
+period has ended (plus ``series.publication_lag_days``); the analysis of a week assesses the points that
+became available during that week, which makes the result depend only on ``as_of`` (re-analysing an earlier
+week replays the series in memory, with the same scores).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from statistics import median
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.anomaly import SeriesDetector, config_for
+from signals.lifecycle import Candidate
+from signals.periods import week_start
+from signals.schema import ModelState, Observation
+from signals.settings import Settings
+
+log = logging.getLogger(__name__)
+
+STATE_KIND = "series-detector"
+SPARK_POINTS = 24
+
+
+@dataclass
+class Point:
+    id: int
+    period: date
+    end: date  # last day of the period
+    value: float
+
+
+def frequency(periods: list[date]) -> str:
+    """daily, weekly, monthly, quarterly or yearly, from the usual gap between periods."""
+    if len(periods) < 2:
+        return "monthly"
+    gap = median((b - a).days for a, b in zip(periods, periods[1:], strict=False))
+    for name, days in (("daily", 1), ("weekly", 7), ("monthly", 31), ("quarterly", 92)):
+        if gap <= days:
+            return name
+    return "yearly"
+
+
+def period_end(start: date, freq: str) -> date:
+    if freq == "daily":
+        return start
+    if freq == "weekly":
+        return start + timedelta(days=6)
+    months = {"monthly": 1, "quarterly": 3, "yearly": 12}[freq]
+    year, month = divmod(start.month - 1 + months, 12)
+    return date(start.year + year, month + 1, 1) - timedelta(days=1)
+
+
+def _points(session: Session, series: str, lag: int) -> tuple[str, list[Point], dict[str, Any]]:
+    rows = session.scalars(
+        select(Observation).where(Observation.series == series).order_by(Observation.period)
+    )
+    rows = list(rows)
+    freq = frequency([r.period for r in rows])
+    lag_days = timedelta(days=lag)
+    points = [Point(r.id, r.period, period_end(r.period, freq) + lag_days, r.value) for r in rows]
+    meta = {"unit": rows[0].unit if rows else None, "territory": rows[-1].territory if rows else None}
+    return freq, points, meta
+
+
+def watch(session: Session, settings: Settings, as_of: date) -> list[Candidate]:
+    """Alerts on the points that became available in the week of ``as_of``, one candidate each."""
+    week = week_start(as_of)
+    candidates: list[Candidate] = []
+    for series in session.scalars(select(Observation.series).distinct().order_by(Observation.series)):
+        freq, points, meta = _points(session, series, settings.series.publication_lag_days)
+        available = [p for p in points if p.end <= as_of]
+        if not available:
+            continue
+        kind = settings.series.kind_by_frequency.get(freq, "generic")
+        detector, learned = _detector(session, series, kind, available, week)
+        for point in available[learned:]:
+            assessment = detector.assess(point.period, point.value)
+            detector.update(point.period, point.value)
+            if point.end >= week and assessment.is_alert:
+                candidates.append(_candidate(series, freq, point, assessment, available, meta))
+        _save(session, series, kind, detector, available, week)
+    return candidates
+
+
+def _detector(
+    session: Session, series: str, kind: str, available: list[Point], week: date
+) -> tuple[SeriesDetector, int]:
+    """The stored detector if it stopped before this week's points, else a fresh one; and how many of the
+    available points it has learned, once brought up to the start of the week."""
+    state = session.get(ModelState, f"{STATE_KIND}:{series}")
+    detector, learned = None, 0
+    if state is not None and state.meta.get("kind") == kind:
+        count = int(state.meta.get("points", 0))
+        known = available[:count]
+        if (
+            count <= len(available)
+            and known
+            and known[-1].period.isoformat() == state.meta.get("last_period")
+        ):
+            detector, learned = SeriesDetector.load(state.state), count
+    if detector is None:
+        detector = SeriesDetector(config_for(kind))
+    for point in available[learned:]:
+        if point.end >= week:
+            break
+        detector.update(point.period, point.value)
+        learned += 1
+    return detector, learned
+
+
+def _save(
+    session: Session, series: str, kind: str, detector: SeriesDetector, available: list[Point], week: date
+) -> None:
+    """Keep the state only when it moved forward (re-analysing an old week must not rewind it)."""
+    key = f"{STATE_KIND}:{series}"
+    state = session.get(ModelState, key)
+    if state is not None and int(state.meta.get("points", 0)) >= len(available):
+        return
+    if state is None:
+        state = ModelState(key=key, kind=STATE_KIND, state=b"")
+        session.add(state)
+    state.state = detector.save()
+    state.last_point = datetime.combine(available[-1].end, datetime.min.time()).astimezone()
+    state.meta = {
+        "kind": kind,
+        "points": len(available),
+        "last_period": available[-1].period.isoformat(),
+        "week": week.isoformat(),
+    }
+
+
+def _candidate(
+    series: str, freq: str, point: Point, assessment: Any, available: list[Point], meta: dict[str, Any]
+) -> Candidate:
+    history = [p for p in available if p.period <= point.period][-SPARK_POINTS:]
+    direction = "low" if point.value < assessment.expected else "high"
+    metrics = {
+        "type": "anomaly",
+        "series": series,
+        "frequency": freq,
+        "period": point.period.isoformat(),
+        "observed": point.value,
+        "expected": round(float(assessment.expected), 2),
+        "band_low": round(float(assessment.band_low), 2),
+        "band_high": round(float(assessment.band_high), 2),
+        "deviation": round(float(assessment.deviation), 2),
+        "anomaly_score": round(float(assessment.score), 4),
+        "direction": direction,
+        "unit": meta["unit"],
+        "territory": meta["territory"],
+        "points": [{"period": p.period.isoformat(), "value": p.value} for p in history],
+    }
+    label = " · ".join(
+        x for x in (series.split("/")[0], meta["territory"], point.period.strftime("%Y-%m")) if x
+    )
+    return Candidate(
+        kind="anomaly",
+        key=f"{series}@{point.period.isoformat()}",
+        label=label,
+        score=round(10.0 * float(assessment.score) * min(abs(float(assessment.deviation)), 10.0), 3),
+        level=abs(float(assessment.deviation)),
+        term_hashes=[],
+        recent_docs=set(),
+        metrics=metrics,
+        evidence=[],
+        observations=[point.id],
+    )
