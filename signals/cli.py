@@ -23,6 +23,7 @@ from rich.table import Table
 
 from signals import pipeline
 from signals.errors import UserError
+from signals.periods import weeks_between
 from signals.settings import Settings, load_settings
 from signals.store import Store
 
@@ -472,6 +473,63 @@ def runs(
                 first_error,
             )
     out.print(table)
+
+
+@app.command()
+def backtest(
+    from_: Annotated[str, typer.Option("--from", help="first week (a date in it)")],
+    to: Annotated[str, typer.Option("--to", help="last day")],
+    events: Annotated[Path | None, typer.Option(help="JSON list of {name, onset, patterns}")] = None,
+    budget: Annotated[int | None, typer.Option(min=1, help="new signals a reader takes per week")] = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="write the weekly flags (JSON Lines) here")
+    ] = None,
+) -> None:
+    """Replay the weekly analysis over stored data and score it against known events (JSON line last)."""
+    from signals.backtest import backtest as run_backtest
+    from signals.backtest import load_events
+
+    first, last = _parse_date(from_, "--from"), _parse_date(to, "--to")
+    assert first is not None and last is not None
+    known = load_events(events) if events else []
+    settings = _settings()
+    _, communes = pipeline._territory(settings)
+    with _store(settings) as store:
+        if err.is_terminal:
+            from rich.progress import Progress
+
+            with Progress(console=err, transient=True) as progress:
+                task = progress.add_task("replaying weeks", total=len(weeks_between(first, last)))
+                result = run_backtest(
+                    store,
+                    settings,
+                    first,
+                    last,
+                    known,
+                    budget,
+                    communes,
+                    out_path,
+                    progress=lambda _week: progress.advance(task),
+                )
+        else:
+            result = run_backtest(store, settings, first, last, known, budget, communes, out_path)
+    scores = result.scores()
+    if known:
+        table = Table("event", "onset", "first flag", "lead (weeks)", "peak week", "weeks before peak")
+        for name, d in scores["per_event_detail"].items():
+            table.add_row(
+                name,
+                d["onset"],
+                d["first_flag"] or "—",
+                str(d["lead_weeks"] if d["lead_weeks"] is not None else "—"),
+                d["peak_week"] or "—",
+                str(d["weeks_before_peak"] if d["weeks_before_peak"] is not None else "—"),
+            )
+        out.print(table)
+    out.print(
+        f"{len(result.flags)} new signals over {len(result.weeks)} weeks (budget {result.budget} a week)"
+    )
+    print(json.dumps({k: v for k, v in scores.items() if k != "per_event_detail"}, ensure_ascii=False))
 
 
 @app.command()

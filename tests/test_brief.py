@@ -87,3 +87,17 @@ def test_outbox_message_is_multipart_utf8_with_stable_message_id(briefed):
     assert "Veille prospective" in message["Subject"]
     text = message.get_body(("plain",)).get_content()
     assert "NOUVEAUX SIGNAUX FAIBLES" in text and "https://presse.example.fr/article/" in text
+
+
+def test_quarterly_report_html_and_pdf_have_the_expected_sections(briefed, tmp_path):
+    import pypdf
+
+    settings, store, _, _ = briefed
+    result = pipeline.quarterly_report(store, settings, "2025Q3", tmp_path / "report")
+    html_path, pdf_path = result.files
+    html = html_path.read_text(encoding="utf-8")
+    assert "Rapport trimestriel" in html and "Thèmes émergents du trimestre" in html
+    text = "\n".join(page.extract_text() for page in pypdf.PdfReader(pdf_path).pages)
+    for section in ("Thèmes émergents", "Indicateurs et baromètre", "Couverture des données", "Méthode"):
+        assert section in text
+    assert "punaises de lit" in text.lower()
