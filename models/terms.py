@@ -26,71 +26,37 @@ from functools import lru_cache
 import numpy as np
 from stop_words import get_stop_words
 
-VERSION = "terms-v1"  # change when extraction changes: stored hashes are recomputed
+VERSION = "terms-v2"  # change when extraction changes: stored hashes are recomputed
 _SENTENCE = re.compile(r"[.,!?;:()\[\]«»\"…\n]+")
-_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
+# A word has at least one letter ("cop21", "a380" are words; "2015" is not), hyphenated parts kept together.
+_PART = r"[^\W_]*[^\W\d_][^\W_]*"
+_WORD = re.compile(rf"{_PART}(?:-{_PART})*", re.UNICODE)
 _ELISION = re.compile(r"\b(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
 # Words frequent in any local news that carry no theme; the lists of stop-words cover the rest.
-_EXTRA_STOP = {
-    "selon",
-    "ainsi",
-    "notamment",
-    "plusieurs",
-    "également",
-    "déjà",
-    "encore",
-    "afin",
-    "lors",
-    "dont",
-    "entre",
-    "très",
-    "toute",
-    "toutes",
-    "tous",
-    "fait",
-    "faire",
-    "être",
-    "sera",
-    "seront",
-    "peut",
-    "peuvent",
-    "doit",
-    "depuis",
-    "vers",
-    "chez",
-    "sous",
-    "sans",
-    "aussi",
-    "année",
-    "années",
-    "ans",
-    "jour",
-    "jours",
-    "semaine",
-    "semaines",
-    "mois",
-    "hier",
-    "aujourd",
-    "demain",
-    "prochain",
-    "prochaine",
-    "prochaines",
-    "dernier",
-    "dernière",
-    "heure",
-    "heures",
-    "mme",
-    "m.",
-    "monsieur",
-    "madame",
-    "the",
-    "and",
-}
+_EXTRA_STOP = frozenset(
+    """
+    selon ainsi notamment plusieurs également déjà encore afin lors dont entre très toute toutes tous fait
+    faire être sera seront peut peuvent doit depuis vers chez sous sans aussi année années ans jour jours
+    semaine semaines mois hier aujourd demain prochain prochaine prochaines dernier dernière heure heures mme
+    monsieur madame the and
+    """.split()
+)
+# Calendar words: every date in a text would otherwise make a phrase that is "new" each week.
+_CALENDAR = frozenset(
+    """
+    lundi mardi mercredi jeudi vendredi samedi dimanche janvier février mars avril mai juin juillet août
+    septembre octobre novembre décembre matin soir midi après-midi soirée matinée week-end 1er monday tuesday
+    wednesday thursday friday saturday sunday january february march april june july august september october
+    november december
+    """.split()
+)
 
 
 @lru_cache(maxsize=1)
 def stop_words() -> frozenset[str]:
-    return frozenset(get_stop_words("french")) | frozenset(get_stop_words("english")) | _EXTRA_STOP
+    return (
+        frozenset(get_stop_words("french")) | frozenset(get_stop_words("english")) | _EXTRA_STOP | _CALENDAR
+    )
 
 
 def normalise(word: str) -> str:

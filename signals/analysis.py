@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from models.terms import TermExtractor, decode, encode
 from signals.emergence import Scores, score_terms
-from signals.lifecycle import Candidate
+from signals.lifecycle import CORE_TERMS, FOLLOWED_TERMS, Candidate
 from signals.periods import end_of_day_utc, start_of_day_utc, week_start
 from signals.schema import Document, DocumentFeatures, Sighting, Source
 from signals.settings import Settings
@@ -282,9 +282,6 @@ def _group_terms(recent_terms: sparse.csr_matrix) -> list[np.ndarray]:
     return [np.array(g) for g in groups.values()]
 
 
-CORE_TERMS = 3  # a theme's documents: any of its core (most frequent) terms, or two of its other terms
-
-
 def _core_indicator(window: Window, core_columns: np.ndarray) -> sparse.csr_matrix:
     """Documents with any of these core terms: how a tracked signal is followed from week to week."""
     member = (np.asarray(window.terms[:, core_columns].sum(axis=1)).ravel() >= 1).astype(np.float32)
@@ -465,7 +462,7 @@ def _measure(window: Window, hashes: list[int], settings: Settings) -> dict[str,
     if columns.size == 0:
         counts = np.zeros(len(window.weeks))
         return {"level": 0.0, "docs": set(), "weekly": _weekly(window, counts, window.totals)}
-    indicator = _core_indicator(window, columns[:CORE_TERMS])
+    indicator = _core_indicator(window, columns[:FOLLOWED_TERMS])
     counts = window.weekly(indicator)[:, 0]
     recent_weeks = settings.detection.recent_weeks
     total = max(window.totals[-recent_weeks:].sum(), 1.0)

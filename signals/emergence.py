@@ -7,8 +7,9 @@ A weak signal is a theme that is still **rare**, **significantly growing** and *
   the whole history read, so that a theme that recurs now and then is not new each time). The recent count is tested against
   a negative-binomial law with that mean and the EWMA excess variance of the weekly shares (a Poisson law
   when the baseline shows no over-dispersion), so that themes that were already bursty do not alarm;
-- *persistence*: documents in at least ``min_active_weeks`` of the recent weeks (a one-week spike is an event,
-  not an emerging theme);
+- *persistence*: documents in at least ``min_active_weeks`` of the recent weeks, and the growth and the test
+  are computed with the busiest recent week cut down to the second busiest (a one-week spike is an event, not
+  an emerging theme);
 - *rarity*: recent share at most ``max_recent_share``;
 - *novelty against the season*: a theme whose share one year earlier, in the same weeks, was already
   comparable is seasonal, not emerging;
@@ -95,13 +96,15 @@ def score_terms(
     totals = np.asarray(totals, dtype=float)
     weeks, _ = counts.shape
     r = min(params.recent_weeks, weeks)
-    recent, base = counts[-r:], counts[:-r]
-    n_recent, n_base = totals[-r:], totals[:-r]
+    gap = min(params.baseline_gap_weeks, max(weeks - r - 1, 0))
+    recent, base = counts[-r:], counts[: weeks - r - gap]
+    n_recent, n_base = totals[-r:], totals[: weeks - r - gap]
     c_recent = recent.sum(axis=0)
     total_recent = max(float(n_recent.sum()), 1.0)
     share = c_recent / total_recent
 
-    # EWMA baseline over the weeks before the recent window (age 1 = the week just before it).
+    # EWMA baseline over the weeks before the recent window and the gap that separates them (age 1 = the
+    # last baseline week): a theme rising slowly over a few weeks is not absorbed into its own baseline.
     ages = np.arange(base.shape[0], 0, -1, dtype=float)
     w = 0.5 ** ((ages - 1) / params.ewma_halflife_weeks)
     weighted_docs = float((w * n_base).sum())
@@ -121,9 +124,13 @@ def score_terms(
         excess = np.maximum(var_share - mean_share / mean_docs, 0.0) * float((n_recent**2).sum())
     else:
         excess = np.zeros_like(expected)
-    significance = _upper_tail_significance(c_recent, expected, excess)
+    # The tests use the recent count with its busiest week cut down to the second busiest: no single week
+    # (a one-off story) can carry a signal on its own.
+    ordered = np.sort(recent, axis=0)
+    robust = c_recent - ordered[-1] + (ordered[-2] if r >= 2 else 0.0)
+    significance = _upper_tail_significance(robust, expected, excess)
 
-    growth = share / np.maximum(base_share, 1e-12)
+    growth = robust / total_recent / np.maximum(base_share, 1e-12)
     active = (recent > 0).sum(axis=0)
     last_year = _last_year_share(counts, totals, r)
 

@@ -32,6 +32,9 @@ THEME_KINDS = ("term_burst", "emerging_topic")  # themes of documents
 SERIES_KINDS = ("anomaly", "forecast_break")  # events of numeric series
 MATCH_OVERLAP = 0.5
 CORE_TERMS = 3  # a theme's most frequent terms come first in its term list
+FOLLOWED_TERMS = (
+    2 * CORE_TERMS
+)  # a signal is followed by its leading terms: this week's core and the previous
 SIMILAR_BOOST = 0.5  # rank boost of a theme fully similar to a confirmed one
 
 
@@ -89,7 +92,7 @@ def match(candidate: Candidate, tracked: list[Tracked]) -> Tracked | None:
         if signal.kind != candidate.kind:
             continue
         overlap = len(candidate.recent_docs & signal.recent_docs) / max(len(candidate.recent_docs), 1)
-        if signal.key == candidate.key or core & set(signal.term_hashes[:CORE_TERMS]):
+        if signal.key == candidate.key or core & set(signal.term_hashes[:FOLLOWED_TERMS]):
             overlap = max(overlap, MATCH_OVERLAP)
         if overlap >= MATCH_OVERLAP and overlap > best_overlap:
             best, best_overlap = signal, overlap
@@ -174,9 +177,15 @@ def _continue(
     signal.status = status
     signal.last_flagged = week
     signal.peak_level = max(signal.peak_level, candidate.level)
-    # The signal keeps its own core terms first (they define its documents), then this week's.
-    core = signal.term_hashes[:CORE_TERMS]
-    signal.term_hashes = list(dict.fromkeys(core + candidate.term_hashes + signal.term_hashes))[:40]
+    # Its followed terms: this week's core terms, then its earlier ones (a theme's vocabulary evolves).
+    signal.term_hashes = list(
+        dict.fromkeys(
+            candidate.term_hashes[:CORE_TERMS]
+            + signal.term_hashes[:FOLLOWED_TERMS]
+            + candidate.term_hashes
+            + signal.term_hashes
+        )
+    )[:40]
     return Update(signal, week, True, status, score, candidate, "updated")
 
 

@@ -62,6 +62,9 @@ class DetectionSettings(BaseModel):
     lookback_weeks: int = Field(60, description="weeks of history read (baseline, and the season a year ago)")
     recent_weeks: int = Field(4, description="window whose growth is tested against the baseline")
     ewma_halflife_weeks: float = Field(8.0, description="half-life of the expected-share baseline")
+    baseline_gap_weeks: int = Field(
+        4, description="weeks between the baseline and the recent window (slow rises stay visible)"
+    )
     min_recent_docs: int = Field(3, description="fewer recent documents never make a signal")
     min_significance: float = Field(5.0, description="-log10 p-value of the Poisson test vs the baseline")
     min_growth: float = Field(2.0, description="recent share / expected share")
