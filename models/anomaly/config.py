@@ -68,7 +68,7 @@ class DetectorConfig:
     count_data: bool = False
     context_levels: int = 16
     context_order: int = 6
-    context_memory: int = 50_000
+    context_memory: int = 10_000
     range_break: bool = True
     range_tolerance: float = 0.02
     range_refractory: int = 30

@@ -47,7 +47,7 @@ class SequenceNovelty(base.AnomalyDetector):
 
     MAX_LEVELS = 62
 
-    def __init__(self, levels: int = 16, order: int = 6, memory: int = 50_000) -> None:
+    def __init__(self, levels: int = 16, order: int = 6, memory: int = 10_000) -> None:
         if not 2 <= levels <= self.MAX_LEVELS:
             raise ValueError(f"levels must be between 2 and {self.MAX_LEVELS}: {levels}")
         self.levels = levels
