@@ -16,7 +16,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+def _find_shared_data() -> Path:
+    """``shared/data`` beside the repository, found from the nearest ancestor that has one (so a git
+    worktree nested deeper than the main checkout finds it too); the main checkout's place otherwise."""
+    here = Path(__file__).resolve()
+    for folder in here.parents[1:]:
+        if (folder / "shared" / "data").is_dir():
+            return folder / "shared" / "data"
+    return here.parents[2] / "shared" / "data"
+
+
+SHARED_DATA = _find_shared_data()
 
 
 def shared_data(name: str) -> Path:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from models.anomaly import DetectorConfig, SeriesDetector, config_for
+from models.anomaly.context import SequenceNovelty
 
 START = datetime(2024, 1, 1)
 
@@ -158,3 +159,61 @@ def test_bad_settings_and_states_are_refused_with_a_reason():
         config_for("hourly-ish")
     with pytest.raises(ValueError, match="not a SeriesDetector state"):
         SeriesDetector.load(b"\x80\x05N.")  # a pickled None
+
+
+def sawtooth_series(n: int, period: int = 12, change_at: int | None = None) -> tuple[list[datetime], np.ndarray]:
+    """A 5-minute metric climbing from 0 to 11 and dropping back every ``period`` points; from
+    ``change_at`` on it climbs twice as fast (same values, same range, same mean: a new *pattern*)."""
+    values = []
+    for i in range(n):
+        step = 2 if change_at is not None and i >= change_at else 1
+        values.append(float((i * step) % period))
+    return [START + timedelta(minutes=5 * k) for k in range(n)], np.array(values)
+
+
+def test_sequence_novelty_scores_a_known_pattern_0_and_a_new_transition_1():
+    detector = SequenceNovelty(levels=12, order=4)
+    _, values = sawtooth_series(600)
+    for y in values:
+        detector.learn_one({"y": y})
+    assert detector.score_one({"y": 0.0}) == 0.0  # the saw tooth's drop after 11
+    assert detector.score_one({"y": 5.0}) == 1.0  # a value seen often, never right after 11
+    with pytest.raises(ValueError, match="levels"):
+        SequenceNovelty(levels=100)
+
+
+def test_sequence_novelty_memory_stays_bounded():
+    detector = SequenceNovelty(levels=16, order=6, memory=500)
+    rng = np.random.default_rng(0)
+    for y in rng.normal(size=3000):  # white noise: every context is new
+        detector.learn_one({"y": float(y)})
+    assert detector.n_contexts == 500
+
+
+def test_a_pattern_break_within_the_usual_range_is_flagged_only_with_the_context_scorer():
+    times, values = sawtooth_series(4000, change_at=3000)
+    with_context = alerts(config_for("nab"), times, values)
+    assert with_context and 3000 <= with_context[0] <= 3030
+    deviation_only = replace(config_for("nab"), components=("level", "seasonal"))
+    assert [i for i in alerts(deviation_only, times, values) if i >= 3000] == []
+    clean_times, clean = sawtooth_series(4000)
+    assert alerts(config_for("nab"), clean_times, clean) == []
+
+
+def test_an_alert_is_followed_by_a_rest_period_then_alerts_again():
+    times, values = five_minute_series(2000)
+    values[1500] += 25
+    values[1520] += 35  # a higher new extreme, within the first one's rest period
+    values[1700] += 60  # an even higher one, well after it
+    config = replace(config_for("nab"), range_refractory=5)  # so only the rest period can silence 1520
+    assert alerts(config, times, values) == [1500, 1700]
+    assert alerts(replace(config, rest_period=0), times, values) == [1500, 1520, 1700]
+    detector = SeriesDetector(config)
+    run(detector, times[:1520], values[:1520])
+    silenced = detector.assess(times[1520], values[1520])
+    assert silenced.resting and silenced.score == 0.0 and silenced.components["range"] == 1.0
+
+
+def test_the_context_scorer_needs_the_likelihood():
+    with pytest.raises(ValueError, match="needs likelihood"):
+        replace(config_for("monthly"), components=("seasonal", "context"))

@@ -1,5 +1,9 @@
 """Streaming anomaly detection for numeric series (observations, topic volumes): pure, River-based.
 
+Scorers: distance to a level, distance to the point's seasonal phase, novelty of the value after its
+recent sequence of values (``SequenceNovelty``), new extremes; each calibrated on the series' own history
+by ``AnomalyLikelihood`` for high-frequency series.
+
 ``SeriesDetector(config_for(kind))`` scores each new point in [0, 1] before learning it, explains it
 (``assess``), reports level shifts and saves/loads its state so runs resume exactly.
 """

@@ -18,7 +18,8 @@ from typing import Literal
 
 from models.anomaly.seasonality import SEASONALITIES, Seasonality
 
-Component = Literal["level", "seasonal"]
+Component = Literal["level", "seasonal", "context"]
+COMPONENTS: tuple[str, ...] = ("level", "seasonal", "context")
 DriftDetectorName = Literal["adwin", "page_hinkley", "none"]
 
 
@@ -27,9 +28,12 @@ class DetectorConfig:
     """Every knob of ``SeriesDetector``; the defaults are the shared NAB setting (high-frequency metrics).
 
     Scorers
-      ``components``: deviation scorers combined (max): "level" (distance to a slow moving level),
-      "seasonal" (distance to the mean of the point's phase). Use only "seasonal" for a strongly seasonal
-      series scored without ``likelihood``: the level scorer alone would alarm on the regular cycle.
+      ``components``: scorers combined (max): "level" (distance to a slow moving level), "seasonal"
+      (distance to the mean of the point's phase), "context" (the current value level never followed the
+      recent sequence of levels: ``SequenceNovelty`` with ``context_levels`` slots of the range seen so
+      far, contexts up to ``context_order`` points, at most ``context_memory`` contexts kept; needs
+      ``likelihood``, as its raw score is high on any noisy series). Use only "seasonal" for a strongly
+      seasonal series scored without ``likelihood``: the level scorer alone would alarm on the cycle.
       ``seasonality`` (phase of a timestamp, see ``seasonality.phase_of``), ``level_fading`` (weight of a
       new point in the level, 0.001: ~1000 points of memory), ``phase_rate`` (weight of a new point in its
       phase's mean), ``residual_fading`` (weight in the residuals' mean and spread), ``count_data`` (floor
@@ -38,26 +42,33 @@ class DetectorConfig:
       ``range_tolerance`` of its width, at most once per ``range_refractory`` points.
     Post-processing
       ``likelihood``: pass each deviation score through ``AnomalyLikelihood`` (``learning_period``,
-      ``estimation_samples``, ``historic_window``, ``reestimation_period``, ``averaging_window``), which
-      makes the score relative to the series' own noise; needs a few hundred points, so short series
-      (monthly, weekly) use the deviation scores directly.
+      ``estimation_samples``, ``historic_window``, ``reestimation_period``, ``averaging_window`` for the
+      deviation scorers, ``context_averaging_window`` for the context scorer), which makes the score
+      relative to the series' own noise; needs a few hundred points, so short series (monthly, weekly) use
+      the deviation scores directly. Averaging deviation scores over 20 points makes a lasting departure
+      count more than one noisy point; 20 and 10 were chosen on NAB (Numenta's detector uses 10).
     Alerts and explanations
       ``alert_threshold``: a score at or above it is an alert (0.5 = tail probability 1e-5 with the
       likelihood; 0.75 = a deviation of about 4.2 spreads without it); no alert during the first
       ``warmup`` points (1000: three to four days of 5-minute data, so every phase has been seen a few
       times; NAB is scored on the scores, which ``warmup`` does not change). ``band_sigmas``: width
-      of the expected band shown with an alert.
+      of the expected band shown with an alert. ``rest_period``: after a score at or above
+      ``alert_threshold``, the next ``rest_period`` points score 0 (one event, one alert; their
+      components still explain them), as CAD OSE does; 30 was chosen on NAB.
     Change detection
       ``drift_detector`` on standardised residuals ("adwin" with ``drift_delta``, "page_hinkley" with
       ``drift_threshold``, or "none") reports level shifts of at least ``drift_min_change`` spreads.
     """
 
-    components: tuple[Component, ...] = ("level", "seasonal")
+    components: tuple[Component, ...] = ("level", "seasonal", "context")
     seasonality: Seasonality = "weekend_hour"
     level_fading: float = 0.001
     phase_rate: float = 0.05
     residual_fading: float = 0.01
     count_data: bool = False
+    context_levels: int = 16
+    context_order: int = 6
+    context_memory: int = 10_000
     range_break: bool = True
     range_tolerance: float = 0.02
     range_refractory: int = 30
@@ -66,8 +77,10 @@ class DetectorConfig:
     estimation_samples: int = 150
     historic_window: int = 8640
     reestimation_period: int = 100
-    averaging_window: int = 10
+    averaging_window: int = 20
+    context_averaging_window: int = 10
     alert_threshold: float = 0.5
+    rest_period: int = 30
     warmup: int = 1000
     band_sigmas: float = 3.0
     drift_detector: DriftDetectorName = "adwin"
@@ -79,14 +92,16 @@ class DetectorConfig:
         if self.seasonality not in SEASONALITIES:
             known = ", ".join(SEASONALITIES)
             raise ValueError(f"unknown seasonality {self.seasonality!r}; choose one of {known}")
-        unknown = set(self.components) - {"level", "seasonal"}
+        unknown = set(self.components) - set(COMPONENTS)
         if unknown or not self.components:
-            raise ValueError(f"components must be a non-empty subset of (level, seasonal): {self.components}")
+            raise ValueError(f"components must be a non-empty subset of {COMPONENTS}: {self.components}")
+        if "context" in self.components and not self.likelihood:
+            raise ValueError("the context component needs likelihood=True (its raw score is not calibrated)")
         if self.drift_detector not in ("adwin", "page_hinkley", "none"):
             raise ValueError(f"drift_detector must be adwin, page_hinkley or none: {self.drift_detector!r}")
 
 
-_SHORT_SERIES = dict(likelihood=False, range_break=False, alert_threshold=0.75)
+_SHORT_SERIES = dict(likelihood=False, range_break=False, alert_threshold=0.75, rest_period=0)
 
 SERIES_KINDS: dict[str, DetectorConfig] = {
     # High-frequency metrics (minutes to hours): the setting measured on NAB, shared by its 58 series.

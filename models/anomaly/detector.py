@@ -26,11 +26,12 @@ from typing import Any
 
 from models.anomaly.components import LevelDeviation, RangeBreak, SeasonalResidual
 from models.anomaly.config import DetectorConfig, config_for
+from models.anomaly.context import SequenceNovelty
 from models.anomaly.drift import LevelShift, LevelShiftDetector
 from models.anomaly.likelihood import AnomalyLikelihood
 from models.anomaly.seasonality import phase_of
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 Timestamp = datetime | date
 
 
@@ -40,7 +41,8 @@ class Assessment:
 
     ``expected`` is what the series usually shows at this time (its phase's mean, or its level),
     ``band_low``/``band_high`` the usual range (``band_sigmas`` spreads around it), ``deviation`` the
-    distance of ``observed`` from ``expected`` in spreads, ``components`` each scorer's own score.
+    distance of ``observed`` from ``expected`` in spreads, ``components`` each scorer's own score,
+    ``resting`` whether the score was silenced by a recent alert (``rest_period``).
     """
 
     at: Any
@@ -52,6 +54,7 @@ class Assessment:
     band_high: float
     deviation: float
     components: dict[str, float]
+    resting: bool = False
 
 
 class SeriesDetector:
@@ -73,6 +76,11 @@ class SeriesDetector:
             if "seasonal" in c.components
             else None
         )
+        self._context = (
+            SequenceNovelty(c.context_levels, c.context_order, c.context_memory)
+            if "context" in c.components
+            else None
+        )
         self._range = RangeBreak(c.range_tolerance, c.range_refractory) if c.range_break else None
         self._likelihoods = (
             {
@@ -81,7 +89,7 @@ class SeriesDetector:
                     c.estimation_samples,
                     c.historic_window,
                     c.reestimation_period,
-                    c.averaging_window,
+                    c.context_averaging_window if name == "context" else c.averaging_window,
                 )
                 for name in c.components
             }
@@ -94,6 +102,7 @@ class SeriesDetector:
             else None
         )
         self.n_seen = 0
+        self._last_alert: int | None = None  # index of the last point scored at or above the threshold
 
     # --- scoring -------------------------------------------------------------------------------------
 
@@ -106,7 +115,13 @@ class SeriesDetector:
             raw["level"] = self._level.score_one(features)
         if self._seasonal is not None:
             raw["seasonal"] = self._seasonal.score_one(features)
+        if self._context is not None:
+            raw["context"] = self._context.score_one(features)
         return raw
+
+    def _resting(self) -> bool:
+        """Whether the next point falls within ``rest_period`` points after the last alert."""
+        return self._last_alert is not None and self.n_seen - self._last_alert <= self.config.rest_period
 
     def _combine(self, raw: dict[str, float], features: dict[str, Any], learn: bool) -> tuple[float, dict]:
         if self._likelihoods:
@@ -119,7 +134,7 @@ class SeriesDetector:
             parts = dict(raw)
         if self._range is not None:
             parts["range"] = self._range.score_one(features)
-        return max(parts.values()), parts
+        return (0.0 if self._resting() else max(parts.values())), parts
 
     def score(self, t: Timestamp, x: float) -> float:
         """Anomaly score of a new point, in [0, 1], without learning it."""
@@ -134,9 +149,11 @@ class SeriesDetector:
         """Score a new point, then learn it; returns the score."""
         features = self._features(t, x)
         score, _ = self._combine(self._raw_scores(features), features, learn=True)
+        if score >= self.config.alert_threshold:
+            self._last_alert = self.n_seen
         if self._shifts is not None and self.n_seen >= self.config.warmup:
             self._watch_level(t, features)
-        for scorer in (self._level, self._seasonal, self._range):
+        for scorer in (self._level, self._seasonal, self._context, self._range):
             if scorer is not None:
                 scorer.learn_one(features)
         self.n_seen += 1
@@ -181,6 +198,7 @@ class SeriesDetector:
             band_high=expected + half_band,
             deviation=deviation,
             components=parts,
+            resting=self._resting(),
         )
 
     @property
