@@ -88,6 +88,7 @@ def save_updates(session: Session, updates: list[Update], week: date) -> list[Si
                 status=update.status,
                 score=update.score,
                 metrics={},
+                territory=candidate.metrics.get("territory"),
             )
             session.add(signal)
             session.flush()

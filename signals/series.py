@@ -10,8 +10,9 @@ week replays the series in memory, with the same scores).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+import math
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from statistics import median
 from typing import Any
 
@@ -81,24 +82,55 @@ def watch(session: Session, settings: Settings, as_of: date) -> list[Candidate]:
         if not available:
             continue
         kind = settings.series.kind_by_frequency.get(freq, "generic")
-        detector, learned = _detector(session, series, kind, available, week)
+        scale = _scale(points, settings)
+        detector, learned = _detector(session, series, kind, available, week, scale)
         for point in available[learned:]:
-            assessment = detector.assess(point.period, point.value)
-            detector.update(point.period, point.value)
+            assessment = detector.assess(point.period, scale.forward(point.value))
+            detector.update(point.period, scale.forward(point.value))
             if point.end >= week and assessment.is_alert:
-                candidates.append(_candidate(series, freq, point, assessment, available, meta))
-        _save(session, series, kind, detector, available, week)
+                candidates.append(_candidate(series, freq, point, scale.explain(assessment), available, meta))
+        _save(session, series, kind, detector, available, week, scale)
     return candidates
 
 
+@dataclass(frozen=True)
+class Scale:
+    """The detectors see log values of positive series: tourism nights and visitor counts vary in proportion
+    to their level (a 5 % wobble in August is ten times a 5 % wobble in January), and on the log scale the
+    seasonal swings and their noise become additive. Explanations are given back in the series' own units."""
+
+    log: bool
+
+    def forward(self, value: float) -> float:
+        return math.log1p(value) if self.log else value
+
+    def back(self, value: float) -> float:
+        return math.expm1(value) if self.log else value
+
+    def explain(self, assessment: Any) -> Any:
+        if not self.log:
+            return assessment
+        return replace(
+            assessment,
+            observed=self.back(assessment.observed),
+            expected=self.back(assessment.expected),
+            band_low=self.back(assessment.band_low),
+            band_high=self.back(assessment.band_high),
+        )
+
+
+def _scale(points: list[Point], settings: Settings) -> Scale:
+    return Scale(settings.series.log_positive and bool(points) and all(p.value > 0 for p in points))
+
+
 def _detector(
-    session: Session, series: str, kind: str, available: list[Point], week: date
+    session: Session, series: str, kind: str, available: list[Point], week: date, scale: Scale
 ) -> tuple[SeriesDetector, int]:
     """The stored detector if it stopped before this week's points, else a fresh one; and how many of the
     available points it has learned, once brought up to the start of the week."""
     state = session.get(ModelState, f"{STATE_KIND}:{series}")
     detector, learned = None, 0
-    if state is not None and state.meta.get("kind") == kind:
+    if state is not None and state.meta.get("kind") == kind and state.meta.get("log") == scale.log:
         count = int(state.meta.get("points", 0))
         known = available[:count]
         if (
@@ -112,13 +144,19 @@ def _detector(
     for point in available[learned:]:
         if point.end >= week:
             break
-        detector.update(point.period, point.value)
+        detector.update(point.period, scale.forward(point.value))
         learned += 1
     return detector, learned
 
 
 def _save(
-    session: Session, series: str, kind: str, detector: SeriesDetector, available: list[Point], week: date
+    session: Session,
+    series: str,
+    kind: str,
+    detector: SeriesDetector,
+    available: list[Point],
+    week: date,
+    scale: Scale,
 ) -> None:
     """Keep the state only when it moved forward (re-analysing an old week must not rewind it)."""
     key = f"{STATE_KIND}:{series}"
@@ -129,9 +167,10 @@ def _save(
         state = ModelState(key=key, kind=STATE_KIND, state=b"")
         session.add(state)
     state.state = detector.save()
-    state.last_point = datetime.combine(available[-1].end, datetime.min.time()).astimezone()
+    state.last_point = datetime.combine(available[-1].end, datetime.min.time(), tzinfo=UTC)
     state.meta = {
         "kind": kind,
+        "log": scale.log,
         "points": len(available),
         "last_period": available[-1].period.isoformat(),
         "week": week.isoformat(),

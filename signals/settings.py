@@ -101,6 +101,9 @@ class SeriesSettings(BaseModel):
         description="detector preset (models.anomaly.SERIES_KINDS) per series frequency",
     )
     publication_lag_days: int = Field(0, description="days after a period ends before its value is known")
+    log_positive: bool = Field(
+        True, description="watch positive series on the log scale (proportional noise)"
+    )
     brief_weeks: int = Field(26, description="series alerts listed in the brief: those of the last N weeks")
 
 

@@ -161,7 +161,9 @@ def test_bad_settings_and_states_are_refused_with_a_reason():
         SeriesDetector.load(b"\x80\x05N.")  # a pickled None
 
 
-def sawtooth_series(n: int, period: int = 12, change_at: int | None = None) -> tuple[list[datetime], np.ndarray]:
+def sawtooth_series(
+    n: int, period: int = 12, change_at: int | None = None
+) -> tuple[list[datetime], np.ndarray]:
     """A 5-minute metric climbing from 0 to 11 and dropping back every ``period`` points; from
     ``change_at`` on it climbs twice as fast (same values, same range, same mean: a new *pattern*)."""
     values = []

@@ -1,0 +1,82 @@
+"""Watching monthly series: a planted break is flagged in the week its month ends, clean seasonal series
+are not, and the stored detector state gives the same answers as a replay."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import numpy as np
+from sqlalchemy import select
+
+from signals import pipeline
+from signals.schema import ModelState, Signal
+from signals.series import frequency, period_end
+from signals.store import NewObservation
+
+SEASON = [0.35, 0.4, 0.6, 0.85, 1.0, 1.3, 2.1, 2.3, 1.2, 0.8, 0.45, 0.65]
+
+
+def _month(i: int) -> date:
+    year, month = divmod(10 + i, 12)  # from November 2022
+    return date(2022 + year, month + 1, 1)
+
+
+def _load(store, drop_at: int | None = 44) -> None:
+    rng = np.random.default_rng(4)
+    with store.session() as session:
+        for name, level in (("nord", 3000.0), ("sud", 12000.0), ("est", 800.0)):
+            for i in range(48):
+                value = level * SEASON[_month(i).month - 1] * rng.lognormal(0, 0.05)
+                if name == "sud" and i == drop_at:
+                    value *= 0.45
+                store.upsert_observation(
+                    session,
+                    NewObservation(
+                        f"tourisme.nuitees/{name}", _month(i), round(value), "nuitées", name.capitalize()
+                    ),
+                )
+
+
+def _alerts(store) -> list[tuple[date, str]]:
+    with store.session() as session:
+        return sorted(
+            (s.first_seen, s.key) for s in session.scalars(select(Signal).where(Signal.kind == "anomaly"))
+        )
+
+
+def test_planted_drop_is_flagged_in_its_week_and_clean_series_are_not(store, settings):
+    _load(store)
+    pipeline.replay(store, settings, date(2026, 5, 4), date(2026, 10, 4))
+    assert _alerts(store) == [(date(2026, 7, 27), "tourisme.nuitees/sud@2026-07-01")]
+    with store.session() as session:
+        signal = session.scalars(select(Signal).where(Signal.kind == "anomaly")).one()
+        metrics, observation = signal.metrics, signal.evidence[0].observation
+    assert metrics["direction"] == "low" and metrics["observed"] < metrics["band_low"] < metrics["expected"]
+    assert observation.period == date(2026, 7, 1) and math.isclose(observation.value, metrics["observed"])
+    assert signal.territory == "Sud"
+
+
+def test_stored_state_resumes_exactly_and_old_weeks_replay_the_same(store, settings):
+    _load(store)
+    pipeline.analyze(store, settings, date(2026, 7, 5))  # stores the detectors' state
+    with store.session() as session:
+        saved = {s.key: s.meta["points"] for s in session.scalars(select(ModelState))}
+    assert saved and all(points == 44 for points in saved.values())  # up to June 2026
+    pipeline.analyze(store, settings, date(2026, 8, 2))  # resumes from the stored state
+    resumed = _alerts(store)
+    pipeline.analyze(store, settings, date(2026, 8, 2))  # again: nothing doubles
+    assert _alerts(store) == resumed == [(date(2026, 7, 27), "tourisme.nuitees/sud@2026-07-01")]
+
+
+def test_no_drop_no_alert(store, settings):
+    _load(store, drop_at=None)
+    pipeline.replay(store, settings, date(2026, 5, 4), date(2026, 10, 4))
+    assert _alerts(store) == []
+
+
+def test_frequency_and_period_end():
+    assert frequency([date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]) == "monthly"
+    assert frequency([date(2026, 1, 5), date(2026, 1, 12)]) == "weekly"
+    assert period_end(date(2026, 2, 1), "monthly") == date(2026, 2, 28)
+    assert period_end(date(2026, 1, 5), "weekly") == date(2026, 1, 11)
