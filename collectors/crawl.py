@@ -1,0 +1,216 @@
+"""The crawl process: ``python -m collectors.crawl JOB.json`` (started by :func:`collectors.run.crawl`).
+
+The job file names the sources, the settings and where to write the outcomes. Sources on the same host
+are crawled one after the other (so the per-domain limits hold across sources); different hosts in
+parallel, in one Twisted reactor. Everything is written through one :class:`StoreWriter`; a preview opens
+no database at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import TypeAdapter
+
+from signals.settings import Settings
+from signals.sources import SourceDef, Territory
+
+log = logging.getLogger(__name__)
+REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+_SOURCE_ADAPTER: TypeAdapter[Any] = TypeAdapter(SourceDef)
+
+
+def spider_class(kind: str) -> type:
+    """The generic spider of a source kind."""
+    from collectors.spiders.consultation import ConsultationSpider
+    from collectors.spiders.listing import ListingSpider
+    from collectors.spiders.rss import RssSpider
+    from collectors.spiders.series import SeriesSpider
+
+    return {
+        "rss": RssSpider,
+        "listing": ListingSpider,
+        "consultation": ConsultationSpider,
+        "series": SeriesSpider,
+    }[kind]
+
+
+def host_groups(sources: list[Any]) -> list[list[Any]]:
+    """Sources grouped by host, in their given order (one group is crawled sequentially)."""
+    groups: dict[str, list[Any]] = {}
+    for source in sources:
+        groups.setdefault((urlsplit(source.url).hostname or "").lower(), []).append(source)
+    return list(groups.values())
+
+
+def run_job(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """Crawl the job's sources and return one outcome (a dict) per source, in the job's order."""
+    from scrapy.utils.reactor import install_reactor
+
+    install_reactor(REACTOR)
+    settings = Settings(**job["settings"])
+    territory = Territory(**(job.get("territory") or {}))
+    sources = [_SOURCE_ADAPTER.validate_python(s) for s in job["sources"]]
+    preview = bool(job.get("preview"))
+
+    from collectors.context import CrawlContext
+    from collectors.enrich import Gazetteer
+
+    gazetteer = Gazetteer(territory.communes)
+    if preview:
+        crawl = CrawlContext(settings=settings, gazetteer=gazetteer)
+        return _run_reactor(crawl, sources, int(job.get("preview_limit") or 10), log_file=None)
+
+    from collectors.neardup import NearDuplicateIndex
+    from collectors.storage import StoreWriter
+    from signals.store import Store
+
+    store = Store.open(settings)
+    logs = settings.home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    try:
+        with store.session() as session:
+            writer = StoreWriter(store, session)
+            crawl = CrawlContext(
+                settings=settings,
+                gazetteer=gazetteer,
+                writer=writer,
+                neardup=NearDuplicateIndex(loader=writer.published_between),
+            )
+            return _run_reactor(crawl, sources, None, log_file=str(logs / "collect.log"))
+    finally:
+        store.close()
+
+
+def _run_reactor(
+    crawl: Any, sources: list[Any], preview_limit: int | None, log_file: str | None
+) -> list[dict[str, Any]]:
+    from scrapy import signals as scrapy_signals
+    from scrapy.crawler import Crawler, CrawlerRunner
+    from scrapy.utils.log import configure_logging
+    from twisted.internet import defer, reactor
+
+    from collectors.context import SourceContext
+    from collectors.ledger import RunLedger
+    from collectors.settings import scrapy_settings
+    from signals.store import RunRecorder
+
+    base = scrapy_settings(crawl.settings.collect, log_file=log_file)
+    if log_file is None:
+        base["LOG_LEVEL"] = "WARNING"
+    configure_logging(base)
+    runner = CrawlerRunner(base)
+    outcomes: dict[str, dict[str, Any]] = {}
+    stopping = {"now": False}
+    writer = crawl.writer
+
+    def crawl_source(source: Any, ledger: Any, resume_safe: bool) -> Generator[Any, Any, SourceContext]:
+        context = SourceContext(source=source, crawl=crawl, ledger=ledger, resume_safe=resume_safe)
+        settings = scrapy_settings(crawl.settings.collect, context.time_budget_s, log_file)
+        if log_file is None:
+            settings["LOG_LEVEL"] = "WARNING"
+        crawler = Crawler(spider_class(source.kind), settings)
+        crawler.signals.connect(_on_spider_error, signal=scrapy_signals.spider_error)
+        crawler.signals.connect(_on_item_error, signal=scrapy_signals.item_error)
+        try:
+            yield runner.crawl(crawler, context=context)
+        except Exception as exc:  # the crawler could not start (bad settings, spider init error)
+            ledger.recorder.fail(f"crawler error: {type(exc).__name__}: {exc}")
+        if ledger.close_reason is None:
+            ledger.close("crawler_error")
+        return context
+
+    @defer.inlineCallbacks
+    def run_source(source: Any) -> Generator[Any, Any, None]:
+        if stopping["now"]:
+            outcomes[source.name] = _failed(source.name, "crawl interrupted before this source")
+            return
+        try:
+            if writer is None:
+                ledger = RunLedger(source.name, RunRecorder(0), limit=preview_limit, preview=True)
+                yield from crawl_source(source, ledger, resume_safe=False)
+                outcomes[source.name] = _outcome(source.name, None, ledger)
+                return
+            with writer.recording(source.name) as recorder:
+                cap = source.item_cap if source.item_cap is not None else crawl.settings.collect.item_cap
+                ledger = RunLedger(source.name, recorder, limit=cap or None)
+                context = yield from crawl_source(source, ledger, writer.last_run_complete(source.name))
+                if ledger.complete and context.validators:
+                    writer.save_validators(context.validators)
+                if not ledger.interrupted:
+                    writer.record_health(source.name, failed=ledger.status == "failed")
+            outcomes[source.name] = _outcome(source.name, recorder.run_id, ledger)
+        except Exception as exc:  # a bug or a database failure: this source fails, the others go on
+            log.exception("source %s: crawl failed", source.name)
+            outcomes[source.name] = _failed(source.name, f"{type(exc).__name__}: {exc}")
+
+    @defer.inlineCallbacks
+    def run_group(group: list[Any]) -> Generator[Any, Any, None]:
+        for source in group:
+            yield run_source(source)
+
+    def stop_gracefully(signum: int, _frame: Any) -> None:
+        stopping["now"] = True
+        reactor.callFromThread(runner.stop)  # type: ignore[attr-defined]
+
+    everything = defer.DeferredList([run_group(group) for group in host_groups(sources)], consumeErrors=True)
+    everything.addBoth(lambda _: reactor.callLater(0, reactor.stop))  # type: ignore[attr-defined]
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop_gracefully)
+    reactor.run(installSignalHandlers=False)  # type: ignore[attr-defined]
+    return [outcomes.get(s.name) or _failed(s.name, "crawl did not finish") for s in sources]
+
+
+def _outcome(name: str, run_id: int | None, ledger: Any) -> dict[str, Any]:
+    return {
+        "source": name,
+        "run_id": run_id,
+        "status": ledger.status,
+        "counts": ledger.summary(),
+        "error": ledger.error,
+        "items": ledger.preview_items,
+    }
+
+
+def _failed(name: str, reason: str) -> dict[str, Any]:
+    return {"source": name, "run_id": None, "status": "failed", "counts": {}, "error": reason, "items": []}
+
+
+def _on_spider_error(failure: Any, response: Any, spider: Any) -> None:
+    """A parser raised: the page is lost, the crawl goes on (Scrapy logs the traceback)."""
+    spider.context.ledger.reject(
+        response.url, f"parser error on {response.url}: {failure.getErrorMessage()}"[:400], "spider_error"
+    )
+
+
+def _on_item_error(item: Any, response: Any, spider: Any, failure: Any) -> None:
+    where = getattr(item, "url", None) or getattr(item, "row", None) or getattr(item, "title", "item")
+    spider.context.ledger.reject(
+        str(where), f"processing error: {failure.getErrorMessage()}"[:400], "processing_error"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("job", type=Path, help="job file written by collectors.run")
+    args = parser.parse_args(argv)
+    job = json.loads(args.job.read_text(encoding="utf-8"))
+    outcomes = run_job(job)
+    output = Path(job["output"])
+    partial = output.with_suffix(".partial")
+    partial.write_text(json.dumps(outcomes, ensure_ascii=False, default=str), encoding="utf-8")
+    os.replace(partial, output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
