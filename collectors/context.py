@@ -75,7 +75,11 @@ class SourceContext:
             return set()
         return self.crawl.writer.known_urls(urls)
 
+    def cache_key(self, url: str) -> str:
+        """Validators are kept per source and URL: a page unchanged for one source may be new to another."""
+        return f"{url}#{self.name}"
+
     def cached_validators(self, url: str) -> tuple[str | None, str | None]:
         if self.crawl.writer is None:
             return None, None
-        return self.crawl.writer.validators(url)
+        return self.crawl.writer.validators(self.cache_key(url))

@@ -18,6 +18,7 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter
 
@@ -44,6 +45,26 @@ def spider_class(kind: str) -> type:
     }[kind]
 
 
+def warm_up(kinds: set[str], articles: bool, preview: bool) -> None:
+    """Load the heavy libraries and models before the reactor runs.
+
+    Loaded on first use instead, they would block the reactor for seconds in the middle of the crawl
+    (the language model alone takes 1-2 s), and requests in flight would time out.
+    """
+    from collectors.enrich import detect_language, parse_date
+
+    if kinds & {"rss", "listing", "consultation"}:
+        detect_language("Le conseil municipal a voté le budget de la médiathèque intercommunale.", "fr")
+        parse_date("le 3 mars 2025", ZoneInfo("UTC"))  # dateparser loads its French data
+    if "rss" in kinds:
+        import feedparser  # noqa: F401
+    if "listing" in kinds or articles:
+        import pypdf  # noqa: F401
+        import trafilatura  # noqa: F401
+    if not preview:
+        import datasketch  # noqa: F401
+
+
 def host_groups(sources: list[Any]) -> list[list[Any]]:
     """Sources grouped by host, in their given order (one group is crawled sequentially)."""
     groups: dict[str, list[Any]] = {}
@@ -66,6 +87,7 @@ def run_job(job: dict[str, Any]) -> list[dict[str, Any]]:
     from collectors.enrich import Gazetteer
 
     gazetteer = Gazetteer(territory.communes)
+    warm_up({s.kind for s in sources}, any(getattr(s, "follow_articles", False) for s in sources), preview)
     if preview:
         crawl = CrawlContext(settings=settings, gazetteer=gazetteer)
         return _run_reactor(crawl, sources, int(job.get("preview_limit") or 10), log_file=None)

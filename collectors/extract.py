@@ -59,13 +59,18 @@ class PageContent:
 
 
 def page_text(
-    html: str, url: str | None = None, with_metadata: bool = False, title: str | None = None
+    html: str,
+    url: str | None = None,
+    with_metadata: bool = False,
+    title: str | None = None,
+    min_chars: int = 0,
 ) -> PageContent:
     """Main text of an HTML page (boilerplate, menus and footers left out), by trafilatura.
 
     ``with_metadata`` also looks for the page's title and date (slower; for pages with no other date).
     ``title``: the title known from elsewhere (feed, listing), left out of the text when the page repeats
-    it as its first line. Raises ExtractionError("no_text") when the page has no main text.
+    it as its first line. Raises ExtractionError("no_text") when the page has no main text, or less than
+    ``min_chars`` (an error page served with status 200: "Document introuvable").
     """
     import trafilatura
 
@@ -89,6 +94,8 @@ def page_text(
     found_title = (getattr(found, "title", None) or "").strip() or None
     for known in (title, found_title):
         text = _without_heading(text, known)
+    if len(text) < min_chars:
+        raise ExtractionError("no_text", f"the page has almost no text ({text[:60]!r}): an error page?")
     return PageContent(text=text, title=found_title, date=getattr(found, "date", None))
 
 

@@ -52,7 +52,7 @@ class RunLedger:
         self.limit = limit or None
         self.preview = preview
         self.accepted = 0
-        self.pages_ok = 0
+        self.pages_ok: set[str] = set()
         self.page_failures: list[str] = []
         self.transient_rejects = 0
         self.latencies: list[float] = []
@@ -82,13 +82,15 @@ class RunLedger:
                 }
             )
 
-    def page_ok(self) -> None:
-        self.pages_ok += 1
+    def page_ok(self, url: str) -> None:
+        """A page was received (it may still turn out unreadable: see ``page_failed``)."""
+        self.pages_ok.add(url)
         self.count("pages")
 
     def page_failed(self, url: str, reason: str, code: str, *, transient: bool = False) -> None:
         """A listing page, feed page, API page or file that could not be read at all."""
         self.reject(url, reason, code, transient=transient)
+        self.pages_ok.discard(url)
         self.page_failures.append(reason)
 
     def latency(self, seconds: float) -> None:
@@ -123,7 +125,7 @@ class RunLedger:
             self.recorder.counts["latency_p95_s"] = round(ordered[int(0.95 * (len(ordered) - 1))], 4)
         if reason in TRUNCATING_REASONS:
             self.recorder.counts["truncated"] = TRUNCATING_REASONS[reason]
-        if self.pages_ok == 0 and self.page_failures:
+        if not self.pages_ok and self.page_failures:
             self.recorder.fail(self.page_failures[0])
         elif reason not in TRUNCATING_REASONS and reason != FINISHED:
             self.recorder.fail(f"crawl interrupted ({reason})")

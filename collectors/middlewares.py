@@ -85,7 +85,7 @@ class ConditionalRequestMiddleware:
             etag = response.headers.get(b"ETag")
             last_modified = response.headers.get(b"Last-Modified")
             if etag or last_modified:
-                context.validators[request.url] = (
+                context.validators[context.cache_key(request.url)] = (
                     etag.decode("latin-1")[:300] if etag else None,
                     last_modified.decode("latin-1")[:100] if last_modified else None,
                     response.status,

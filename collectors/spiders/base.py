@@ -67,13 +67,13 @@ class SourceSpider(scrapy.Spider):
 
     def read_page(self, response: Response) -> Any:
         if response.status == NOT_MODIFIED:
-            self.ledger.page_ok()
+            self.ledger.page_ok(response.url)
             self.ledger.count("not_modified")
             return None
         if not response.body.strip():
             self.ledger.page_failed(response.url, f"empty response from {response.url}", "empty_response")
             return None
-        self.ledger.page_ok()
+        self.ledger.page_ok(response.url)
         return self.parse_page(response)
 
     def parse_page(self, response: Response) -> Any:

@@ -10,13 +10,14 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from parsel import Selector, SelectorList
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 
 from collectors.enrich import html_to_text, parse_date
 from collectors.extract import ExtractionError, page_text, pdf_date, pdf_text, sniff
 from collectors.items import DocumentItem
 from collectors.spiders.base import SourceSpider
 
+MIN_PAGE_CHARS = 80  # less main text than this on a linked page: an error page, not a document
 _NUMBER = re.compile(r"\b(?:n[°º o]|num[ée]ro|no\.)\s*:?\s*([A-Z0-9][\w./-]*\w)", re.I)
 
 
@@ -71,7 +72,7 @@ class ListingSpider(SourceSpider):
                 continue
             seen.add(entry["url"])
             yield self.item_request(entry["url"], self.parse_document, entry)
-        next_href = self._select(response, self.source.next_selector)
+        next_href = self._select(response, self.source.next_selector, first=True)
         request = self.next_page(response, next_href, all_known=bool(urls) and len(known) == len(urls))
         if request is not None:
             yield request
@@ -83,6 +84,8 @@ class ListingSpider(SourceSpider):
             self.ledger.reject(url, f"empty response from {url}", "empty_response")
             return None
         found = sniff(response.body, content_type)
+        if found == "html" and not isinstance(response, TextResponse):  # an HTML page served as a file
+            response = HtmlResponse(url=response.url, body=response.body)
         item = DocumentItem(
             source=self.source.name, url=url, title=entry["title"], text="", date_text=entry["date"]
         )
@@ -96,7 +99,9 @@ class ListingSpider(SourceSpider):
                 item.title = item.title or (content.title or "")
                 fallback_date = pdf_date(content.created)
             elif found in ("html", "text") and isinstance(response, TextResponse):
-                page = page_text(response.text, url, with_metadata=True, title=item.title or None)
+                page = page_text(
+                    response.text, url, with_metadata=True, title=item.title or None, min_chars=MIN_PAGE_CHARS
+                )
                 item.text = page.text
                 item.title = item.title or (page.title or "")
                 fallback_date = page.date
@@ -125,7 +130,7 @@ class ListingSpider(SourceSpider):
     # the listing's fields
 
     def _entry(self, node: Selector, position: int, response: Response) -> dict[str, Any] | None:
-        href = self._select(node, self.source.link_selector)
+        href = self._select(node, self.source.link_selector, first=True)
         where = f"{response.url} item {position}"
         if not href:
             self.ledger.reject(
@@ -147,12 +152,18 @@ class ListingSpider(SourceSpider):
             "number": (deliberation_number(number) or number.strip(" :°")) if number else None,
         }
 
-    def _select(self, node: Selector | SelectorList | Response, selector: str | None) -> str | None:
-        """Text matched by a CSS selector (``::text`` / ``::attr()`` or elements), or None."""
+    def _select(
+        self, node: Selector | SelectorList | Response, selector: str | None, first: bool = False
+    ) -> str | None:
+        """Text matched by a CSS selector (``::text`` / ``::attr()`` or elements), or None.
+
+        ``first``: only the first match (a link), else all matches joined (a title split by tags).
+        """
         if not selector:
             return None
         try:
-            values = node.css(selector).getall()
+            matches = node.css(selector)
+            values = matches[:1].getall() if first else matches.getall()
         except Exception:  # an invalid sub-selector: the field is missing, not the item
             self.ledger.count("bad_field_selector")
             return None

@@ -33,14 +33,11 @@ class RssSpider(SourceSpider):
         if not feed.entries:
             if not feed.get("version"):
                 found = sniff(response.body, content_type)
-                code, what = (
-                    ("not_a_feed", f"an {found.upper()} document")
-                    if found in ("html", "json")
-                    else ("malformed_feed", "no readable feed")
-                )
+                what = {"html": "an HTML page", "json": "a JSON document"}.get(found)
                 problem = feed.get("bozo_exception")
                 detail = f" ({type(problem).__name__}: {problem})" if problem else ""
-                self.ledger.page_failed(response.url, f"{response.url} is {what}, not RSS/Atom{detail}", code)
+                reason = f"{response.url} is {what or 'no readable feed'}, not RSS/Atom{detail}"
+                self.ledger.page_failed(response.url, reason, "not_a_feed" if what else "malformed_feed")
             return
         if feed.bozo:
             self.ledger.count("feeds_recovered")  # feedparser read past the damage; entries are kept
