@@ -26,7 +26,6 @@ from signals.settings import Settings
 from signals.sources import SourceDef, Territory
 
 log = logging.getLogger(__name__)
-REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 _SOURCE_ADAPTER: TypeAdapter[Any] = TypeAdapter(SourceDef)
 
 
@@ -77,7 +76,9 @@ def run_job(job: dict[str, Any]) -> list[dict[str, Any]]:
     """Crawl the job's sources and return one outcome (a dict) per source, in the job's order."""
     from scrapy.utils.reactor import install_reactor
 
-    install_reactor(REACTOR)
+    from collectors.settings import TWISTED_REACTOR
+
+    install_reactor(TWISTED_REACTOR)
     settings = Settings(**job["settings"])
     territory = Territory(**(job.get("territory") or {}))
     sources = [_SOURCE_ADAPTER.validate_python(s) for s in job["sources"]]
@@ -118,6 +119,7 @@ def _run_reactor(
 ) -> list[dict[str, Any]]:
     from scrapy import signals as scrapy_signals
     from scrapy.crawler import Crawler, CrawlerRunner
+    from scrapy.settings import Settings as ScrapySettings
     from scrapy.utils.log import configure_logging
     from twisted.internet import defer, reactor
 
@@ -140,7 +142,8 @@ def _run_reactor(
         settings = scrapy_settings(crawl.settings.collect, context.time_budget_s, log_file)
         if log_file is None:
             settings["LOG_LEVEL"] = "WARNING"
-        crawler = Crawler(spider_class(source.kind), settings)
+        # above the runner's own settings, which the runner merges into each crawler at "project" priority
+        crawler = Crawler(spider_class(source.kind), ScrapySettings(settings, priority="cmdline"))
         crawler.signals.connect(_on_spider_error, signal=scrapy_signals.spider_error)
         crawler.signals.connect(_on_item_error, signal=scrapy_signals.item_error)
         try:

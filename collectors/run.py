@@ -79,6 +79,39 @@ def crawl(
             store.close()
 
 
+@dataclass
+class CrawlJob:
+    """A crawl ready to start: the command of the crawl process, its environment, where it writes."""
+
+    command: list[str]
+    env: dict[str, str]
+    output: Path
+
+
+def prepare_job(
+    folder: Path,
+    settings: Settings,
+    sources: list[SourceDef],
+    preview: bool = False,
+    preview_limit: int = 10,
+    territory: Territory | None = None,
+) -> CrawlJob:
+    """Write the job file of a crawl process into ``folder``."""
+    job_file, output = folder / "job.json", folder / "outcomes.json"
+    job = {
+        "settings": _settings_payload(settings),
+        "sources": [s.model_dump(mode="json") for s in sources],
+        "territory": (territory or Territory()).model_dump(mode="json"),
+        "preview": preview,
+        "preview_limit": preview_limit,
+        "output": str(output),
+    }
+    job_file.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
+    return CrawlJob([sys.executable, "-m", "collectors.crawl", str(job_file)], env, output)
+
+
 def _crawl_in_subprocess(
     settings: Settings,
     sources: list[SourceDef],
@@ -88,22 +121,10 @@ def _crawl_in_subprocess(
     store: Any,
 ) -> list[CrawlOutcome]:
     with tempfile.TemporaryDirectory(prefix="signals-crawl-") as folder:
-        job_file, output = Path(folder) / "job.json", Path(folder) / "outcomes.json"
-        job = {
-            "settings": _settings_payload(settings),
-            "sources": [s.model_dump(mode="json") for s in sources],
-            "territory": (territory or Territory()).model_dump(mode="json"),
-            "preview": preview,
-            "preview_limit": preview_limit,
-            "output": str(output),
-        }
-        job_file.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
+        job = prepare_job(Path(folder), settings, sources, preview, preview_limit, territory)
         timeout = crawl_timeout(settings, sources)
-        command = [sys.executable, "-m", "collectors.crawl", str(job_file)]
         process = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            job.command, env=job.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         reason = None
         try:
@@ -115,10 +136,10 @@ def _crawl_in_subprocess(
         for line in (stderr or "").splitlines()[-50:]:
             log.debug("crawl: %s", line)
         found: dict[str, CrawlOutcome] = {}
-        if reason is None and process.returncode == 0 and output.is_file():
+        if reason is None and process.returncode == 0 and job.output.is_file():
             try:
                 found = {
-                    o["source"]: CrawlOutcome(**o) for o in json.loads(output.read_text(encoding="utf-8"))
+                    o["source"]: CrawlOutcome(**o) for o in json.loads(job.output.read_text(encoding="utf-8"))
                 }
             except (ValueError, TypeError, KeyError) as exc:
                 reason = f"crawl outcomes unreadable: {exc}"

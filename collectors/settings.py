@@ -7,11 +7,21 @@ The module-level names are the project's static settings (what ``scrapy`` reads 
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from signals.settings import CollectSettings
 
 BOT_NAME = "signaux-faibles"
+# Not the asyncio reactor (Scrapy's default): with it, Scrapy 2.19's downloader schedules downloads as
+# asyncio tasks that start later, so with no download delay a slot's whole queue leaves at once and
+# CONCURRENT_REQUESTS_PER_DOMAIN is not enforced (seen on the fixture server). Twisted's own reactor runs
+# them at once and the limit holds.
+TWISTED_REACTOR = (
+    "twisted.internet.epollreactor.EPollReactor"
+    if sys.platform.startswith("linux")
+    else "twisted.internet.selectreactor.SelectReactor"
+)
 SPIDER_MODULES = ["collectors.spiders"]
 NEWSPIDER_MODULE = "collectors.spiders"
 

@@ -42,7 +42,13 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SITES = FIXTURES / "sites"
 TERRITORY = Territory(
     name="Val de Test",
-    communes=["Lirac-sur-Lirette", "Saint-Aubin-des-Prés", "Montclar-le-Haut", "Fontclaire", "Les Essarts-Rouges"],
+    communes=[
+        "Lirac-sur-Lirette",
+        "Saint-Aubin-des-Prés",
+        "Montclar-le-Haut",
+        "Fontclaire",
+        "Les Essarts-Rouges",
+    ],
 )
 
 
@@ -97,7 +103,9 @@ class FixtureHandler(SimpleHTTPRequestHandler):
         parts = self.path.lstrip("/").split("/")
         head = parts[0]
         if head == "_status":
-            return self._reply(int(parts[1]), b"<html><body><p>Erreur du serveur</p></body></html>", "text/html")
+            return self._reply(
+                int(parts[1]), b"<html><body><p>Erreur du serveur</p></body></html>", "text/html"
+            )
         if head == "_slow":
             time.sleep(int(parts[1]) / 1000)
             return self._file("/".join(parts[2:]))
@@ -126,14 +134,18 @@ class FixtureHandler(SimpleHTTPRequestHandler):
             self.close_connection = True
             return None
         if head == "_cookie":
-            return self._file("/".join(parts[1:]), extra={"Set-Cookie": "consent=1; Domain=mairie-test.fr; Path=/"})
+            return self._file(
+                "/".join(parts[1:]), extra={"Set-Cookie": "consent=1; Domain=mairie-test.fr; Path=/"}
+            )
         return self._file(self.path.lstrip("/").split("?", 1)[0])
 
     @property
     def _root(self) -> Path:
         return Path(self.directory)
 
-    def _file(self, relative: str, content_type: str | None = None, extra: dict[str, str] | None = None) -> None:
+    def _file(
+        self, relative: str, content_type: str | None = None, extra: dict[str, str] | None = None
+    ) -> None:
         path = (self._root / relative).resolve()
         if not path.is_file() or self._root.resolve() not in path.parents:
             return self._reply(404, b"<html><body><h1>Introuvable</h1></body></html>", "text/html")
@@ -148,7 +160,9 @@ class FixtureHandler(SimpleHTTPRequestHandler):
         headers = {"ETag": etag, "Last-Modified": modified, **(extra or {})}
         return self._reply(200, data, content_type or self.guess_type(str(path)), headers)
 
-    def _reply(self, status: int, body: bytes, content_type: str | None, headers: dict[str, str] | None = None) -> None:
+    def _reply(
+        self, status: int, body: bytes, content_type: str | None, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         if content_type:
             self.send_header("Content-Type", content_type)
@@ -218,7 +232,7 @@ def http_site() -> Iterator[Site]:
 
 
 def crawl_settings(home: Path, **collect: Any) -> Settings:
-    """Settings of a test crawl: home in a temporary folder, no delays (loopback), no retries, short timeouts."""
+    """Settings of a test crawl: home in a temporary folder; no delay (loopback), no retry, short timeouts."""
     knobs: dict[str, Any] = {
         "download_delay_s": 0,
         "autothrottle": False,
@@ -254,7 +268,9 @@ def load_cases(name: str) -> list[dict[str, Any]]:
     return yaml.safe_load((FIXTURES / name).read_text(encoding="utf-8"))
 
 
-def collect(settings: Settings, sources: list[SourceDef], territory: Territory = TERRITORY, **kwargs: Any) -> dict:
+def collect(
+    settings: Settings, sources: list[SourceDef], territory: Territory = TERRITORY, **kwargs: Any
+) -> dict:
     """Sync the sources, crawl them, and return the outcomes by source name."""
     from collectors.run import crawl
 
@@ -264,4 +280,3 @@ def collect(settings: Settings, sources: list[SourceDef], territory: Territory =
             store.sync_sources(session, sources)
         store.close()
     return {o.source: o for o in crawl(settings, sources, territory=territory, **kwargs)}
-

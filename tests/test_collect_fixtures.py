@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from tests.sitefixtures are used as arguments
 """Every spider kind against the fixture sites (tests/fixtures/sites) on a real HTTP server: what each
 source stores, and what it rejects with which reason (tests/fixtures/cases_*.yaml).
 
@@ -9,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from signals.schema import Document, Observation, Run, Sighting, Source
@@ -26,7 +26,9 @@ from tests.sitefixtures import (  # noqa: F401 - pytest fixtures
 )
 
 
-def crawl_cases(site: Site, home: Path, cases_file: str, **collect_knobs: Any) -> tuple[list[dict], dict, Store]:
+def crawl_cases(
+    site: Site, home: Path, cases_file: str, **collect_knobs: Any
+) -> tuple[list[dict], dict, Store]:
     cases = load_cases(cases_file)
     entries = [{**c["source"], "url": c["source"]["url"].replace("{dead}", dead_url())} for c in cases]
     settings = crawl_settings(home, **collect_knobs)
@@ -64,7 +66,9 @@ def assert_cases(cases: list[dict], outcomes: dict) -> None:
 def documents(store: Store, source: str) -> list[Document]:
     with store.session() as session:
         source_id = session.scalar(select(Source.id).where(Source.name == source))
-        return list(session.scalars(select(Document).where(Document.source_id == source_id).order_by(Document.id)))
+        return list(
+            session.scalars(select(Document).where(Document.source_id == source_id).order_by(Document.id))
+        )
 
 
 def test_rss_sources(http_site: Site, collect_home: Path) -> None:
@@ -94,7 +98,11 @@ def test_rss_sources(http_site: Site, collect_home: Path) -> None:
     assert len(documents(store, "rss-huge-item")[0].text) == 20_000
     assert documents(store, "rss-no-link")[0].url is None
     assert documents(store, "rss-bad-link")[0].url is None
-    assert [d.territory for d in documents(store, "rss-communes")] == ["Montclar-le-Haut", "Saint-Aubin-des-Prés", None]
+    assert [d.territory for d in documents(store, "rss-communes")] == [
+        "Montclar-le-Haut",
+        "Saint-Aubin-des-Prés",
+        None,
+    ]
     assert documents(store, "rss-english")[0].language == "en"
 
     followed = {d.url.rsplit("/", 1)[-1]: d for d in documents(store, "rss-follow")}
@@ -106,14 +114,20 @@ def test_rss_sources(http_site: Site, collect_home: Path) -> None:
 
     with store.session() as session:
         story = session.scalar(select(Document).where(Document.url == http_site.url("articles/story.html")))
-        sightings = {s.source.name for s in session.scalars(select(Sighting).where(Sighting.document_id == story.id))}
+        sightings = {
+            s.source.name for s in session.scalars(select(Sighting).where(Sighting.document_id == story.id))
+        }
         assert sightings == {"rss-valid", "rss-copy"}  # the edited wire copy is a sighting of the story
         runs = session.scalars(select(Run).where(Run.stage == "collect")).all()
         assert len(runs) == len(cases) and all(r.status in ("ok", "partial", "failed") for r in runs)
         failed = next(r for r in runs if r.target == "rss-garbage")
         assert any(e["code"] == "malformed_feed" for e in failed.errors)
-        health = {s.name: (s.consecutive_failures, s.last_success_at) for s in session.scalars(select(Source))}
-    assert health["rss-garbage"][0] == 1 and health["rss-valid"][0] == 0 and health["rss-valid"][1] is not None
+        health = {
+            s.name: (s.consecutive_failures, s.last_success_at) for s in session.scalars(select(Source))
+        }
+    assert (
+        health["rss-garbage"][0] == 1 and health["rss-valid"][0] == 0 and health["rss-valid"][1] is not None
+    )
     assert outcomes["rss-dead"].error.startswith("cannot connect")
     assert all(" " in o.error and "\n" not in o.error for o in outcomes.values() if o.status == "failed")
 
@@ -141,7 +155,9 @@ def test_listing_sources(http_site: Site, collect_home: Path) -> None:
     with store.session() as session:
         run = session.scalar(select(Run).where(Run.target == "deliberations"))
         reasons = {e["code"]: e["reason"] for e in run.errors}
-    assert "encrypted" in reasons["pdf_encrypted"] and "protege.pdf" in run.errors[1]["item"] + str(run.errors)
+    assert "encrypted" in reasons["pdf_encrypted"] and "protege.pdf" in run.errors[1]["item"] + str(
+        run.errors
+    )
     assert "matched nothing" in outcomes["listing-empty"].error
 
 
@@ -154,10 +170,14 @@ def test_consultation_sources(http_site: Site, collect_home: Path) -> None:
     assert proposals["1"].extra == {"kind": "proposal", "authors": 1, "votes": 12, "comments": 3}
     assert proposals["2"].extra["authors"] == 2 and proposals["2"].extra["votes"] == 8
     assert proposals["3"].extra["votes"] is None
-    assert proposals["1"].text == "Installer des bancs à l'ombre." and proposals["1"].territory == "Fontclaire"
+    assert (
+        proposals["1"].text == "Installer des bancs à l'ombre." and proposals["1"].territory == "Fontclaire"
+    )
     assert "[courriel masqué]" in proposals["2"].text and "[téléphone masqué]" in proposals["2"].text
     with store.session() as session:
-        everything = " ".join(str(row) for row in session.execute(select(Document.title, Document.text, Document.extra)))
+        everything = " ".join(
+            str(row) for row in session.execute(select(Document.title, Document.text, Document.extra))
+        )
         observations = {
             (o.series, o.period.isoformat()): o.value for o in session.scalars(select(Observation))
         }
@@ -174,7 +194,10 @@ def test_series_sources(http_site: Site, collect_home: Path) -> None:
     assert_cases(cases, outcomes)
 
     with store.session() as session:
-        rows = {(o.series, o.period.isoformat()): (o.value, o.unit, o.territory) for o in session.scalars(select(Observation))}
+        rows = {
+            (o.series, o.period.isoformat()): (o.value, o.unit, o.territory)
+            for o in session.scalars(select(Observation))
+        }
         total = session.scalar(select(func.count()).select_from(Observation))
     assert rows[("t.cp1252/lirac-sur-lirette", "2025-01-01")] == (1234.5, None, "Lirac-sur-Lirette")
     assert rows[("t.cp1252/saint-aubin-des-pres", "2025-01-01")][2] == "Saint-Aubin-des-Prés"
@@ -182,7 +205,12 @@ def test_series_sources(http_site: Site, collect_home: Path) -> None:
     assert rows[("t.tab/fontclaire", "2025-03-01")][0] == 7.5
     assert rows[("t.quoted/fontclaire", "2025-01-01")][0] == 1234.5
     assert rows[("t.undeclared/les-essarts-rouges", "2025-01-01")][2] == "Les Essarts-Rouges"
-    assert [p for s, p in rows if s == "t.periods/fontclaire"] == ["2025-01-01", "2025-03-01", "2025-04-01", "2024-01-01"]
+    assert [p for s, p in rows if s == "t.periods/fontclaire"] == [
+        "2025-01-01",
+        "2025-03-01",
+        "2025-04-01",
+        "2024-01-01",
+    ]
     assert rows[("t.dup/fontclaire", "2025-01-01")][0] == 2.0  # a repeated period updates, never duplicates
     assert rows[("t.json/fontclaire", "2025-02-01")][0] == 11.5
     assert total == sum(1 for _ in rows)
