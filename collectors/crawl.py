@@ -88,6 +88,9 @@ def run_job(job: dict[str, Any]) -> list[dict[str, Any]]:
     from collectors.enrich import Gazetteer
 
     gazetteer = Gazetteer(territory.communes)
+    from collectors.enrich import cache_language_model
+
+    cache_language_model(settings.cache_dir, write=not preview)
     warm_up({s.kind for s in sources}, any(getattr(s, "follow_articles", False) for s in sources), preview)
     if preview:
         crawl = CrawlContext(settings=settings, gazetteer=gazetteer)

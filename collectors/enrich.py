@@ -6,11 +6,13 @@ rest (French and English), communes from the territory's gazetteer, language by 
 
 from __future__ import annotations
 
+import pickle
 import re
 import unicodedata
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from w3lib.html import remove_tags, remove_tags_with_content, replace_entities
@@ -253,11 +255,37 @@ _MIN_LANGUAGE_CHARS = 40
 _LANGUAGE_SAMPLE = 600  # enough to tell French from English reliably; cost grows with length
 
 
+_MODEL_CACHE: dict[str, Any] = {"folder": None, "write": False}
+
+
+def cache_language_model(folder: Path | None, write: bool = True) -> None:
+    """Keep a ready-to-load copy of the language model in ``folder`` (the service's cache folder).
+
+    py3langid ships its model xz-compressed: decompressing takes 1-2 s at every process start, a pickled
+    copy loads in a fraction of that. ``write=False`` only reads an existing copy (a preview writes nothing).
+    """
+    _MODEL_CACHE.update(folder=folder, write=write)
+
+
 @lru_cache(maxsize=1)
 def _identifier() -> Any:
+    import py3langid
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
+    folder = _MODEL_CACHE["folder"]
+    cached = folder / f"py3langid-{py3langid.__version__}.pickle" if folder else None
+    if cached is not None and cached.is_file():
+        try:
+            return pickle.loads(cached.read_bytes())  # our own file, written below
+        except (pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+            cached.unlink(missing_ok=True)
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
+    if cached is not None and _MODEL_CACHE["write"]:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(".partial")
+        partial.write_bytes(pickle.dumps(identifier, protocol=pickle.HIGHEST_PROTOCOL))
+        partial.replace(cached)
+    return identifier
 
 
 def detect_language(text: str, default: str) -> str:
