@@ -293,6 +293,7 @@ def main() -> None:
         "benchmark": "ingest",
         "quick": args.quick,
         "cores": os.cpu_count(),
+        "load_avg_1m": round(os.getloadavg()[0], 2),  # other work on the machine slows wall-clock figures
         "site": site,
         "docs_per_s": result["docs_per_s"],
         "docs_per_cpu_s": result["docs_per_cpu_s"],

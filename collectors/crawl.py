@@ -76,6 +76,8 @@ def run_job(job: dict[str, Any]) -> list[dict[str, Any]]:
     """Crawl the job's sources and return one outcome (a dict) per source, in the job's order."""
     from scrapy.utils.reactor import install_reactor
 
+    from collectors.context import CrawlContext
+    from collectors.enrich import Gazetteer, cache_language_model
     from collectors.settings import TWISTED_REACTOR
 
     install_reactor(TWISTED_REACTOR)
@@ -83,18 +85,12 @@ def run_job(job: dict[str, Any]) -> list[dict[str, Any]]:
     territory = Territory(**(job.get("territory") or {}))
     sources = [_SOURCE_ADAPTER.validate_python(s) for s in job["sources"]]
     preview = bool(job.get("preview"))
-
-    from collectors.context import CrawlContext
-    from collectors.enrich import Gazetteer
-
-    gazetteer = Gazetteer(territory.communes)
-    from collectors.enrich import cache_language_model
-
     cache_language_model(settings.cache_dir, write=not preview)
     warm_up({s.kind for s in sources}, any(getattr(s, "follow_articles", False) for s in sources), preview)
+    gazetteer = Gazetteer(territory.communes)
     if preview:
         crawl = CrawlContext(settings=settings, gazetteer=gazetteer)
-        return _run_reactor(crawl, sources, int(job.get("preview_limit") or 10), log_file=None)
+        return CrawlProcess(crawl, int(job.get("preview_limit") or 10), log_file=None).run(sources)
 
     from collectors.neardup import NearDuplicateIndex
     from collectors.storage import StoreWriter
@@ -112,90 +108,128 @@ def run_job(job: dict[str, Any]) -> list[dict[str, Any]]:
                 writer=writer,
                 neardup=NearDuplicateIndex(loader=writer.published_between),
             )
-            return _run_reactor(crawl, sources, None, log_file=str(logs / "collect.log"))
+            return CrawlProcess(crawl, None, log_file=str(logs / "collect.log")).run(sources)
     finally:
         store.close()
 
 
-def _run_reactor(
-    crawl: Any, sources: list[Any], preview_limit: int | None, log_file: str | None
-) -> list[dict[str, Any]]:
-    from scrapy import signals as scrapy_signals
-    from scrapy.crawler import Crawler, CrawlerRunner
-    from scrapy.settings import Settings as ScrapySettings
-    from scrapy.utils.log import configure_logging
-    from twisted.internet import defer, reactor
+class CrawlProcess:
+    """The sources of a job crawled in one Twisted reactor: same-host sources one after the other, hosts in
+    parallel. Each source gets its own Scrapy crawler, ledger and (unless previewing) run record.
+    """
 
-    from collectors.context import SourceContext
-    from collectors.ledger import RunLedger
-    from collectors.settings import scrapy_settings
-    from signals.store import RunRecorder
+    def __init__(self, crawl: Any, preview_limit: int | None, log_file: str | None) -> None:
+        from scrapy.crawler import CrawlerRunner
+        from scrapy.utils.log import configure_logging
 
-    base = scrapy_settings(crawl.settings.collect, log_file=log_file)
-    if log_file is None:
-        base["LOG_LEVEL"] = "WARNING"
-    configure_logging(base)
-    runner = CrawlerRunner(base)
-    outcomes: dict[str, dict[str, Any]] = {}
-    stopping = {"now": False}
-    writer = crawl.writer
+        self.crawl = crawl
+        self.preview_limit = preview_limit
+        self.log_file = log_file
+        base = self._scrapy_settings(0)
+        configure_logging(base)
+        self.runner = CrawlerRunner(base)
+        self.outcomes: dict[str, dict[str, Any]] = {}
+        self.stopping = False
 
-    def crawl_source(source: Any, ledger: Any, resume_safe: bool) -> Generator[Any, Any, SourceContext]:
-        context = SourceContext(source=source, crawl=crawl, ledger=ledger, resume_safe=resume_safe)
-        settings = scrapy_settings(crawl.settings.collect, context.time_budget_s, log_file)
-        if log_file is None:
-            settings["LOG_LEVEL"] = "WARNING"
-        # above the runner's own settings, which the runner merges into each crawler at "project" priority
-        crawler = Crawler(spider_class(source.kind), ScrapySettings(settings, priority="cmdline"))
-        crawler.signals.connect(_on_spider_error, signal=scrapy_signals.spider_error)
-        crawler.signals.connect(_on_item_error, signal=scrapy_signals.item_error)
-        try:
-            yield runner.crawl(crawler, context=context)
-        except Exception as exc:  # the crawler could not start (bad settings, spider init error)
-            ledger.recorder.fail(f"crawler error: {type(exc).__name__}: {exc}")
-        if ledger.close_reason is None:
-            ledger.close("crawler_error")
-        return context
+    def run(self, sources: list[Any]) -> list[dict[str, Any]]:
+        from twisted.internet import defer, reactor
 
-    @defer.inlineCallbacks
-    def run_source(source: Any) -> Generator[Any, Any, None]:
-        if stopping["now"]:
-            outcomes[source.name] = _failed(source.name, "crawl interrupted before this source")
-            return
-        try:
-            if writer is None:
-                ledger = RunLedger(source.name, RunRecorder(0), limit=preview_limit, preview=True)
-                yield from crawl_source(source, ledger, resume_safe=False)
-                outcomes[source.name] = _outcome(source.name, None, ledger)
+        everything = defer.DeferredList(
+            [self._group(group) for group in host_groups(sources)], consumeErrors=True
+        )
+        everything.addBoth(lambda _: reactor.callLater(0, reactor.stop))  # type: ignore[attr-defined]
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._stop_gracefully)
+        reactor.run(installSignalHandlers=False)  # type: ignore[attr-defined]
+        return [self.outcomes.get(s.name) or _failed(s.name, "crawl did not finish") for s in sources]
+
+    def _stop_gracefully(self, signum: int, _frame: Any) -> None:
+        """SIGTERM/SIGINT: close the running spiders (their runs are recorded), start no other source."""
+        from twisted.internet import reactor
+
+        self.stopping = True
+        reactor.callFromThread(self.runner.stop)  # type: ignore[attr-defined]
+
+    def _scrapy_settings(self, time_budget_s: int) -> dict[str, Any]:
+        from collectors.settings import scrapy_settings
+
+        values = scrapy_settings(self.crawl.settings.collect, time_budget_s, self.log_file)
+        if self.log_file is None:  # a preview: only warnings, on stderr
+            values["LOG_LEVEL"] = "WARNING"
+        return values
+
+    def _group(self, group: list[Any]) -> Any:
+        from twisted.internet import defer
+
+        @defer.inlineCallbacks
+        def one_after_the_other() -> Generator[Any, Any, None]:
+            for source in group:
+                yield self._source(source)
+
+        return one_after_the_other()
+
+    def _source(self, source: Any) -> Any:
+        from twisted.internet import defer
+
+        from collectors.context import SourceContext
+        from collectors.ledger import RunLedger
+        from signals.store import RunRecorder
+
+        writer = self.crawl.writer
+
+        @defer.inlineCallbacks
+        def crawl_and_record() -> Generator[Any, Any, None]:
+            if self.stopping:
+                self.outcomes[source.name] = _failed(source.name, "crawl interrupted before this source")
                 return
-            with writer.recording(source.name) as recorder:
-                cap = source.item_cap if source.item_cap is not None else crawl.settings.collect.item_cap
-                ledger = RunLedger(source.name, recorder, limit=cap or None)
-                context = yield from crawl_source(source, ledger, writer.last_run_complete(source.name))
-                if ledger.complete and context.validators:
-                    writer.save_validators(context.validators)
-                if not ledger.interrupted:
-                    writer.record_health(source.name, failed=ledger.status == "failed")
-            outcomes[source.name] = _outcome(source.name, recorder.run_id, ledger)
-        except Exception as exc:  # a bug or a database failure: this source fails, the others go on
-            log.exception("source %s: crawl failed", source.name)
-            outcomes[source.name] = _failed(source.name, f"{type(exc).__name__}: {exc}")
+            try:
+                if writer is None:
+                    ledger = RunLedger(source.name, RunRecorder(0), limit=self.preview_limit, preview=True)
+                    yield self._crawl(SourceContext(source=source, crawl=self.crawl, ledger=ledger))
+                    self.outcomes[source.name] = _outcome(source.name, None, ledger)
+                    return
+                with writer.recording(source.name) as recorder:
+                    context = SourceContext(
+                        source=source,
+                        crawl=self.crawl,
+                        ledger=RunLedger(source.name, recorder),
+                        resume_safe=writer.last_run_complete(source.name),
+                    )
+                    context.ledger.limit = context.item_cap or None
+                    yield self._crawl(context)
+                    if context.ledger.complete and context.validators:
+                        writer.save_validators(context.validators)
+                    if not context.ledger.interrupted:
+                        writer.record_health(source.name, failed=context.ledger.status == "failed")
+                self.outcomes[source.name] = _outcome(source.name, recorder.run_id, context.ledger)
+            except Exception as exc:  # a bug or a database failure: this source fails, the others go on
+                log.exception("source %s: crawl failed", source.name)
+                self.outcomes[source.name] = _failed(source.name, f"{type(exc).__name__}: {exc}")
 
-    @defer.inlineCallbacks
-    def run_group(group: list[Any]) -> Generator[Any, Any, None]:
-        for source in group:
-            yield run_source(source)
+        return crawl_and_record()
 
-    def stop_gracefully(signum: int, _frame: Any) -> None:
-        stopping["now"] = True
-        reactor.callFromThread(runner.stop)  # type: ignore[attr-defined]
+    def _crawl(self, context: Any) -> Any:
+        """One source's Scrapy crawl; its ledger is closed whatever happens."""
+        from scrapy import signals as scrapy_signals
+        from scrapy.crawler import Crawler
+        from scrapy.settings import Settings as ScrapySettings
+        from twisted.internet import defer
 
-    everything = defer.DeferredList([run_group(group) for group in host_groups(sources)], consumeErrors=True)
-    everything.addBoth(lambda _: reactor.callLater(0, reactor.stop))  # type: ignore[attr-defined]
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, stop_gracefully)
-    reactor.run(installSignalHandlers=False)  # type: ignore[attr-defined]
-    return [outcomes.get(s.name) or _failed(s.name, "crawl did not finish") for s in sources]
+        @defer.inlineCallbacks
+        def crawl() -> Generator[Any, Any, None]:
+            values = self._scrapy_settings(context.time_budget_s)
+            # above the runner's own settings, which the runner merges into each crawler at "project" priority
+            crawler = Crawler(spider_class(context.source.kind), ScrapySettings(values, priority="cmdline"))
+            crawler.signals.connect(_on_spider_error, signal=scrapy_signals.spider_error)
+            crawler.signals.connect(_on_item_error, signal=scrapy_signals.item_error)
+            try:
+                yield self.runner.crawl(crawler, context=context)
+            except Exception as exc:  # the crawler could not start (bad settings, spider init error)
+                context.ledger.recorder.fail(f"crawler error: {type(exc).__name__}: {exc}")
+            if context.ledger.close_reason is None:
+                context.ledger.close("crawler_error")
+
+        return crawl()
 
 
 def _outcome(name: str, run_id: int | None, ledger: Any) -> dict[str, Any]:

@@ -252,7 +252,7 @@ def _dateparser(text: str, tz: tzinfo, languages: tuple[str, ...]) -> datetime |
 # --- language -----------------------------------------------------------------------------------------
 
 _MIN_LANGUAGE_CHARS = 40
-_LANGUAGE_SAMPLE = 600  # enough to tell French from English reliably; cost grows with length
+_LANGUAGE_SAMPLE = 300  # enough to tell the language of prose; the cost grows with the length
 
 
 _MODEL_CACHE: dict[str, Any] = {"folder": None, "write": False}

@@ -19,6 +19,7 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 _WORDS = re.compile(r"[^\W_]+")
 _SCHEME = "affine32"
+_PREFETCH = timedelta(days=14)  # days loaded around a missing one
 
 # (document id, source name, publication day, text) of stored documents published in [first, last]
 Loader = Callable[[date, date], Iterable[tuple[int, str, date, str]]]
@@ -147,13 +148,16 @@ class NearDuplicateIndex:
         self._buckets.setdefault(entry.day, []).append(doc_id)
 
     def _ensure_loaded(self, first: date, last: date) -> None:
-        days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        days = _days(first, last)
         missing = [d for d in days if d not in self._buckets]
         for d in days:
             if d in self._buckets:
                 self._buckets.move_to_end(d)
         if not missing:
             return
+        if self.loader is not None:  # one query for a few weeks rather than one per new day
+            wider = [d for d in _days(first - _PREFETCH, last + _PREFETCH) if d not in self._buckets]
+            missing = sorted(set(missing) | set(wider))
         for d in missing:
             self._buckets[d] = []
         if self.loader is not None:
@@ -170,6 +174,10 @@ class NearDuplicateIndex:
             for doc_id in ids:
                 if self._entries.pop(doc_id, None) is not None:
                     self._lsh.remove(doc_id)
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def _runs(days: list[date]) -> list[tuple[date, date]]:

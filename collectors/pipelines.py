@@ -145,13 +145,17 @@ class NearDuplicatePipeline(_Pipeline):
 class StorePipeline(_Pipeline):
     """Writes documents and observations through the crawl's store writer; in a preview, only lists them.
 
-    Also enforces the source's item cap (or the preview's limit): the crawl stops when it is reached.
+    Also enforces the source's item cap on documents (and the preview's limit on every item): the crawl
+    stops when it is reached.
     """
 
     def process_item(self, item: Any) -> Any:
         context = self.context
         ledger = context.ledger
-        if not ledger.take():
+        # The item cap bounds documents; a table is read whole (capping its rows would re-read the same
+        # first rows at every run). A preview stops at its limit whatever the kind.
+        capped = isinstance(item, DocumentItem) or context.preview
+        if capped and not ledger.take():
             ledger.count("over_limit")
             raise DropItem("limit reached", log_level="DEBUG")
         if context.preview:
@@ -168,7 +172,7 @@ class StorePipeline(_Pipeline):
                     transient=True,
                 ) from None
         ledger.count("items")
-        if ledger.full:
+        if capped and ledger.full:
             self.crawler.spider.stop("preview_limit" if context.preview else "item_cap")
         return item
 
@@ -181,7 +185,7 @@ class StorePipeline(_Pipeline):
             try:
                 summarise(writer)
             except SQLAlchemyError as exc:
-                writer.session.rollback()
+                writer.rollback()
                 self.context.ledger.reject("summary", f"aggregates not stored: {exc}"[:400], "store_error")
         writer.commit()
 

@@ -49,12 +49,21 @@ class StoreWriter:
         self.max_age_s = max_age_s
         self._pending = 0
         self._oldest: float | None = None
+        self._begun = False
 
     # batching
 
     def commit(self) -> None:
+        self._begun = False
         self.session.commit()
         self.session.expunge_all()  # keep the identity map (and memory) from growing with the crawl
+        self._pending, self._oldest = 0, None
+
+    def rollback(self) -> None:
+        """Drop the uncommitted writes (after a database error)."""
+        self._begun = False
+        self.session.rollback()
+        self.session.expunge_all()
         self._pending, self._oldest = 0, None
 
     def _written(self) -> None:
@@ -70,12 +79,13 @@ class StoreWriter:
         issued before that starts a transaction of its own, and releasing it commits (an fsync per item).
         Beginning explicitly (as SQLAlchemy's documentation advises for pysqlite) makes savepoints nest.
         """
-        connection = self.session.connection()
-        if connection.dialect.name != "sqlite":
+        if self._begun:
             return
+        connection = self.session.connection()
         driver = connection.connection.dbapi_connection
-        if driver is not None and not driver.in_transaction:
+        if connection.dialect.name == "sqlite" and driver is not None and not driver.in_transaction:
             connection.exec_driver_sql("BEGIN")
+        self._begun = True
 
     @contextmanager
     def _item(self) -> Iterator[None]:
@@ -87,6 +97,8 @@ class StoreWriter:
         except BaseException:
             if savepoint.is_active:
                 savepoint.rollback()
+            if not self.session.in_transaction():
+                self._begun = False
             raise
         savepoint.commit()
         self._written()
@@ -194,5 +206,5 @@ class StoreWriter:
                 row.last_success_at = datetime.now(UTC)
             self.commit()
         except SQLAlchemyError as exc:  # health is secondary: never lose the crawl over it
-            self.session.rollback()
+            self.rollback()
             log.error("source %s: health not updated: %s", source, exc)

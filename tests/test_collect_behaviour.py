@@ -6,17 +6,17 @@ beyond the sources' hosts, and source health.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from signals.health import source_health
-from signals.schema import Document, Run, Source
+from signals.schema import Run, Source
 from signals.sources import RssSource
 from signals.store import Store
 from tests.sitefixtures import (  # noqa: F401 - pytest fixtures
@@ -117,40 +117,62 @@ def test_a_crashing_crawl_process_is_a_failed_outcome(
     assert all(r.status == "failed" for r in runs)  # no run left "running"
 
 
-def test_no_network_beyond_the_sources(
-    http_site: Site, collect_home: Path, tmp_path: Path, monkeypatch
-) -> None:
+CRAWL_SCRIPT = """
+import json, sys
+from pathlib import Path
+from tests.sitefixtures import SITES, collect, crawl_settings, serve_folder, sources_from
+with serve_folder(SITES) as site:
+    sources = sources_from(json.loads(sys.argv[2]), site.base_url)
+    outcomes = collect(crawl_settings(Path(sys.argv[1])), sources)
+print(json.dumps({name: outcome.counts for name, outcome in outcomes.items()}))
+"""
+
+
+def isolated_network() -> list[str]:
+    """A command prefix running in a network namespace with only a loopback, when the system allows it."""
+    if (
+        shutil.which("unshare")
+        and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+    ):
+        return ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"']
+    return []
+
+
+def test_no_network_beyond_the_sources(tmp_path: Path) -> None:
     """A crawl using every library (feedparser, trafilatura, pypdf, dateparser, langid, tldextract through
-    a cookie) connects to nothing but the source's host; the guard itself is checked to catch attempts."""
+    a cookie) connects to nothing but the source's host: run with no network at all (a namespace with
+    only a loopback, when permitted) and with a guard that records any other connection or lookup."""
     journal = tmp_path / "network.log"
-    monkeypatch.setenv("PYTHONPATH", str(HOOKS))
-    monkeypatch.setenv("SIGNALS_TEST_NETWORK_LOG", str(journal))
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": f"{HOOKS}{os.pathsep}{root}", "SIGNALS_TEST_NETWORK_LOG": str(journal)}
+    env.pop("SIGNALS_CONFIG", None)
     control = subprocess.run(
         [
             sys.executable,
             "-c",
             "import tldextract; tldextract.TLDExtract(cache_dir=None)('www.mairie-test.fr')",
         ],
-        env={**os.environ, "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": "https://publicsuffix.org/list/x.dat"},
+        env={**env, "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": "https://publicsuffix.org/list/x.dat"},
         capture_output=True,
     )
     assert control.returncode == 0 and "publicsuffix.org" in journal.read_text()  # the guard sees attempts
     journal.unlink()
 
-    settings = crawl_settings(collect_home)
-    sources = sources_from(
-        [
-            {"name": "cookie", "kind": "rss", "url": "{base}/_cookie/feeds/rss-follow.xml",
-             "follow_articles": True},
-            {"name": "deliberations", "kind": "listing", "url": "{base}/deliberations/page-2.html",
-             "item_selector": "li.deliberation", "date_selector": ".date::text"},
-            {"name": "dates", "kind": "rss", "url": "{base}/feeds/rss-odd-dates.xml"},
-        ],
-        http_site.base_url,
-    )  # fmt: skip
-    outcomes = collect(settings, sources)
-    assert outcomes["cookie"].counts["articles_read"] == 3 and outcomes["deliberations"].counts["new"] == 2
-    assert outcomes["dates"].counts["new"] == 5
+    entries = [
+        {"name": "cookie", "kind": "rss", "url": "{base}/_cookie/feeds/rss-follow.xml",
+         "follow_articles": True},
+        {"name": "deliberations", "kind": "listing", "url": "{base}/deliberations/page-2.html",
+         "item_selector": "li.deliberation", "date_selector": ".date::text"},
+        {"name": "dates", "kind": "rss", "url": "{base}/feeds/rss-odd-dates.xml"},
+    ]  # fmt: skip
+    script = [sys.executable, "-c", CRAWL_SCRIPT, str(tmp_path / "home"), json.dumps(entries)]
+    result = subprocess.run(
+        isolated_network() + script, capture_output=True, text=True, cwd=root, env=env, timeout=180
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = json.loads(result.stdout.strip().splitlines()[-1])
+    assert counts["cookie"]["articles_read"] == 3 and counts["deliberations"]["new"] == 2
+    assert counts["dates"]["new"] == 5
     assert not journal.exists(), journal.read_text()
 
 
@@ -190,33 +212,3 @@ def test_source_health_marks_repeated_failures_degraded(collect_home: Path) -> N
     assert broken.error_rate == 1.0 and broken.consecutive_failures == 3 and broken.last_success_at is None
     assert broken.last_error == "cannot connect to http://en-panne.example/feed.xml"
     assert broken.rejects_by_reason == {"unreachable": 3} and broken.last_run_status == "failed"
-
-
-@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare (util-linux)")
-def test_crawl_in_a_network_namespace_without_network(tmp_path: Path) -> None:
-    """The same crawl inside a namespace with only a loopback: proof that nothing needs the internet."""
-    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)
-    if probe.returncode != 0:
-        pytest.skip("unshare -n not permitted here")
-    script = tmp_path / "offline.py"
-    script.write_text(
-        "import sys, os\n"
-        "os.environ['SIGNALS_HOME'] = sys.argv[1]\n"
-        "from tests.sitefixtures import serve_folder, SITES, crawl_settings, sources_from, collect\n"
-        "from pathlib import Path\n"
-        "with serve_folder(SITES) as site:\n"
-        "    sources = sources_from([{'name': 'p', 'kind': 'rss', 'url': '{base}/feeds/rss-follow.xml',"
-        " 'follow_articles': True}], site.base_url)\n"
-        "    outcome = collect(crawl_settings(Path(sys.argv[1])), sources)['p']\n"
-        "print(outcome.status, outcome.counts.get('articles_read'))\n",
-        encoding="utf-8",
-    )
-    root = Path(__file__).resolve().parents[1]
-    result = subprocess.run(
-        ["unshare", "-n", "sh", "-c", f"ip link set lo up; {sys.executable} {script} {tmp_path / 'home'}"],
-        capture_output=True, text=True, cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, timeout=120,
-    )  # fmt: skip
-    assert result.stdout.strip().splitlines()[-1] == "partial 3", result.stderr[-2000:]
-    store = Store(f"sqlite:///{tmp_path / 'home' / 'signals.db'}")
-    with store.session() as session:
-        assert session.scalar(select(func.count()).select_from(Document)) == 5

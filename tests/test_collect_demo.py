@@ -18,7 +18,7 @@ from signals.schema import Document, Observation, Source
 from signals.store import Store
 from tests.sitefixtures import collect, collect_home, crawl_settings  # noqa: F401 - pytest fixture
 
-CAP = 30
+CAP = 12
 
 
 def test_every_demo_source_is_collected(tmp_path: Path, collect_home: Path) -> None:
