@@ -6,6 +6,7 @@ of items shown to the analyst. Spiders, middlewares and pipelines all report to 
 
 from __future__ import annotations
 
+import math
 import statistics
 from typing import Any
 
@@ -122,7 +123,8 @@ class RunLedger:
         if self.latencies:
             ordered = sorted(self.latencies)
             self.recorder.counts["latency_median_s"] = round(statistics.median(ordered), 4)
-            self.recorder.counts["latency_p95_s"] = round(ordered[int(0.95 * (len(ordered) - 1))], 4)
+            rank = max(math.ceil(0.95 * len(ordered)) - 1, 0)  # nearest-rank percentile
+            self.recorder.counts["latency_p95_s"] = round(ordered[rank], 4)
         if reason in TRUNCATING_REASONS:
             self.recorder.counts["truncated"] = TRUNCATING_REASONS[reason]
         if not self.pages_ok and self.page_failures:

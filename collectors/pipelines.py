@@ -21,6 +21,7 @@ from signals.privacy import redact
 from signals.store import NewDocument, NewObservation
 
 _TITLE_FROM_TEXT = 120
+_MAX_URL = 2000  # documents.url and sightings.url
 
 
 class _Pipeline:
@@ -53,9 +54,14 @@ def _where(item: DocumentItem | ObservationItem) -> str:
 
 
 class CleanPipeline(_Pipeline):
-    """Normalised title and text; an item with neither is refused; overlong texts are cut."""
+    """Normalised title and text; an item with neither is refused; overlong texts are cut; fields fit
+    their columns (PostgreSQL refuses a value longer than its column, SQLite would not tell)."""
 
     def process_item(self, item: Any) -> Any:
+        if isinstance(item, ObservationItem):
+            item.series, item.unit = item.series[:200], item.unit[:40] if item.unit else None
+            item.territory = item.territory[:120] if item.territory else None
+            return item
         if not isinstance(item, DocumentItem):
             return item
         context = self.context
@@ -74,6 +80,11 @@ class CleanPipeline(_Pipeline):
         if item.url and not item.url.startswith(("http://", "https://")):
             item.problems.append(f"link {item.url[:80]!r} is not a web address; kept without URL")
             item.url = None
+        if item.url and len(item.url) > _MAX_URL:
+            item.problems.append(f"link longer than {_MAX_URL} characters; kept without URL")
+            item.url = None
+        item.external_id = item.external_id[:300] if item.external_id else None
+        item.territory_hint = item.territory_hint[:120] if item.territory_hint else None
         return item
 
 

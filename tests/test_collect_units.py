@@ -154,3 +154,13 @@ def test_a_run_is_complete_only_when_nothing_is_left_to_retry() -> None:
     assert (
         capped.status == "ok" and not capped.complete and capped.summary()["truncated"] == "item cap reached"
     )
+
+
+def test_latency_figures_of_a_run() -> None:
+    ledger = RunLedger("s", RunRecorder(0))
+    ledger.page_ok("http://h/feed.xml")
+    for seconds in (0.01, 0.02, 0.03, 1.5):
+        ledger.latency(seconds)
+    ledger.close("finished")
+    counts = ledger.summary()
+    assert (counts["responses"], counts["latency_median_s"], counts["latency_p95_s"]) == (4, 0.025, 1.5)
