@@ -175,6 +175,9 @@ class StorePipeline(_Pipeline):
             try:
                 self._store(context, item)
             except SQLAlchemyError as exc:
+                writer = context.crawl.writer
+                if writer is not None and not writer.session.is_active:  # a failed flush outside a savepoint
+                    writer.rollback()
                 raise reject(
                     context,
                     _where(item),
