@@ -77,6 +77,9 @@ class RssSource(_SourceBase):
 
     kind: Literal["rss"]
     follow_articles: bool = Field(False, description="fetch each entry's page and extract its main text")
+    near_duplicates: bool = Field(
+        True, description="merge a story nearly repeating another source's (wire copies) into one document"
+    )
 
 
 class ListingSource(_SourceBase):
@@ -89,6 +92,9 @@ class ListingSource(_SourceBase):
     date_selector: str | None = Field(None, description="CSS selector of the date text")
     number_selector: str | None = Field(None, description="CSS selector of the deliberation number")
     next_selector: str | None = Field(None, description="CSS selector of the next page link")
+    near_duplicates: bool = Field(
+        False, description="merge documents nearly repeating another source's (off: acts share templates)"
+    )
 
 
 class ConsultationSource(_SourceBase):
@@ -107,7 +113,21 @@ class ConsultationSource(_SourceBase):
             "votes": "votes_count",
             "comments": "comments_count",
         },
-        description="document field -> dotted path in one proposal",
+        description="document field -> dotted path in one proposal (also possible: url)",
+    )
+    authors_path: str | None = Field(
+        "author", description="dotted path to a proposal's author(s); only their number is kept"
+    )
+    url_template: str | None = Field(
+        None,
+        description="public page of a proposal, e.g. https://participer.example/proposals/{id}; "
+        "default: the proposal's url field if mapped, else none (identified by its id)",
+    )
+    series: str | None = Field(
+        None, description="prefix of the monthly series (proposals, votes, comments); default: the name"
+    )
+    near_duplicates: bool = Field(
+        True, description="merge a proposal nearly repeating another source's document into it"
     )
 
 

@@ -1,0 +1,1 @@
+"""The generic spiders, one per source kind: rss, listing, consultation, series."""

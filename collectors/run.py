@@ -1,0 +1,231 @@
+"""Entry point of the collectors for the pipeline and the CLI: :func:`crawl`.
+
+Each call runs the crawl in a subprocess (``python -m collectors.crawl``): Twisted's reactor cannot be
+restarted in a process, and a crash or a hang of a crawl must not take the caller down. Whatever happens,
+the caller gets one :class:`CrawlOutcome` per source, never an exception.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from signals.settings import Settings
+from signals.sources import SourceDef, Territory
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+START_MARGIN_S = 120  # process start-up, robots.txt, closing: on top of the sources' time budgets
+
+
+@dataclass
+class CrawlOutcome:
+    """What the crawl of one source did.
+
+    ``status``: ok, partial (some items rejected, or cut by the item cap / time budget) or failed (nothing
+    could be read: dead host, HTTP error, unreadable feed, crashed process); ``error`` says why in one line.
+    ``counts``: the run record's counts (items, new, duplicates, near_duplicates, observations, rejected by
+    code, pages, latency_median_s...). ``items``: for a preview, one summary per item (title, date, commune,
+    text_length, url, problems; rejected items carry ``rejected``: their code).
+    """
+
+    source: str
+    run_id: int | None
+    status: str
+    counts: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+
+def crawl(
+    settings: Settings,
+    sources: list[SourceDef],
+    *,
+    preview: bool = False,
+    preview_limit: int = 10,
+    territory: Territory | None = None,
+) -> list[CrawlOutcome]:
+    """Collect the given sources (already synced into the database, except for a preview).
+
+    With ``preview``, nothing is stored (no documents, runs or HTTP validators; the database is not even
+    opened) and each source stops after ``preview_limit`` items.
+    """
+    if not sources:
+        return []
+    store = None
+    if not preview:
+        try:
+            from signals.store import Store
+
+            store = Store.open(settings)
+            close_interrupted_runs(store)
+        except Exception as exc:  # no database, no crawl: say so for every source
+            return [_failed(s.name, f"database unavailable: {type(exc).__name__}: {exc}") for s in sources]
+    try:
+        return _crawl_in_subprocess(settings, sources, preview, preview_limit, territory, store)
+    finally:
+        if store is not None:
+            store.close()
+
+
+@dataclass
+class CrawlJob:
+    """A crawl ready to start: the command of the crawl process, its environment, where it writes."""
+
+    command: list[str]
+    env: dict[str, str]
+    output: Path
+
+
+def prepare_job(
+    folder: Path,
+    settings: Settings,
+    sources: list[SourceDef],
+    preview: bool = False,
+    preview_limit: int = 10,
+    territory: Territory | None = None,
+) -> CrawlJob:
+    """Write the job file of a crawl process into ``folder``."""
+    job_file, output = folder / "job.json", folder / "outcomes.json"
+    job = {
+        "settings": _settings_payload(settings),
+        "sources": [s.model_dump(mode="json") for s in sources],
+        "territory": (territory or Territory()).model_dump(mode="json"),
+        "preview": preview,
+        "preview_limit": preview_limit,
+        "output": str(output),
+    }
+    job_file.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
+    return CrawlJob([sys.executable, "-m", "collectors.crawl", str(job_file)], env, output)
+
+
+def _crawl_in_subprocess(
+    settings: Settings,
+    sources: list[SourceDef],
+    preview: bool,
+    preview_limit: int,
+    territory: Territory | None,
+    store: Any,
+) -> list[CrawlOutcome]:
+    with tempfile.TemporaryDirectory(prefix="signals-crawl-") as folder:
+        job = prepare_job(Path(folder), settings, sources, preview, preview_limit, territory)
+        timeout = crawl_timeout(settings, sources)
+        process = subprocess.Popen(
+            job.command, env=job.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        reason = None
+        try:
+            _stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            _stdout, stderr = process.communicate()
+            reason = f"crawl process killed after {timeout:.0f} s (time budgets exceeded)"
+        for line in (stderr or "").splitlines()[-50:]:
+            log.debug("crawl: %s", line)
+        found: dict[str, CrawlOutcome] = {}
+        if reason is None and process.returncode == 0 and job.output.is_file():
+            try:
+                found = {
+                    o["source"]: CrawlOutcome(**o) for o in json.loads(job.output.read_text(encoding="utf-8"))
+                }
+            except (ValueError, TypeError, KeyError) as exc:
+                reason = f"crawl outcomes unreadable: {exc}"
+        if reason is None and len(found) < len(sources):
+            reason = _last_line(stderr) or f"crawl process exited with code {process.returncode}"
+        if reason is not None:
+            log.error("crawl of %s failed: %s", ", ".join(s.name for s in sources), reason)
+        missing = [s.name for s in sources if s.name not in found]
+        if missing and store is not None:
+            found |= close_runs_of(store, process.pid, missing, reason or "crawl process ended early")
+        return [found.get(s.name) or _failed(s.name, reason or "no outcome") for s in sources]
+
+
+def crawl_timeout(settings: Settings, sources: list[SourceDef]) -> float | None:
+    """Seconds the crawl process may take: the longest chain of same-host budgets, plus a margin."""
+    from collectors.crawl import host_groups
+
+    longest = 0.0
+    for group in host_groups(sources):
+        budgets = [
+            s.time_budget_s if s.time_budget_s is not None else settings.collect.time_budget_s for s in group
+        ]
+        if any(b == 0 for b in budgets):
+            return None  # a source without a budget: no limit
+        longest = max(longest, float(sum(budgets)))
+    return longest + START_MARGIN_S
+
+
+def close_interrupted_runs(store: Any) -> int:
+    """Collect runs left ``running`` by a crawl process that no longer exists are marked failed."""
+    import psutil
+
+    from signals.schema import Run
+
+    closed = 0
+    with store.session() as session:
+        for run in session.scalars(select(Run).where(Run.stage == "collect", Run.status == "running")):
+            if run.pid is None or not psutil.pid_exists(run.pid):
+                _mark_failed(session, run, f"interrupted: crawl process {run.pid} ended without finishing")
+                closed += 1
+    return closed
+
+
+def close_runs_of(store: Any, pid: int, names: list[str], reason: str) -> dict[str, CrawlOutcome]:
+    """The runs a dead crawl process left open: failed, with the reason; their sources' health updated."""
+    from signals.schema import Run, Source
+
+    outcomes: dict[str, CrawlOutcome] = {}
+    try:
+        with store.session() as session:
+            runs = session.scalars(
+                select(Run).where(Run.stage == "collect", Run.status == "running", Run.pid == pid)
+            ).all()
+            for run in runs:
+                _mark_failed(session, run, reason)
+                if run.target in names:
+                    outcomes[run.target] = CrawlOutcome(
+                        run.target, run.id, "failed", dict(run.counts or {}), reason
+                    )
+            for name in names:
+                source = session.scalar(select(Source).where(Source.name == name))
+                if source is not None:
+                    source.consecutive_failures = (source.consecutive_failures or 0) + 1
+    except Exception as exc:  # the database itself may be what failed
+        log.error("could not record the failed crawl: %s", exc)
+    return outcomes
+
+
+def _mark_failed(session: Any, run: Any, reason: str) -> None:
+    run.status = "failed"
+    run.finished_at = datetime.now(UTC)
+    run.errors = [*(run.errors or []), {"item": "run", "reason": reason[:500], "code": "failure"}]
+    run.error_count = (run.error_count or 0) + 1
+
+
+def _settings_payload(settings: Settings) -> dict[str, Any]:
+    data = settings.model_dump(mode="json", exclude={"smtp"})
+    data["home"] = str(settings.home.resolve())
+    data["database_url"] = settings.db_url
+    return data
+
+
+def _last_line(text: str | None) -> str | None:
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[-1][:300] if lines else None
+
+
+def _failed(name: str, reason: str) -> CrawlOutcome:
+    return CrawlOutcome(source=name, run_id=None, status="failed", counts={}, error=reason)

@@ -1,0 +1,108 @@
+"""Tabular open data (CSV with French conventions, or JSON) mapped to observations by the source's
+``columns``: each row gives a period, a value and optionally a territory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from scrapy.http import Response
+
+from collectors.enrich import slug
+from collectors.items import ObservationItem
+from collectors.spiders.base import SourceSpider
+from collectors.tabular import (
+    TableError,
+    csv_records,
+    decode,
+    dotted,
+    json_records,
+    parse_number,
+    parse_period,
+)
+
+
+class SeriesSpider(SourceSpider):
+    """One data file; every row is checked on its own (a bad row is rejected, the others are kept)."""
+
+    name = "series"
+    kind = "series"
+
+    def parse_page(self, response: Response) -> Any:
+        source = self.source
+        text, encoding = decode(response.body, source.encoding)
+        if source.encoding and encoding != source.encoding:
+            self.ledger.count("encoding_guessed")
+        try:
+            if source.format == "json":
+                records = json_records(text, source.records_path)
+                rows: Iterator[tuple[str, dict[str, Any] | None]] = (
+                    (f"{response.url} record {n}", r if isinstance(r, dict) else None)
+                    for n, r in enumerate(records, 1)
+                )
+                get = dotted
+            else:
+                header, csv_rows = csv_records(text, source.delimiter)
+                missing = [name for name in source.columns.values() if name not in header]
+                if missing:
+                    raise TableError(
+                        "missing_column",
+                        f"column(s) {missing} not in the header of {response.url} (found {header[:12]})",
+                    )
+                rows = ((f"{response.url} line {line}", row) for line, row in csv_rows)
+                get = _cell
+        except TableError as exc:
+            self.ledger.page_failed(
+                response.url,
+                exc.reason if response.url in exc.reason else f"{response.url}: {exc.reason}",
+                exc.code,
+            )
+            return
+        for where, row in rows:
+            if row is None:
+                self.ledger.reject(where, "row does not have the header's number of cells", "malformed_row")
+                continue
+            item = self._observation(row, where, get)
+            if item is not None:
+                yield item
+
+    def _observation(self, row: dict[str, Any], where: str, get: Any) -> ObservationItem | None:
+        source = self.source
+        columns = source.columns
+        raw_period, raw_value = get(row, columns["period"]), get(row, columns["value"])
+        try:
+            period = parse_period(str(raw_period if raw_period is not None else ""))
+        except ValueError as exc:
+            self.ledger.reject(where, str(exc), "bad_period")
+            return None
+        try:
+            value = (
+                raw_value
+                if isinstance(raw_value, int | float) and not isinstance(raw_value, bool)
+                else (parse_number(str(raw_value if raw_value is not None else ""), source.decimal))
+            )
+        except ValueError as exc:
+            self.ledger.reject(where, str(exc), "bad_value")
+            return None
+        if value is None:
+            self.ledger.reject(where, f"no value for {period:%Y-%m} ({str(raw_value)!r})", "missing_value")
+            return None
+        territory = source.territory
+        if "territory" in columns:
+            label = str(get(row, columns["territory"]) or "").strip()
+            territory = self.context.crawl.gazetteer.canonical(label) or label or territory
+        series = source.series + (f"/{slug(territory)}" if territory else "")
+        return ObservationItem(
+            source=source.name,
+            series=series,
+            period=period,
+            value=float(value),
+            unit=source.unit,
+            territory=territory,
+            row=where,
+        )
+
+
+def _cell(row: dict[str, str], column: str) -> str | None:
+    return row.get(column)
