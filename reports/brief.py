@@ -194,7 +194,8 @@ def brief_context(
     for signal, row in view.rows:
         if signal.kind in SERIES_KINDS:
             continue
-        if row.status in cards and (row.flagged or row.status in (ESTABLISHED, FADING, CONFIRMED)):
+        shown = row.flagged or row.status in (ESTABLISHED, FADING, CONFIRMED)
+        if row.status in cards and shown and (row.status == FADING or "recent_docs" in (row.metrics or {})):
             cards[row.status].append(_card(settings, signal, row))
     size = settings.detection.brief_size
     return {

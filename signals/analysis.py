@@ -21,8 +21,8 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from models.terms import TermExtractor, decode, encode
-from signals.emergence import Scores, score_terms
-from signals.lifecycle import CORE_TERMS, FOLLOWED_TERMS, Candidate
+from signals.emergence import Scores, quadrant, score_terms
+from signals.lifecycle import CORE_TERMS, FOLLOWED_TERMS, Candidate, label_from_keywords
 from signals.periods import end_of_day_utc, start_of_day_utc, week_start
 from signals.schema import Document, DocumentFeatures, Sighting, Source
 from signals.settings import Settings
@@ -237,17 +237,19 @@ def detect(
     df = np.asarray(window.terms.sum(axis=0)).ravel()
     recent_df = np.asarray(window.terms[recent].sum(axis=0)).ravel()
     columns = np.flatnonzero((df >= params.min_term_docs) & (recent_df >= params.min_recent_docs))
+    mids = (0.0, 1.0)
     if columns.size:
         scores = score_columns(window, window.terms[:, columns].tocsc().tocsr(), settings)
+        mids = scores.medians()
         emerging = columns[scores.weak]
         groups = _group_terms(window.terms[recent][:, emerging])
         for group in groups:
-            candidate = _theme(session, window, emerging[group], scores, columns, settings, extractor)
+            candidate = _theme(session, window, emerging[group], scores, columns, settings, extractor, mids)
             if candidate is not None:
                 detection.candidates.append(candidate)
     detection.candidates.sort(key=lambda c: -c.score)
     for signal_id, hashes in (tracked or {}).items():
-        detection.tracked[signal_id] = _measure(window, hashes, settings)
+        detection.tracked[signal_id] = _follow(session, window, hashes, settings, extractor, mids)
     log.info(
         "as of %s: %d documents, %d emerging themes", as_of, len(window.doc_ids), len(detection.candidates)
     )
@@ -282,14 +284,9 @@ def _group_terms(recent_terms: sparse.csr_matrix) -> list[np.ndarray]:
     return [np.array(g) for g in groups.values()]
 
 
-def _core_indicator(window: Window, core_columns: np.ndarray) -> sparse.csr_matrix:
-    """Documents with any of these core terms: how a tracked signal is followed from week to week."""
-    member = (np.asarray(window.terms[:, core_columns].sum(axis=1)).ravel() >= 1).astype(np.float32)
-    return sparse.csr_matrix(member[:, None])
-
-
 def _theme_indicator(window: Window, term_columns: np.ndarray) -> sparse.csr_matrix:
-    """Documents of a theme whose term columns are given core terms first."""
+    """Documents of a theme (terms given core terms first): any core term, or two of its terms. The same
+    rule finds a new theme's documents and follows a signal from week to week."""
     core = np.asarray(window.terms[:, term_columns[:CORE_TERMS]].sum(axis=1)).ravel()
     hits = np.asarray(window.terms[:, term_columns].sum(axis=1)).ravel()
     member = ((core >= 1) | (hits >= 2)).astype(np.float32)
@@ -304,6 +301,7 @@ def _theme(
     scored: np.ndarray,
     settings: Settings,
     extractor: TermExtractor,
+    mids: tuple[float, float],
 ) -> Candidate | None:
     params = settings.detection
     recent = window.recent_mask(params.recent_weeks)
@@ -328,14 +326,55 @@ def _theme(
     ordered = np.array(core + [int(c) for c in term_columns if int(c) not in core])
 
     indicator = _theme_indicator(window, ordered)
-    theme = score_columns(window, indicator, settings)
-    if not theme.weak[0]:
+    explained = _explain(session, window, indicator, settings, mids, keywords)
+    if not explained.weak:
         return None
+    label = label_from_keywords([k for k, _ in keywords])
+    return Candidate(
+        kind="term_burst",
+        label=label,
+        key=slug(label),
+        term_hashes=[int(window.term_hashes[c]) for c in ordered],
+        score=explained.score,
+        level=explained.level,
+        recent_docs=explained.recent_docs,
+        metrics=explained.metrics,
+        evidence=_evidence(
+            window, explained.member_rows, explained.recent_rows, ordered, params.cited_documents
+        ),
+    )
+
+
+@dataclass
+class Explanation:
+    """A theme's numbers this week (for the documents of an indicator column)."""
+
+    metrics: dict[str, Any]
+    member_rows: np.ndarray
+    recent_rows: np.ndarray
+    recent_docs: set[int]
+    level: float
+    score: float
+    weak: bool
+
+
+def _explain(
+    session: Session,
+    window: Window,
+    indicator: sparse.csr_matrix,
+    settings: Settings,
+    mids: tuple[float, float],
+    keywords: list[tuple[str, float]],
+) -> Explanation:
+    """Counts, growth, significance, diffusion, degrees and quadrant of the theme whose documents are
+    ``indicator``; the same numbers for a new theme and for a signal followed from week to week."""
+    params = settings.detection
+    theme = score_columns(window, indicator, settings)
+    recent = window.recent_mask(params.recent_weeks)
     member_rows = np.flatnonzero(np.asarray(indicator.todense()).ravel() > 0)
     recent_rows = member_rows[recent[member_rows]]
-    label = _label([k for k, _ in keywords])
     counts = window.weekly(indicator)[:, 0]
-    first_row = member_rows[np.argmin(window.week_of_doc[member_rows])]
+    first = window.weeks[int(window.week_of_doc[member_rows].min())].isoformat() if member_rows.size else None
     metrics = {
         "recent_docs": int(theme.recent[0]),
         "expected_docs": round(float(theme.expected[0]), 2),
@@ -351,22 +390,20 @@ def _theme(
         "dod": round(float(theme.dod[0]), 5),
         "dov_growth": round(float(theme.dov_growth[0]), 2),
         "dod_growth": round(float(theme.dod_growth[0]), 2),
-        "quadrant": str(term_scores.quadrants()[position[core[0]]]),
+        "quadrant": quadrant(float(theme.dov[0]), float(theme.dov_growth[0]), mids),
         "keywords": [{"term": k, "docs": int(n)} for k, n in keywords[:MAX_KEYWORDS]],
         "weekly": _weekly(window, counts, window.totals),
-        "first_week": window.weeks[int(window.week_of_doc[first_row])].isoformat(),
+        "first_week": first,
         "recent_weeks": params.recent_weeks,
     }
-    return Candidate(
-        kind="term_burst",
-        label=label,
-        key=slug(label),
-        term_hashes=[int(window.term_hashes[c]) for c in ordered],
-        score=round(float(theme.score[0]), 3),
-        level=float(theme.share[0]),
-        recent_docs={int(i) for i in window.doc_ids[recent_rows]},
-        metrics=metrics,
-        evidence=_evidence(window, member_rows, recent_rows, ordered, params.cited_documents),
+    return Explanation(
+        metrics,
+        member_rows,
+        recent_rows,
+        {int(i) for i in window.doc_ids[recent_rows]},
+        float(theme.share[0]),
+        round(float(theme.score[0]), 3),
+        bool(theme.weak[0]),
     )
 
 
@@ -393,14 +430,6 @@ LABEL_PREFERENCE = {1: 0.9, 2: 1.0, 3: 0.85}  # two-word phrases name a theme be
 
 def _word_preference(term: str) -> float:
     return LABEL_PREFERENCE.get(_words(term), 0.8)
-
-
-def _label(ranked: list[str]) -> str:
-    """The best keyword, and the next one when it adds something: 'vélos-cargos · assistance électrique'."""
-    label = ranked[0]
-    if len(ranked) > 1 and ranked[1] not in label and label not in ranked[1]:
-        label = f"{label} · {ranked[1]}"
-    return label
 
 
 def _texts(session: Session, ids: np.ndarray) -> list[str]:
@@ -451,8 +480,15 @@ def _weekly(window: Window, counts: np.ndarray, totals: np.ndarray) -> list[dict
     ]
 
 
-def _measure(window: Window, hashes: list[int], settings: Settings) -> dict[str, Any]:
-    """Current level of a tracked signal's theme (its share of recent documents) and its weekly counts."""
+def _follow(
+    session: Session,
+    window: Window,
+    hashes: list[int],
+    settings: Settings,
+    extractor: TermExtractor,
+    mids: tuple[float, float],
+) -> dict[str, Any]:
+    """This week's view of a tracked signal, from the documents with any of its leading terms."""
     wanted = np.array(hashes, dtype=np.uint32)
     positions = np.minimum(np.searchsorted(window.term_hashes, wanted), max(len(window.term_hashes) - 1, 0))
     found = (
@@ -462,14 +498,41 @@ def _measure(window: Window, hashes: list[int], settings: Settings) -> dict[str,
     if columns.size == 0:
         counts = np.zeros(len(window.weeks))
         return {"level": 0.0, "docs": set(), "weekly": _weekly(window, counts, window.totals)}
-    indicator = _core_indicator(window, columns[:FOLLOWED_TERMS])
-    counts = window.weekly(indicator)[:, 0]
-    recent_weeks = settings.detection.recent_weeks
-    total = max(window.totals[-recent_weeks:].sum(), 1.0)
-    members = np.asarray(indicator.todense()).ravel() > 0
-    docs = {int(i) for i in window.doc_ids[members & window.recent_mask(recent_weeks)]}
+    indicator = _theme_indicator(window, columns[:FOLLOWED_TERMS])
+    recent = window.recent_mask(settings.detection.recent_weeks)
+    members = np.flatnonzero((np.asarray(indicator.todense()).ravel() > 0) & recent)
+    keywords = _keyword_counts(session, window, columns[:FOLLOWED_TERMS], members, extractor)
+    explained = _explain(session, window, indicator, settings, mids, keywords)
+    evidence = (
+        _evidence(
+            window, explained.member_rows, explained.recent_rows, columns, settings.detection.cited_documents
+        )
+        if explained.recent_rows.size
+        else []
+    )
     return {
-        "level": float(counts[-recent_weeks:].sum() / total),
-        "docs": docs,
-        "weekly": _weekly(window, counts, window.totals),
+        "level": explained.level,
+        "docs": explained.recent_docs,
+        "weekly": explained.metrics["weekly"],
+        "metrics": explained.metrics,
+        "evidence": evidence,
     }
+
+
+def _keyword_counts(
+    session: Session, window: Window, columns: np.ndarray, rows: np.ndarray, extractor: TermExtractor
+) -> list[tuple[str, float]]:
+    """Readable terms of these columns with their number of documents among ``rows``."""
+    if rows.size == 0:
+        return []
+    counts = np.asarray(window.terms[rows][:, columns].sum(axis=0)).ravel()
+    surfaces = extractor.surfaces(
+        _texts(session, window.doc_ids[rows]), {int(window.term_hashes[c]) for c in columns}
+    )
+    return _keywords(
+        [
+            (surfaces.get(int(window.term_hashes[c]), ""), float(n))
+            for c, n in zip(columns, counts, strict=True)
+            if n
+        ]
+    )

@@ -169,13 +169,13 @@ def sources_health() -> None:
         table.add_row(
             h.name,
             h.kind,
-            str(h.last_success or "never")[:16],
-            h.last_status or "—",
+            f"{h.last_success_at.astimezone(settings.tz):%Y-%m-%d %H:%M}" if h.last_success_at else "never",
+            h.last_run_status or "—",
             f"{h.items_per_run:g}" if h.items_per_run is not None else "—",
-            ", ".join(f"{k}: {v}" for k, v in h.rejects.items()) or "0",
+            ", ".join(f"{k}: {v}" for k, v in h.rejects_by_reason.items()) or "0",
             f"{h.error_rate:.0%}" if h.error_rate is not None else "—",
             f"{h.median_latency_s:.2f} s" if h.median_latency_s is not None else "—",
-            "[red]degraded[/red]" if h.degraded else "healthy",
+            "[red]degraded[/red]" if h.degraded else ("healthy" if h.runs else "never run"),
         )
     out.print(table)
 

@@ -57,18 +57,24 @@ class Scores:
     weak: np.ndarray  # bool: passes every test
     score: np.ndarray  # ranking score (0 when not weak)
 
-    def quadrants(self, reference: np.ndarray | None = None) -> np.ndarray:
-        """Emergence-map quadrant per term, split at the medians of ``reference`` terms (default: all)."""
-        ref = np.ones_like(self.dov, dtype=bool) if reference is None else reference
-        if not ref.any():
-            ref = np.ones_like(self.dov, dtype=bool)
-        x_mid = float(np.median(self.dov[ref]))
-        y_mid = float(np.median(self.dov_growth[ref]))
-        frequent, growing = self.dov > x_mid, self.dov_growth > y_mid
-        out = np.where(
-            growing, np.where(frequent, "strong", "weak"), np.where(frequent, "well_known", "latent")
-        )
-        return out.astype(object)
+    def medians(self) -> tuple[float, float]:
+        """The emergence map's axes split: median degree of visibility and median growth of all terms."""
+        if self.dov.size == 0:
+            return 0.0, 1.0
+        return float(np.median(self.dov)), float(np.median(self.dov_growth))
+
+    def quadrants(self) -> list[str]:
+        """Emergence-map quadrant of each term."""
+        mids = self.medians()
+        return [quadrant(float(x), float(y), mids) for x, y in zip(self.dov, self.dov_growth, strict=True)]
+
+
+def quadrant(dov: float, dov_growth: float, mids: tuple[float, float]) -> str:
+    """weak (rare, growing), strong (frequent, growing), latent (rare, flat), well_known (frequent, flat)."""
+    frequent, growing = dov > mids[0], dov_growth > mids[1]
+    if growing:
+        return "strong" if frequent else "weak"
+    return "well_known" if frequent else "latent"
 
 
 def score_terms(

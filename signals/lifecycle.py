@@ -54,7 +54,7 @@ class Tracked:
     dismissed_level: float | None = None
     recent_docs: set[int] = field(default_factory=set)  # this week's documents of its theme
     level: float = 0.0  # this week's level
-    weekly: list[dict[str, Any]] = field(default_factory=list)  # this week's view of its weekly counts
+    view: dict[str, Any] | None = None  # this week's metrics and evidence of its theme, when followed
 
 
 @dataclass
@@ -97,6 +97,14 @@ def match(candidate: Candidate, tracked: list[Tracked]) -> Tracked | None:
         if overlap >= MATCH_OVERLAP and overlap > best_overlap:
             best, best_overlap = signal, overlap
     return best
+
+
+def label_from_keywords(ranked: list[str]) -> str:
+    """The best keyword, and the next one when it adds something: 'vélos-cargos · assistance électrique'."""
+    label = ranked[0]
+    if len(ranked) > 1 and ranked[1] not in label and label not in ranked[1]:
+        label = f"{label} · {ranked[1]}"
+    return label
 
 
 def similarity(a: list[int], b: list[int], top: int = 8) -> float:
@@ -177,11 +185,12 @@ def _continue(
     signal.status = status
     signal.last_flagged = week
     signal.peak_level = max(signal.peak_level, candidate.level)
-    # Its followed terms: this week's core terms, then its earlier ones (a theme's vocabulary evolves).
+    # Its terms: the core it was found with (its identity), this week's core (its vocabulary evolves), the rest.
     signal.term_hashes = list(
         dict.fromkeys(
-            candidate.term_hashes[:CORE_TERMS]
-            + signal.term_hashes[:FOLLOWED_TERMS]
+            signal.term_hashes[:CORE_TERMS]
+            + candidate.term_hashes[:CORE_TERMS]
+            + signal.term_hashes[CORE_TERMS:FOLLOWED_TERMS]
             + candidate.term_hashes
             + signal.term_hashes
         )

@@ -102,11 +102,8 @@ def analyze(store: Store, settings: Settings, as_of: date | None = None) -> Anal
         for signal in tracked:
             measure = detection.tracked.get(signal.id or -1)
             if measure:
-                signal.level, signal.recent_docs, signal.weekly = (
-                    measure["level"],
-                    measure["docs"],
-                    measure["weekly"],
-                )
+                signal.level, signal.recent_docs = measure["level"], measure["docs"]
+                signal.view = measure if "metrics" in measure else None
         updates = step(tracked, detection.candidates, week, settings.detection)
         save_updates(session, updates, week)
         alerts = watch_series(session, settings, as_of)
@@ -297,7 +294,7 @@ def demo_settings(settings: Settings) -> Settings:
     )
 
 
-def run_demo(settings: Settings, history_weeks: int = 30) -> DemoResult:
+def run_demo(settings: Settings, history_weeks: int = 52) -> DemoResult:
     """Generate and serve the demo territory, collect it, analyse its last weeks, and send the brief."""
     import time
 

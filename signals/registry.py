@@ -15,7 +15,16 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from signals.errors import UserError
-from signals.lifecycle import CONFIRMED, DISMISSED, STATUSES, Tracked, Update
+from signals.lifecycle import (
+    CONFIRMED,
+    DISMISSED,
+    NEW,
+    RISING,
+    STATUSES,
+    Tracked,
+    Update,
+    label_from_keywords,
+)
 from signals.schema import Evidence, Feedback, Signal, SignalWeek
 
 VERDICTS = {"confirm": CONFIRMED, "dismiss": DISMISSED}
@@ -96,11 +105,15 @@ def save_updates(session: Session, updates: list[Update], week: date) -> list[Si
         else:
             signal = session.get(Signal, tracked.id)
             assert signal is not None
-        metrics: dict[str, Any] = dict(candidate.metrics) if candidate else {}
-        metrics["level"] = tracked.level
-        metrics["peak_level"] = tracked.peak_level
-        metrics["term_hashes"] = tracked.term_hashes
-        metrics["event"] = update.event
+        # What the week shows of the signal: a continuing signal's own (wider) view when the analysis
+        # followed it, else the theme found this week.
+        metrics, evidence = _week_view(update)
+        metrics.update(
+            level=tracked.level,
+            peak_level=tracked.peak_level,
+            term_hashes=tracked.term_hashes,
+            event=update.event,
+        )
         row = session.scalar(
             select(SignalWeek).where(SignalWeek.signal_id == signal.id, SignalWeek.week == week)
         )
@@ -108,42 +121,53 @@ def save_updates(session: Session, updates: list[Update], week: date) -> list[Si
             row = SignalWeek(signal_id=signal.id, week=week)
             session.add(row)
         row.flagged, row.status, row.score = update.flagged, update.status, update.score
-        if candidate is None and tracked.weekly:
-            metrics["weekly"] = tracked.weekly
         row.metrics = metrics
         latest = session.scalar(select(func.max(SignalWeek.week)).where(SignalWeek.signal_id == signal.id))
         if latest is None or week >= latest:
-            _apply_latest(session, signal, update, metrics, week)
+            _apply_latest(session, signal, update, metrics, evidence, week)
         saved.append(signal)
     session.flush()
     return saved
 
 
+def _week_view(update: Update) -> tuple[dict[str, Any], tuple[list[int], list[int]] | None]:
+    """(metrics, (document ids, observation ids) to cite or None to keep the current evidence)."""
+    view, candidate = update.signal.view, update.candidate
+    if view and update.event != "created":
+        return dict(view["metrics"]), (list(view["evidence"]), [])
+    if candidate is not None:
+        return dict(candidate.metrics), (list(candidate.evidence), list(candidate.observations))
+    return {}, None
+
+
 def _apply_latest(
-    session: Session, signal: Signal, update: Update, metrics: dict[str, Any], week: date
+    session: Session,
+    signal: Signal,
+    update: Update,
+    metrics: dict[str, Any],
+    evidence: tuple[list[int], list[int]] | None,
+    week: date,
 ) -> None:
     """The signal row shows its latest analysed week."""
     signal.status = update.status
-    if update.flagged and update.candidate is not None:
+    if update.flagged:
         signal.score = update.score
         signal.last_seen = week
-        signal.subject = signal.subject or update.candidate.label
+        keywords = [k["term"] for k in metrics.get("keywords", [])]
+        if keywords and update.status in (NEW, RISING):  # the name sharpens as the theme gathers documents
+            signal.subject = label_from_keywords(keywords)
+    if metrics.get("recent_docs") is not None or metrics.get("observed") is not None or not signal.metrics:
         signal.metrics = metrics
+    else:
+        signal.metrics = dict(signal.metrics) | {k: metrics[k] for k in ("level", "peak_level", "event")}
+    if evidence and (evidence[0] or evidence[1]):
         session.execute(delete(Evidence).where(Evidence.signal_id == signal.id))
         session.add_all(
-            Evidence(signal_id=signal.id, document_id=doc_id, rank=rank)
-            for rank, doc_id in enumerate(update.candidate.evidence)
+            Evidence(signal_id=signal.id, document_id=d, rank=r) for r, d in enumerate(evidence[0])
         )
         session.add_all(
-            Evidence(signal_id=signal.id, observation_id=obs_id, rank=rank)
-            for rank, obs_id in enumerate(update.candidate.observations)
+            Evidence(signal_id=signal.id, observation_id=o, rank=r) for r, o in enumerate(evidence[1])
         )
-    else:
-        merged = dict(signal.metrics)
-        merged.update({k: metrics[k] for k in ("level", "peak_level", "event") if k in metrics})
-        if "weekly" in metrics:
-            merged["weekly"] = metrics["weekly"]
-        signal.metrics = merged
 
 
 def _free_key(session: Session, kind: str, key: str) -> str:

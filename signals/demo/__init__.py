@@ -10,7 +10,7 @@ import json
 import shutil
 from pathlib import Path
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 
 
 def ground_truth_path(demo_dir: Path) -> Path:

@@ -542,15 +542,15 @@ PLANTED: tuple[Planted, ...] = (
             "oasis",
             (
                 "À {commune}, l'{ecole} teste une cour oasis",
-                "Les parents de {commune} demandent des cours d'école végétalisées",
-                "Îlots de fraîcheur : {commune} désimperméabilise la cour de l'{ecole}",
+                "Les parents de {commune} demandent une cour oasis pour l'{ecole}",
+                "Cour oasis : {commune} désimperméabilise la cour de l'{ecole}",
                 "Cour oasis : les élèves de {commune} plantent leurs premiers arbres",
             ),
             (
                 "Le bitume de la cour sera remplacé par de la terre, des copeaux et des arbres pour créer un îlot de fraîcheur.",
                 "Lors des fortes chaleurs, le sol de la cour d'école a dépassé cinquante degrés.",
                 "La désimperméabilisation de la cour permettra aussi d'infiltrer l'eau de pluie.",
-                "Les enfants ont participé à la conception de leur future cour oasis.",
+                "Les élèves ont dessiné les plans de leur future cour oasis.",
                 "L'agence de l'eau finance une partie de la végétalisation des cours d'école.",
             ),
             proposals=("Une cour oasis pour l'{ecole}", "Végétaliser les cours d'école de {commune}"),
@@ -612,7 +612,7 @@ PLANTED: tuple[Planted, ...] = (
                 "Des livraisons en vélo-cargo dans le centre de {commune}",
             ),
             (
-                "Le vélo-cargo permet de transporter deux enfants ou une trentaine de kilos de courses.",
+                "Le vélo-cargo permet de transporter deux passagers ou une trentaine de kilos de courses.",
                 "L'aide à l'achat d'un vélo-cargo à assistance électrique peut atteindre cinq cents euros.",
                 "Les commerçants testent la livraison du dernier kilomètre en vélo-cargo.",
                 "Des arceaux adaptés aux vélos-cargos vont être installés devant les écoles.",
