@@ -14,6 +14,7 @@ from sqlalchemy import select
 from signals.demo import site as demo_site
 from signals.demo.generate import generate
 from signals.demo.server import serve
+from signals.demo.territory import COMMUNES, MONTHS
 from signals.schema import Document, Observation, Source
 from signals.store import Store
 from tests.sitefixtures import collect, collect_home, crawl_settings  # noqa: F401 - pytest fixture
@@ -35,7 +36,7 @@ def test_every_demo_source_is_collected(tmp_path: Path, collect_home: Path) -> N
     assert {o.status for o in outcomes.values()} == {"ok"}, {n: o.error for n, o in outcomes.items()}
     kinds = {s.name: s.kind for s in sources}
     for name, outcome in outcomes.items():
-        expected = 288 if kinds[name] == "series" else CAP  # 12 communes x 24 months
+        expected = len(COMMUNES) * MONTHS if kinds[name] == "series" else CAP  # communes x months
         assert outcome.counts["items"] == expected, (name, outcome.counts)
     assert outcomes["echo-du-val"].counts["articles_read"] >= CAP - 1  # the feed has leads; pages the text
 
