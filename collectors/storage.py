@@ -49,19 +49,16 @@ class StoreWriter:
         self.max_age_s = max_age_s
         self._pending = 0
         self._oldest: float | None = None
-        self._begun = False
 
     # batching
 
     def commit(self) -> None:
-        self._begun = False
         self.session.commit()
         self.session.expunge_all()  # keep the identity map (and memory) from growing with the crawl
         self._pending, self._oldest = 0, None
 
     def rollback(self) -> None:
         """Drop the uncommitted writes (after a database error)."""
-        self._begun = False
         self.session.rollback()
         self.session.expunge_all()
         self._pending, self._oldest = 0, None
@@ -72,33 +69,15 @@ class StoreWriter:
         if self._pending >= self.batch_size or time.monotonic() - self._oldest >= self.max_age_s:
             self.commit()
 
-    def _begin(self) -> None:
-        """Open the database transaction now on SQLite.
-
-        The sqlite3 driver starts transactions lazily, before the first INSERT/UPDATE only; a SAVEPOINT
-        issued before that starts a transaction of its own, and releasing it commits (an fsync per item).
-        Beginning explicitly (as SQLAlchemy's documentation advises for pysqlite) makes savepoints nest.
-        """
-        if self._begun:
-            return
-        connection = self.session.connection()
-        driver = connection.connection.dbapi_connection
-        if connection.dialect.name == "sqlite" and driver is not None and not driver.in_transaction:
-            connection.exec_driver_sql("BEGIN")
-        self._begun = True
-
     @contextmanager
     def _item(self) -> Iterator[None]:
         """One item's writes in a savepoint: an error rolls back this item only, then propagates."""
-        self._begin()
-        savepoint = self.session.begin_nested()
+        savepoint = self.session.begin_nested()  # the store emits BEGIN first on SQLite, so this nests
         try:
             yield
         except BaseException:
             if savepoint.is_active:
                 savepoint.rollback()
-            if not self.session.in_transaction():
-                self._begun = False
             raise
         savepoint.commit()
         self._written()

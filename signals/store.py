@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, bindparam, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 from w3lib.url import canonicalize_url, url_query_cleaner
 
@@ -100,6 +100,17 @@ def content_hash(title: str, text: str) -> str:
 
 
 # --- the store ----------------------------------------------------------------------------------------
+
+
+# Statements built once (the store's hot path runs them for every collected document).
+_DOCUMENT_BY_URL = select(Document.id).where(Document.url == bindparam("url"))
+_SIGHTED_AT_URL = select(Sighting.document_id).where(Sighting.url == bindparam("url")).limit(1)
+_DOCUMENT_BY_HASH = select(Document.id).where(Document.content_hash == bindparam("hash"))
+_SIGHTING = select(Sighting.id).where(
+    Sighting.document_id == bindparam("document"),
+    Sighting.source_id == bindparam("source"),
+    Sighting.url == bindparam("url"),
+)
 
 
 class Store:
@@ -225,17 +236,9 @@ class Store:
         source_id = self.source_id(session, doc.source)
         url = canonical_url(doc.url) if doc.url else None
         digest = content_hash(doc.title, doc.text)
-        outcome: AddOutcome = "duplicate_url"
-        existing = self._by_url(session, url) if url else None
-        if existing is None and same_as is not None:
-            outcome = "near_duplicate"
-            existing = session.get(Document, same_as)
-        if existing is None:
-            outcome = "duplicate_content"
-            existing = session.scalar(select(Document).where(Document.content_hash == digest))
-        if existing is None:
-            outcome = "new"
-            existing = Document(
+        found, outcome = self._existing(session, url, digest, same_as)
+        if found is None:
+            document = Document(
                 source_id=source_id,
                 url=url,
                 external_id=doc.external_id,
@@ -247,32 +250,32 @@ class Store:
                 content_hash=digest,
                 extra=doc.extra,
             )
-            session.add(existing)
+            document.sightings.append(Sighting(source_id=source_id, url=url or "", territory=doc.territory))
+            session.add(document)
             session.flush()
-        new_sighting = self._add_sighting(session, existing, source_id, url or "", doc.territory)
-        return existing, outcome if (new_sighting or outcome == "new") else "seen"
+            return document, "new"
+        document = session.get_one(Document, found)
+        seen = session.execute(_SIGHTING, {"document": found, "source": source_id, "url": url or ""}).first()
+        if seen is not None:
+            return document, "seen"
+        session.add(Sighting(document_id=found, source_id=source_id, url=url or "", territory=doc.territory))
+        return document, outcome
 
     @staticmethod
-    def _by_url(session: Session, url: str) -> Document | None:
-        """The document stored under this URL, or seen there (a sighting's URL)."""
-        found = session.scalar(select(Document).where(Document.url == url))
-        if found is None:
-            found = session.scalar(select(Document).join(Sighting).where(Sighting.url == url).limit(1))
-        return found
-
-    @staticmethod
-    def _add_sighting(
-        session: Session, document: Document, source_id: int, url: str, territory: str | None
-    ) -> bool:
-        exists = session.scalar(
-            select(Sighting.id).where(
-                Sighting.document_id == document.id, Sighting.source_id == source_id, Sighting.url == url
-            )
-        )
-        if exists is not None:
-            return False
-        session.add(Sighting(document_id=document.id, source_id=source_id, url=url, territory=territory))
-        return True
+    def _existing(
+        session: Session, url: str | None, digest: str, same_as: int | None
+    ) -> tuple[int | None, AddOutcome]:
+        """The stored document this one repeats: same URL (stored or seen there), the near-duplicate the
+        caller named, or the same text."""
+        if url:
+            found = session.execute(_DOCUMENT_BY_URL, {"url": url}).scalar()
+            if found is None:
+                found = session.execute(_SIGHTED_AT_URL, {"url": url}).scalar()
+            if found is not None:
+                return found, "duplicate_url"
+        if same_as is not None:
+            return same_as, "near_duplicate"
+        return session.execute(_DOCUMENT_BY_HASH, {"hash": digest}).scalar(), "duplicate_content"
 
     def known_urls(self, session: Session, urls: list[str]) -> set[str]:
         """Which of these URLs (canonicalised) are already stored, as documents or sightings."""
