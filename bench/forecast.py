@@ -106,7 +106,7 @@ def prophet_as_shipped(history: pd.Series, horizon: int) -> pd.DataFrame:
     return model.predict(pd.DataFrame({"ds": future}))[["ds", "yhat", "yhat_lower", "yhat_upper"]]
 
 
-def evaluate(data: DataSet, with_reference: bool) -> dict[str, Any]:
+def evaluate(data: DataSet, config: ForecastConfig, with_reference: bool) -> dict[str, Any]:
     """Rolling-origin figures of the forecaster, the seasonal naive and (optionally) Prophet as shipped."""
     scaled: dict[str, list[float]] = {}
     inside: dict[str, list[bool]] = {"forecaster": [], "prophet_default": []}
@@ -123,7 +123,7 @@ def evaluate(data: DataSet, with_reference: bool) -> dict[str, Any]:
             values = history.to_numpy()
             scale = float(np.mean(np.abs(values[data.period:] - values[:-data.period])))
             started = time.perf_counter()
-            band = Forecaster().fit(history).forecast(MAX_HORIZON)
+            band = Forecaster(config).fit(history).forecast(MAX_HORIZON)
             fit_seconds.append(time.perf_counter() - started)
             forecasts: dict[str, np.ndarray] = {
                 "forecaster": band.yhat.to_numpy(),
@@ -180,7 +180,7 @@ def main() -> None:
     results: dict[str, Any] = {"quick": args.quick, "interval_width": ForecastConfig().interval_width}
     with timed(results, "elapsed_s"):
         for data in data_sets(args.quick, args.nyc_taxi):
-            figures = evaluate(data, with_reference=not args.quick)
+            figures = evaluate(data, ForecastConfig(), with_reference=not args.quick)
             results[data.name] = figures
             print(f"{data.name:16} origins={figures['origins']:3} m={data.period:2}  "
                   f"MASE h4 {figures['mase_h4']:.3f} vs snaive {figures['snaive_mase_h4']:.3f} "

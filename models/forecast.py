@@ -178,7 +178,9 @@ class ForecastConfig:
     trend_damping: float = 0.9
     level_smoothing: float = 0.2
     seasonal_smoothing: float = 0.2
-    residual_clip_mads: float = 2.0
+    residual_clip_mads: float | None = 2.0
+    smoothing_grid: tuple[float, ...] = (0.0, 0.2, 0.5, 1.0)
+    clip_grid: tuple[float | None, ...] = (2.0, None)
     calibration_origins: int = 8
     calibration_horizon: int | None = None
     refit_every: int | None = None
@@ -189,6 +191,16 @@ class ForecastConfig:
         for name in ("trend_damping", "level_smoothing", "seasonal_smoothing"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be between 0 and 1, not {getattr(self, name)}")
+
+    def default_smoothing(self) -> _Smoothing:
+        return _Smoothing(self.level_smoothing, self.seasonal_smoothing, self.residual_clip_mads)
+
+    def smoothing_candidates(self, period: int) -> list[_Smoothing]:
+        """The default first (it wins ties), then every combination of the grids."""
+        seasonal = self.smoothing_grid if period > 1 else (0.0,)
+        return [self.default_smoothing()] + [
+            _Smoothing(level, season, clip)
+            for level in self.smoothing_grid for season in seasonal for clip in self.clip_grid]
 
     def horizon_for(self, frequency: Frequency) -> int:
         if self.calibration_horizon is not None:
@@ -249,6 +261,15 @@ class _Seasonality:
         return cls(weekly, yearly, period)
 
 
+@dataclass(frozen=True)
+class _Smoothing:
+    """Settings of the residual smoother: level and seasonal weights, clipping in robust standard deviations."""
+
+    level: float
+    seasonal: float
+    clip_mads: float | None  # None: no clipping
+
+
 @dataclass
 class _ResidualState:
     """Robust exponential smoothing of Prophet's in-sample residuals: a level and ``period`` seasonal terms.
@@ -260,16 +281,17 @@ class _ResidualState:
     season: list[float] = field(default_factory=lambda: [0.0])
 
     @classmethod
-    def smooth(cls, residuals: np.ndarray, period: int, config: ForecastConfig) -> _ResidualState:
+    def smooth(cls, residuals: np.ndarray, period: int, settings: _Smoothing) -> _ResidualState:
+        """Run the smoother over ``residuals``."""
         mad = float(np.median(np.abs(residuals - np.median(residuals)))) * 1.4826
-        clip = config.residual_clip_mads * mad if mad > 0 else math.inf
+        clip = settings.clip_mads * mad if settings.clip_mads is not None and mad > 0 else math.inf
         level, season = 0.0, np.zeros(period)
         for t, r in enumerate(residuals):
             phase = t % period
             error = float(np.clip(r - level - season[phase], -clip, clip))
-            level += config.level_smoothing * error
+            level += settings.level * error
             if period > 1:
-                season[phase] += config.seasonal_smoothing * error
+                season[phase] += settings.seasonal * error
         n = len(residuals)
         return cls(level, [float(season[(n + i) % period]) for i in range(period)])
 
@@ -279,15 +301,20 @@ class _ResidualState:
 
 
 class _Core:
-    """One fitted point forecaster in the transformed space: Prophet, its damped trend, residual state."""
+    """One fitted point forecaster in the transformed space: Prophet, its damped trend, residual state.
+
+    ``residuals`` (in-sample, kept in memory only) let ``smooth`` try other smoothing weights without
+    refitting Prophet.
+    """
 
     def __init__(self, model: Prophet, frequency: Frequency, trend_last: float, damping: float,
-                 residual: _ResidualState) -> None:
+                 residual: _ResidualState, residuals: np.ndarray | None = None) -> None:
         self.model, self.frequency, self.trend_last = model, frequency, trend_last
-        self.damping, self.residual = damping, residual
+        self.damping, self.residual, self.residuals = damping, residual, residuals
 
     @classmethod
-    def fit(cls, values: pd.Series, frequency: Frequency, config: ForecastConfig) -> _Core:
+    def fit(cls, values: pd.Series, frequency: Frequency, config: ForecastConfig,
+            smoothing: _Smoothing) -> _Core:
         seasonality = _Seasonality.choose(len(values), frequency, config)
         model = Prophet(
             growth="linear", changepoint_prior_scale=config.changepoint_prior_scale,
@@ -301,22 +328,31 @@ class _Core:
         with quiet_stan():
             model.fit(frame)
         fitted = model.predict(frame[["ds"]])
-        residuals = values.to_numpy() - fitted["yhat"].to_numpy()
-        residual = _ResidualState.smooth(residuals, seasonality.residual_period, config)
-        return cls(model, frequency, float(fitted["trend"].iloc[-1]), config.trend_damping, residual)
+        core = cls(model, frequency, float(fitted["trend"].iloc[-1]), config.trend_damping, _ResidualState(),
+                   values.to_numpy() - fitted["yhat"].to_numpy())
+        core.residual = core.smooth(smoothing, seasonality.residual_period)
+        return core
+
+    def smooth(self, smoothing: _Smoothing, period: int) -> _ResidualState:
+        assert self.residuals is not None, "residuals are not saved: smooth before saving"
+        return _ResidualState.smooth(self.residuals, period, smoothing)
 
     @property
     def last(self) -> pd.Timestamp:
         return pd.Timestamp(self.model.history["ds"].iloc[-1])
 
-    def point(self, horizon: int) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    def base(self, horizon: int) -> tuple[pd.DatetimeIndex, np.ndarray]:
+        """Future dates and Prophet's forecast with its trend slope damped (no residual correction)."""
         dates = self.frequency.future_dates(self.last, horizon)
         predicted = self.model.predict(pd.DataFrame({"ds": dates}))
         trend = predicted["trend"].to_numpy()
         increments = np.diff(np.concatenate([[self.trend_last], trend]))
         damped = self.trend_last + np.cumsum(increments * self.damping ** np.arange(1, horizon + 1))
-        yhat = predicted["yhat"].to_numpy() - trend + damped + self.residual.correction(horizon)
-        return dates, yhat
+        return dates, predicted["yhat"].to_numpy() - trend + damped
+
+    def point(self, horizon: int) -> tuple[pd.DatetimeIndex, np.ndarray]:
+        dates, base = self.base(horizon)
+        return dates, base + self.residual.correction(horizon)
 
     def to_dict(self) -> dict[str, Any]:
         return {"prophet": model_to_json(self.model), "trend_last": self.trend_last,
@@ -359,6 +395,7 @@ class Forecaster:
         self._transform: _Transform | None = None
         self._core: _Core | None = None
         self._quantiles: list[float] = []
+        self._smoothing = self.config.default_smoothing()
 
     # -- public interface -------------------------------------------------------------------------------
 
@@ -370,8 +407,11 @@ class Forecaster:
         self._frequency = Frequency.of(pd.DatetimeIndex(series.index))
         self._transform = _Transform.choose(series.to_numpy(), self.config)
         working = pd.Series(self._transform.forward(series.to_numpy()), index=series.index)
-        self._core = _Core.fit(working, self._frequency, self.config)
-        self._quantiles = self._calibrate(working)
+        default = self.config.default_smoothing()
+        self._core = _Core.fit(working, self._frequency, self.config, default)
+        self._smoothing, self._quantiles = self._calibrate(working, default)
+        if self._smoothing != default:
+            self._core.residual = self._core.smooth(self._smoothing, self._period(len(working)))
         self._history, self._pending = series, 0
         return self
 
@@ -431,6 +471,7 @@ class Forecaster:
             "pending": self._pending,
             "core": core.to_dict(),
             "quantiles": self._quantiles,
+            "smoothing": asdict(self._smoothing),
         })
 
     @classmethod
@@ -438,7 +479,8 @@ class Forecaster:
         data = json.loads(text)
         if data.get("format") != FORMAT_VERSION:
             raise ValueError(f"forecaster saved in format {data.get('format')!r}, expected {FORMAT_VERSION}")
-        forecaster = cls(ForecastConfig(**data["config"]))
+        config = data["config"] | {key: tuple(data["config"][key]) for key in ("smoothing_grid", "clip_grid")}
+        forecaster = cls(ForecastConfig(**config))
         forecaster._frequency = Frequency(data["frequency"])
         forecaster._transform = _Transform(data["transform"])
         forecaster._history = pd.Series(data["history"]["values"], dtype=float,
@@ -446,17 +488,29 @@ class Forecaster:
         forecaster._pending = data["pending"]
         forecaster._core = _Core.from_dict(data["core"], forecaster._frequency)
         forecaster._quantiles = data["quantiles"]
+        forecaster._smoothing = _Smoothing(**data["smoothing"])
         return forecaster
 
     # -- calibration ------------------------------------------------------------------------------------
 
-    def _calibrate(self, working: pd.Series) -> list[float]:
-        """Band half-width (transformed space) for steps 1..H from rolling-origin refits of the history."""
+    def _calibrate(self, working: pd.Series, default: _Smoothing) -> tuple[_Smoothing, list[float]]:
+        """Residual smoothing weights and band half-widths (transformed space) for steps 1..H.
+
+        Both come from refits at earlier cut-offs of the history (rolling origin): the weights are the
+        pair of ``smoothing_grid`` with the least mean absolute error over those refits' forecasts, and
+        the half-widths are conformal quantiles of that pair's errors. Without refits (short history):
+        the default weights and the seasonal-naive errors.
+        """
         assert self._frequency is not None
         horizon = self.config.horizon_for(self._frequency)
-        errors = self._rolling_origin_errors(working, horizon)
-        if not any(errors):
-            errors = self._naive_errors(working.to_numpy(), horizon)
+        period = self._period(len(working))
+        runs = self._refits(working, horizon)
+        smoothing, errors = default, self._naive_errors(working.to_numpy(), horizon)
+        if runs:
+            scored = [(self._refit_errors(runs, working, candidate, period), candidate)
+                      for candidate in self.config.smoothing_candidates(period)]
+            best = min(range(len(scored)), key=lambda i: np.mean(np.concatenate(scored[i][0])))
+            errors, smoothing = scored[best]
         quantiles: list[float] = []
         for step in range(1, horizon + 1):
             pooled = [e for s in range(step - _NEIGHBOUR_STEPS, step + _NEIGHBOUR_STEPS + 1)
@@ -465,10 +519,10 @@ class Forecaster:
                 break
             quantiles.append(max(_conformal_quantile(np.array(pooled), self.config.interval_width),
                                  quantiles[-1] if quantiles else 0.0))
-        return quantiles
+        return smoothing, quantiles
 
-    def _rolling_origin_errors(self, working: pd.Series, horizon: int) -> list[list[float]]:
-        """Absolute errors per step of forecasters refitted at earlier cut-offs of the history.
+    def _refits(self, working: pd.Series, horizon: int) -> list[tuple[int, _Core, np.ndarray]]:
+        """Cores refitted at earlier cut-offs, with their base forecasts: (cut-off, core, base).
 
         Cut-offs are spaced by a quarter of the calibration horizon and only keep histories long enough to
         get the same seasonalities as the full one, so the errors are those of the same kind of model.
@@ -481,29 +535,41 @@ class Forecaster:
         origins = [n - horizon - i * spacing for i in range(self.config.calibration_origins)]
         origins = [o for o in origins if o >= minimum]
         if not origins:  # too short to look a whole horizon ahead: shorter looks from the earliest cut-offs
-            origins = [o for o in range(minimum, n, spacing)][: self.config.calibration_origins]
-        errors: list[list[float]] = [[] for _ in range(horizon)]
-        actual = working.to_numpy()
+            origins = list(range(minimum, n, spacing))[: self.config.calibration_origins]
+        runs = []
         for origin in origins:
-            core = _Core.fit(working.iloc[:origin], frequency, self.config)
-            steps = min(horizon, n - origin)
-            _, predicted = core.point(steps)
-            for step in range(steps):
-                errors[step].append(abs(float(actual[origin + step] - predicted[step])))
-        return errors
+            core = _Core.fit(working.iloc[:origin], frequency, self.config, _Smoothing(0.0, 0.0, None))
+            runs.append((origin, core, core.base(min(horizon, n - origin))[1]))
+        return runs
 
-    def _naive_errors(self, values: np.ndarray, horizon: int) -> list[list[float]]:
+    def _refit_errors(self, runs: list[tuple[int, _Core, np.ndarray]], working: pd.Series,
+                      smoothing: _Smoothing, period: int) -> list[np.ndarray]:
+        """Absolute errors per step (list index = step - 1) of the refits with this residual smoothing."""
+        assert self._frequency is not None
+        actual = working.to_numpy()
+        per_step: list[list[float]] = [[] for _ in range(self.config.horizon_for(self._frequency))]
+        for origin, core, base in runs:
+            predicted = base + core.smooth(smoothing, period).correction(len(base))
+            for step, value in enumerate(predicted):
+                per_step[step].append(abs(float(actual[origin + step] - value)))
+        return [np.array(errors) for errors in per_step]
+
+    def _naive_errors(self, values: np.ndarray, horizon: int) -> list[np.ndarray]:
         """Fallback for short histories: in-sample errors of the seasonal-naive forecast at each step."""
         assert self._frequency is not None
-        period = _Seasonality.choose(len(values), self._frequency, self.config).residual_period
-        errors: list[list[float]] = []
+        period = self._period(len(values))
+        errors: list[np.ndarray] = []
         for step in range(1, horizon + 1):
             lag = period * math.ceil(step / period)
             if lag < len(values) - 1:
-                errors.append(np.abs(values[lag:] - values[:-lag]).tolist())
+                errors.append(np.abs(values[lag:] - values[:-lag]))
             else:  # not even one lag of history: one-step changes grown like a random walk
-                errors.append((np.abs(np.diff(values)) * math.sqrt(step)).tolist())
+                errors.append(np.abs(np.diff(values)) * math.sqrt(step))
         return errors
+
+    def _period(self, n: int) -> int:
+        assert self._frequency is not None
+        return _Seasonality.choose(n, self._frequency, self.config).residual_period
 
     def _half_width(self, step: int) -> float:
         calibrated = len(self._quantiles)
