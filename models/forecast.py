@@ -1,4 +1,4 @@
-"""Forecasts of observation series and topic counts: Prophet, corrected for what it misses, with calibrated bands.
+"""Forecasts of observation series and topic counts: Prophet, corrected where it lags, with calibrated bands.
 
 One ``Forecaster`` per series (a commune's tourism nights, a rising topic's weekly document count). ``fit``
 takes the history (a pandas Series indexed by timestamps), ``forecast(horizon)`` returns the next ``horizon``
@@ -21,15 +21,19 @@ set; the defaults are in ``ForecastConfig``):
    against a slope fitted on a few points.
 4. **Residual smoothing.** Prophet's seasonal shape and level are fixed over the history, so it lags a
    level shift or a change of the weekly profile. A robust exponential smoothing of its in-sample residuals
-   (level and seasonal state, additive Holt-Winters without trend; residuals clipped at
-   ``residual_clip_mads`` robust standard deviations so that a holiday or an outlier does not propagate,
+   (level and seasonal state, additive Holt-Winters without trend; errors clipped at
+   ``residual_clip_mads`` robust standard deviations so that one holiday or outlier does not propagate,
    after Gelper, Fried & Croux 2010) adds the recent systematic error to the forecast.
-5. **Calibrated band.** Prophet's own interval assumes its model is right and undercovers out of sample.
-   The band is instead a split-conformal one: the forecaster is refitted at up to ``calibration_origins``
-   earlier cut-offs of the history (rolling origin), and the band at each step is the
-   ``interval_width`` quantile of those out-of-sample absolute errors (steps pooled with their neighbours,
-   never narrower than an earlier step). A history too short for that falls back on the errors of the
-   seasonal-naive forecast over the same lag, which are larger: the band is then conservative.
+5. **Rolling-origin refits.** The forecaster is refitted at up to ``calibration_origins`` earlier cut-offs
+   of the history and forecasts what followed each of them. Those out-of-sample errors choose the
+   residual smoothing weights (from ``smoothing_grid``) and decide, as a safety net, whether the seasonal
+   naive (the last cycle repeated) forecasts this series better than the model: then it is used and
+   ``method`` says so. With ``naive_fallback=False`` the model is always used.
+6. **Calibrated band.** Prophet's own interval assumes its model is right and undercovers out of sample.
+   The band is a split-conformal one instead: at each step, the ``interval_width`` quantile of the
+   refits' absolute errors (steps pooled with their neighbours, never narrower than an earlier step).
+   A history too short for refits falls back on the errors of the seasonal naive over the same lag,
+   which are larger: the band is then conservative.
 
 >>> import numpy as np, pandas as pd
 >>> dates = pd.date_range("2019-01-01", periods=60, freq="MS")
@@ -68,16 +72,24 @@ _DAYS_PER_YEAR = 365.25
 _NEIGHBOUR_STEPS = 2  # calibration errors of steps j-2..j+2 are pooled for step j
 
 
+def _not_short_yearly_warning(record: logging.LogRecord) -> bool:
+    """Drop Prophet's warning about yearly seasonality on under 730 days: 24 monthly points span 700 days,
+    and two full cycles are what this module asks for (``min_seasonal_cycles``)."""
+    return not record.getMessage().startswith("Yearly seasonality is enabled with less than 730 days")
+
+
 @contextmanager
 def quiet_stan() -> Iterator[None]:
     """Silence cmdstanpy's two INFO lines per fit and Prophet's INFO notes, restoring both afterwards."""
     prophet_logger = logging.getLogger("prophet")
     level = prophet_logger.level
     prophet_logger.setLevel(logging.WARNING)
+    prophet_logger.addFilter(_not_short_yearly_warning)
     try:
         with cmdstanpy.disable_logging():
             yield
     finally:
+        prophet_logger.removeFilter(_not_short_yearly_warning)
         prophet_logger.setLevel(level)
 
 
@@ -158,10 +170,13 @@ class ForecastConfig:
     - ``trend_damping``: per-step damping of the extrapolated trend slope (1 = Prophet's linear trend,
       0 = the trend stays at its last value).
     - ``level_smoothing`` / ``seasonal_smoothing``: smoothing weights of the residual level and seasonal
-      states (0.2: a level remembers about 5 observations, a seasonal phase about 5 cycles); 0 turns the
-      correction off.
-    - ``residual_clip_mads``: residual errors beyond this many robust standard deviations are clipped.
-    - ``calibration_origins``: earlier cut-offs refitted to calibrate the band (each costs one fit).
+      states when the history is too short for refits (0.2: a level remembers about 5 observations, a
+      seasonal phase about 5 cycles); 0 turns the correction off.
+    - ``smoothing_grid``: the weights tried for each state on the refits (0: off, 0.5: fast).
+    - ``residual_clip_mads``: residual errors beyond this many robust standard deviations are clipped
+      (None: no clipping).
+    - ``naive_fallback``: forecast with the seasonal naive when it beat the model on the refits.
+    - ``calibration_origins``: earlier cut-offs refitted to choose and calibrate (each costs one fit).
     - ``calibration_horizon``: steps calibrated from those refits (None: 14 days, 13 weeks, 12 months);
       beyond it the band grows like the square root of the step.
     - ``refit_every``: new observations ``update`` waits for before refitting (None: 7 days, 4 weeks,
@@ -179,8 +194,8 @@ class ForecastConfig:
     level_smoothing: float = 0.2
     seasonal_smoothing: float = 0.2
     residual_clip_mads: float | None = 2.0
-    smoothing_grid: tuple[float, ...] = (0.0, 0.2, 0.5, 1.0)
-    clip_grid: tuple[float | None, ...] = (2.0, None)
+    smoothing_grid: tuple[float, ...] = (0.0, 0.2, 0.5)
+    naive_fallback: bool = True
     calibration_origins: int = 8
     calibration_horizon: int | None = None
     refit_every: int | None = None
@@ -188,19 +203,21 @@ class ForecastConfig:
     def __post_init__(self) -> None:
         if not 0 < self.interval_width < 1:
             raise ValueError(f"interval_width must be between 0 and 1, not {self.interval_width}")
-        for name in ("trend_damping", "level_smoothing", "seasonal_smoothing"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(f"{name} must be between 0 and 1, not {getattr(self, name)}")
+        for name, value in [("trend_damping", self.trend_damping), ("level_smoothing", self.level_smoothing),
+                            ("seasonal_smoothing", self.seasonal_smoothing),
+                            *(("smoothing_grid", v) for v in self.smoothing_grid)]:
+            if not 0 <= value <= 1:
+                raise ValueError(f"{name} must be between 0 and 1, not {value}")
 
     def default_smoothing(self) -> _Smoothing:
         return _Smoothing(self.level_smoothing, self.seasonal_smoothing, self.residual_clip_mads)
 
     def smoothing_candidates(self, period: int) -> list[_Smoothing]:
-        """The default first (it wins ties), then every combination of the grids."""
+        """The default first (it wins ties), then every pair of weights of the grid."""
         seasonal = self.smoothing_grid if period > 1 else (0.0,)
         return [self.default_smoothing()] + [
-            _Smoothing(level, season, clip)
-            for level in self.smoothing_grid for season in seasonal for clip in self.clip_grid]
+            _Smoothing(level, season, self.residual_clip_mads)
+            for level in self.smoothing_grid for season in seasonal]
 
     def horizon_for(self, frequency: Frequency) -> int:
         if self.calibration_horizon is not None:
@@ -263,7 +280,7 @@ class _Seasonality:
 
 @dataclass(frozen=True)
 class _Smoothing:
-    """Settings of the residual smoother: level and seasonal weights, clipping in robust standard deviations."""
+    """Residual smoother settings: level and seasonal weights, clipping in robust standard deviations."""
 
     level: float
     seasonal: float
@@ -288,7 +305,7 @@ class _ResidualState:
         level, season = 0.0, np.zeros(period)
         for t, r in enumerate(residuals):
             phase = t % period
-            error = float(np.clip(r - level - season[phase], -clip, clip))
+            error = min(max(float(r) - level - float(season[phase]), -clip), clip)
             level += settings.level * error
             if period > 1:
                 season[phase] += settings.seasonal * error
@@ -300,17 +317,23 @@ class _ResidualState:
         return np.array([self.level + self.season[i % period] for i in range(horizon)])
 
 
+Method = Literal["prophet", "seasonal_naive"]
+
+
 class _Core:
     """One fitted point forecaster in the transformed space: Prophet, its damped trend, residual state.
 
+    ``method`` is ``"seasonal_naive"`` when the refits chose it: ``point`` then repeats ``last_cycle``.
     ``residuals`` (in-sample, kept in memory only) let ``smooth`` try other smoothing weights without
     refitting Prophet.
     """
 
     def __init__(self, model: Prophet, frequency: Frequency, trend_last: float, damping: float,
-                 residual: _ResidualState, residuals: np.ndarray | None = None) -> None:
+                 residual: _ResidualState, last_cycle: list[float], method: Method = "prophet",
+                 residuals: np.ndarray | None = None) -> None:
         self.model, self.frequency, self.trend_last = model, frequency, trend_last
-        self.damping, self.residual, self.residuals = damping, residual, residuals
+        self.damping, self.residual, self.last_cycle = damping, residual, last_cycle
+        self.method, self.residuals = method, residuals
 
     @classmethod
     def fit(cls, values: pd.Series, frequency: Frequency, config: ForecastConfig,
@@ -328,9 +351,10 @@ class _Core:
         with quiet_stan():
             model.fit(frame)
         fitted = model.predict(frame[["ds"]])
+        actual, period = values.to_numpy(), seasonality.residual_period
         core = cls(model, frequency, float(fitted["trend"].iloc[-1]), config.trend_damping, _ResidualState(),
-                   values.to_numpy() - fitted["yhat"].to_numpy())
-        core.residual = core.smooth(smoothing, seasonality.residual_period)
+                   actual[-period:].tolist(), residuals=actual - fitted["yhat"].to_numpy())
+        core.residual = core.smooth(smoothing, period)
         return core
 
     def smooth(self, smoothing: _Smoothing, period: int) -> _ResidualState:
@@ -351,17 +375,21 @@ class _Core:
         return dates, predicted["yhat"].to_numpy() - trend + damped
 
     def point(self, horizon: int) -> tuple[pd.DatetimeIndex, np.ndarray]:
+        if self.method == "seasonal_naive":
+            dates = self.frequency.future_dates(self.last, horizon)
+            return dates, seasonal_naive(np.array(self.last_cycle), horizon, len(self.last_cycle))
         dates, base = self.base(horizon)
         return dates, base + self.residual.correction(horizon)
 
     def to_dict(self) -> dict[str, Any]:
         return {"prophet": model_to_json(self.model), "trend_last": self.trend_last,
-                "damping": self.damping, "residual": asdict(self.residual)}
+                "damping": self.damping, "residual": asdict(self.residual),
+                "last_cycle": self.last_cycle, "method": self.method}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], frequency: Frequency) -> _Core:
         return cls(model_from_json(data["prophet"]), frequency, data["trend_last"], data["damping"],
-                   _ResidualState(**data["residual"]))
+                   _ResidualState(**data["residual"]), data["last_cycle"], data["method"])
 
 
 def _conformal_quantile(errors: np.ndarray, width: float) -> float:
@@ -396,6 +424,7 @@ class Forecaster:
         self._core: _Core | None = None
         self._quantiles: list[float] = []
         self._smoothing = self.config.default_smoothing()
+        self._refit_mae: dict[str, float] = {}
 
     # -- public interface -------------------------------------------------------------------------------
 
@@ -409,14 +438,15 @@ class Forecaster:
         working = pd.Series(self._transform.forward(series.to_numpy()), index=series.index)
         default = self.config.default_smoothing()
         self._core = _Core.fit(working, self._frequency, self.config, default)
-        self._smoothing, self._quantiles = self._calibrate(working, default)
-        if self._smoothing != default:
-            self._core.residual = self._core.smooth(self._smoothing, self._period(len(working)))
+        self._calibrate(working, self._core)
         self._history, self._pending = series, 0
         return self
 
     def forecast(self, horizon: int) -> pd.DataFrame:
-        """The ``horizon`` periods after the fitted history: ``ds``, ``yhat``, ``yhat_lower``, ``yhat_upper``."""
+        """The ``horizon`` periods after the fitted history: ``ds``, ``yhat``, ``yhat_lower``, ``yhat_upper``.
+
+        ``yhat`` is the expected (median) value, the band holds ``interval_width`` of outcomes.
+        """
         core, transform = self._fitted()
         if horizon < 1:
             raise ValueError(f"horizon must be at least 1, not {horizon}")
@@ -453,6 +483,16 @@ class Forecaster:
         return self._frequency
 
     @property
+    def method(self) -> Method:
+        """``"prophet"``, or ``"seasonal_naive"`` when the naive beat the model on the refits."""
+        return self._fitted()[0].method
+
+    @property
+    def refit_mae(self) -> dict[str, float]:
+        """Mean absolute error (transformed space) of each method on the refits; empty without refits."""
+        return dict(self._refit_mae)
+
+    @property
     def fitted_until(self) -> pd.Timestamp:
         """Timestamp of the last observation of the fitted history."""
         return self._fitted()[0].last
@@ -472,6 +512,7 @@ class Forecaster:
             "core": core.to_dict(),
             "quantiles": self._quantiles,
             "smoothing": asdict(self._smoothing),
+            "refit_mae": self._refit_mae,
         })
 
     @classmethod
@@ -479,7 +520,7 @@ class Forecaster:
         data = json.loads(text)
         if data.get("format") != FORMAT_VERSION:
             raise ValueError(f"forecaster saved in format {data.get('format')!r}, expected {FORMAT_VERSION}")
-        config = data["config"] | {key: tuple(data["config"][key]) for key in ("smoothing_grid", "clip_grid")}
+        config = data["config"] | {"smoothing_grid": tuple(data["config"]["smoothing_grid"])}
         forecaster = cls(ForecastConfig(**config))
         forecaster._frequency = Frequency(data["frequency"])
         forecaster._transform = _Transform(data["transform"])
@@ -489,28 +530,49 @@ class Forecaster:
         forecaster._core = _Core.from_dict(data["core"], forecaster._frequency)
         forecaster._quantiles = data["quantiles"]
         forecaster._smoothing = _Smoothing(**data["smoothing"])
+        forecaster._refit_mae = data["refit_mae"]
         return forecaster
 
     # -- calibration ------------------------------------------------------------------------------------
 
-    def _calibrate(self, working: pd.Series, default: _Smoothing) -> tuple[_Smoothing, list[float]]:
-        """Residual smoothing weights and band half-widths (transformed space) for steps 1..H.
+    def _calibrate(self, working: pd.Series, core: _Core) -> None:
+        """Choose the residual smoothing and the method of ``core`` and the band, from rolling-origin refits.
 
-        Both come from refits at earlier cut-offs of the history (rolling origin): the weights are the
-        pair of ``smoothing_grid`` with the least mean absolute error over those refits' forecasts, and
-        the half-widths are conformal quantiles of that pair's errors. Without refits (short history):
-        the default weights and the seasonal-naive errors.
+        Without refits (short history): the default smoothing, Prophet, and seasonal-naive errors.
         """
         assert self._frequency is not None
         horizon = self.config.horizon_for(self._frequency)
         period = self._period(len(working))
         runs = self._refits(working, horizon)
-        smoothing, errors = default, self._naive_errors(working.to_numpy(), horizon)
-        if runs:
-            scored = [(self._refit_errors(runs, working, candidate, period), candidate)
-                      for candidate in self.config.smoothing_candidates(period)]
-            best = min(range(len(scored)), key=lambda i: np.mean(np.concatenate(scored[i][0])))
-            errors, smoothing = scored[best]
+        self._smoothing, self._refit_mae = self.config.default_smoothing(), {}
+        if not runs:
+            self._quantiles = self._quantiles_of(self._naive_errors(working.to_numpy(), horizon), horizon)
+            return
+        actual = working.to_numpy()
+        truth = [actual[origin:origin + len(base)] for origin, _, base in runs]
+        best: tuple[float, _Smoothing, list[np.ndarray]] | None = None
+        for candidate in self.config.smoothing_candidates(period):
+            predicted = [base + refit.smooth(candidate, period).correction(len(base))
+                         for _, refit, base in runs]
+            mae = float(np.mean(np.abs(np.concatenate(truth) - np.concatenate(predicted))))
+            if best is None or mae < best[0]:
+                best = (mae, candidate, predicted)
+        assert best is not None
+        model_mae, self._smoothing, predicted = best
+        naive = [seasonal_naive(actual[:origin], len(base), period) for origin, _, base in runs]
+        naive_mae = float(np.mean(np.abs(np.concatenate(truth) - np.concatenate(naive))))
+        self._refit_mae = {"prophet": model_mae, "seasonal_naive": naive_mae}
+        core.residual = core.smooth(self._smoothing, period)
+        if self.config.naive_fallback and naive_mae < model_mae:
+            core.method, predicted = "seasonal_naive", naive
+        errors: list[list[float]] = [[] for _ in range(horizon)]
+        for real, forecast in zip(truth, predicted, strict=True):
+            for step, error in enumerate(np.abs(real - forecast)):
+                errors[step].append(float(error))
+        self._quantiles = self._quantiles_of([np.array(e) for e in errors], horizon)
+
+    def _quantiles_of(self, errors: list[np.ndarray], horizon: int) -> list[float]:
+        """Conformal half-width per step from errors per step, neighbouring steps pooled, never shrinking."""
         quantiles: list[float] = []
         for step in range(1, horizon + 1):
             pooled = [e for s in range(step - _NEIGHBOUR_STEPS, step + _NEIGHBOUR_STEPS + 1)
@@ -519,7 +581,7 @@ class Forecaster:
                 break
             quantiles.append(max(_conformal_quantile(np.array(pooled), self.config.interval_width),
                                  quantiles[-1] if quantiles else 0.0))
-        return smoothing, quantiles
+        return quantiles
 
     def _refits(self, working: pd.Series, horizon: int) -> list[tuple[int, _Core, np.ndarray]]:
         """Cores refitted at earlier cut-offs, with their base forecasts: (cut-off, core, base).
@@ -538,21 +600,9 @@ class Forecaster:
             origins = list(range(minimum, n, spacing))[: self.config.calibration_origins]
         runs = []
         for origin in origins:
-            core = _Core.fit(working.iloc[:origin], frequency, self.config, _Smoothing(0.0, 0.0, None))
+            core = _Core.fit(working.iloc[:origin], frequency, self.config, self.config.default_smoothing())
             runs.append((origin, core, core.base(min(horizon, n - origin))[1]))
         return runs
-
-    def _refit_errors(self, runs: list[tuple[int, _Core, np.ndarray]], working: pd.Series,
-                      smoothing: _Smoothing, period: int) -> list[np.ndarray]:
-        """Absolute errors per step (list index = step - 1) of the refits with this residual smoothing."""
-        assert self._frequency is not None
-        actual = working.to_numpy()
-        per_step: list[list[float]] = [[] for _ in range(self.config.horizon_for(self._frequency))]
-        for origin, core, base in runs:
-            predicted = base + core.smooth(smoothing, period).correction(len(base))
-            for step, value in enumerate(predicted):
-                per_step[step].append(abs(float(actual[origin + step] - value)))
-        return [np.array(errors) for errors in per_step]
 
     def _naive_errors(self, values: np.ndarray, horizon: int) -> list[np.ndarray]:
         """Fallback for short histories: in-sample errors of the seasonal-naive forecast at each step."""
@@ -581,6 +631,15 @@ class Forecaster:
         if self._core is None or self._transform is None:
             raise RuntimeError("the forecaster is not fitted yet: call fit(history) first")
         return self._core, self._transform
+
+
+def seasonal_naive(history: np.ndarray, horizon: int, period: int) -> np.ndarray:
+    """The seasonal-naive forecast: the last ``period`` values of ``history`` repeated over ``horizon`` steps.
+
+    >>> seasonal_naive(np.array([1.0, 5.0, 2.0, 6.0]), 3, period=2).tolist()
+    [2.0, 6.0, 2.0]
+    """
+    return np.resize(np.asarray(history, dtype=float)[-period:], horizon)
 
 
 def _clean(series: pd.Series) -> pd.Series:
