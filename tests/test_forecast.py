@@ -104,12 +104,13 @@ def test_update_refits_on_its_cadence_only() -> None:
     forecaster = Forecaster(ForecastConfig(refit_every=3)).fit(series.iloc[:36])
     first_band = forecaster.forecast(4)
     assert forecaster.update(series.iloc[36:38]) is False
+    assert forecaster.update(series.iloc[36:38]) is False  # the same observations again count once
     assert forecaster.fitted_until == series.index[35]
     pd.testing.assert_frame_equal(forecaster.forecast(4), first_band)
     assert forecaster.update(series.iloc[38:39]) is True
     assert forecaster.fitted_until == series.index[38]
     restored = Forecaster.from_json(forecaster.to_json())
-    assert restored.update(series.iloc[39:40]) is False  # the count restarts after a refit, and is saved
+    assert restored.update(series.iloc[39:40]) is False  # counted from the saved history
 
 
 @pytest.mark.parametrize(("dates", "code", "following"), [
