@@ -1,0 +1,161 @@
+"""Behaviour of models.forecast (Forecaster) and models.forecast_break on generated series."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.forecast import ForecastConfig, Forecaster, Frequency
+from models.forecast_break import check_forecast_break
+
+
+def monthly_nights(seed: int, months: int = 60) -> pd.Series:
+    """Tourist nights: summer peak, slight growth, 10 % multiplicative noise."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2018-01-01", periods=months, freq="MS")
+    t = np.arange(months)
+    level = 5000 * np.exp(0.6 * np.cos(2 * np.pi * (t % 12 - 7) / 12) + 0.03 * t / 12)
+    return pd.Series(level * np.exp(rng.normal(0, 0.1, months)), index=dates)
+
+
+def daily_visits(seed: int, days: int = 140) -> pd.Series:
+    """Visits with a weekend rise and 5 % noise."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2024-01-01", periods=days, freq="D")
+    weekend = 1 + 0.4 * (dates.dayofweek >= 5)
+    return pd.Series(200 * weekend * np.exp(rng.normal(0, 0.05, days)), index=dates)
+
+
+def inside(band: pd.DataFrame, actual: pd.Series) -> np.ndarray:
+    values = actual.to_numpy()
+    return (values >= band.yhat_lower.to_numpy()) & (values <= band.yhat_upper.to_numpy())
+
+
+def test_band_covers_held_back_points_near_its_nominal_rate() -> None:
+    hits = []
+    for seed in range(6):
+        series = monthly_nights(seed)
+        history, held_back = series.iloc[:48], series.iloc[48:]
+        hits.extend(inside(Forecaster().fit(history).forecast(12), held_back))
+    coverage = float(np.mean(hits))  # 72 held-back months, nominal 0.8
+    assert 0.65 <= coverage <= 0.95, coverage
+
+
+def test_wider_nominal_coverage_gives_a_wider_band() -> None:
+    history = daily_visits(1)
+    narrow = Forecaster(ForecastConfig(interval_width=0.5)).fit(history).forecast(14)
+    wide = Forecaster(ForecastConfig(interval_width=0.95)).fit(history).forecast(14)
+    assert ((wide.yhat_upper - wide.yhat_lower) > (narrow.yhat_upper - narrow.yhat_lower)).all()
+    assert np.allclose(wide.yhat, narrow.yhat)
+
+
+def test_forecast_follows_the_weekly_and_yearly_cycles() -> None:
+    daily = Forecaster().fit(daily_visits(2)).forecast(14)
+    weekend = daily.ds.dt.dayofweek >= 5
+    assert daily.yhat[weekend].min() > daily.yhat[~weekend].max()
+    monthly = Forecaster().fit(monthly_nights(3)).forecast(12)
+    assert monthly.ds.dt.month[monthly.yhat.idxmax()] in (7, 8, 9)  # generated peak: August
+    assert monthly.ds.dt.month[monthly.yhat.idxmin()] in (1, 2, 3)  # generated low: February
+
+
+def test_planted_break_is_detected_and_clean_continuation_is_not() -> None:
+    series = daily_visits(4, days=154)
+    history, future = series.iloc[:140], series.iloc[140:]
+    band = Forecaster().fit(history).forecast(14)
+    clean = check_forecast_break(band, future, k=3, n=5, series="visits")
+    shifted = future.copy()
+    shifted.iloc[8:] *= 1.6  # a new regime from the 9th day on
+    broken = check_forecast_break(band, shifted, k=3, n=5, series="visits")
+    assert not clean.is_break
+    assert broken.is_break and broken.outside == 5
+    first = broken.explanation()["points"][0]
+    assert first["date"] == shifted.index[9].date().isoformat()
+    assert first["observed"] == pytest.approx(shifted.iloc[9])
+    assert first["deviation"] == pytest.approx(shifted.iloc[9] - band.yhat.iloc[9])
+    assert first["band_widths"] > 1 and first["outside"]
+
+
+def test_break_rule_counts_k_of_the_last_n_matched_observations() -> None:
+    dates = pd.date_range("2025-01-01", periods=6, freq="MS")
+    band = pd.DataFrame({"ds": dates, "yhat": 10.0, "yhat_lower": 8.0, "yhat_upper": 12.0})
+    observed = pd.Series([20.0, 20.0, 10.0, 10.0, 13.0, 10.0], index=dates)
+    assert not check_forecast_break(band, observed, k=2, n=3).is_break  # last 3: only 13 is outside
+    assert check_forecast_break(band, observed, k=1, n=3).is_break
+    check = check_forecast_break(band, observed, k=3, n=6)
+    assert check.outside == 3 and check.is_break
+    assert [p.deviation for p in check.anomalies] == [10.0, 10.0, 3.0]
+    unmatched = pd.Series([50.0, 50.0], index=pd.to_datetime(["2024-01-01", "2030-01-01"]))
+    assert check_forecast_break(band, unmatched, k=1, n=5).points == ()
+    with pytest.raises(ValueError):
+        check_forecast_break(band, observed, k=4, n=3)
+
+
+def test_save_and_load_give_identical_forecasts() -> None:
+    for series in (daily_visits(5), monthly_nights(5)):
+        forecaster = Forecaster().fit(series)
+        restored = Forecaster.from_json(forecaster.to_json())
+        pd.testing.assert_frame_equal(restored.forecast(20), forecaster.forecast(20), check_exact=True)
+        assert restored.method == forecaster.method and restored.fitted_until == forecaster.fitted_until
+
+
+def test_update_refits_on_its_cadence_only() -> None:
+    series = monthly_nights(6, months=40)
+    forecaster = Forecaster(ForecastConfig(refit_every=3)).fit(series.iloc[:36])
+    first_band = forecaster.forecast(4)
+    assert forecaster.update(series.iloc[36:38]) is False
+    assert forecaster.update(series.iloc[36:38]) is False  # the same observations again count once
+    assert forecaster.fitted_until == series.index[35]
+    pd.testing.assert_frame_equal(forecaster.forecast(4), first_band)
+    assert forecaster.update(series.iloc[38:39]) is True
+    assert forecaster.fitted_until == series.index[38]
+    restored = Forecaster.from_json(forecaster.to_json())
+    assert restored.update(series.iloc[39:40]) is False  # counted from the saved history
+
+
+@pytest.mark.parametrize(("dates", "code", "following"), [
+    (pd.date_range("2024-02-27", periods=5, freq="D"), "D", ["2024-03-03", "2024-03-04"]),
+    (pd.date_range("2024-01-07", periods=5, freq="W-SUN"), "W", ["2024-02-11", "2024-02-18"]),
+    (pd.date_range("2024-01-01", periods=5, freq="MS"), "MS", ["2024-06-01", "2024-07-01"]),
+    (pd.date_range("2024-01-31", periods=5, freq="ME"), "ME", ["2024-06-30", "2024-07-31"]),
+    (pd.DatetimeIndex(["2024-01-15", "2024-02-15", "2024-03-15"]), "M", ["2024-04-15", "2024-05-15"]),
+])
+def test_frequency_is_inferred_and_continued(dates: pd.DatetimeIndex, code: str,
+                                              following: list[str]) -> None:
+    frequency = Frequency.of(dates)
+    assert frequency.code == code
+    assert frequency.future_dates(dates[-1], 2).strftime("%Y-%m-%d").tolist() == following
+
+
+def test_a_missing_period_does_not_change_the_inferred_frequency() -> None:
+    dates = pd.date_range("2024-01-01", periods=10, freq="W-MON").delete(4)
+    assert Frequency.of(dates).name == "weekly"
+
+
+def test_unsupported_spacing_and_short_histories_are_refused() -> None:
+    with pytest.raises(ValueError, match="resample"):
+        Frequency.of(pd.date_range("2024-01-01", periods=6, freq="QS"))
+    with pytest.raises(ValueError, match="at least 4"):
+        Forecaster().fit(pd.Series([1.0, 2.0, 3.0], index=pd.date_range("2024-01-01", periods=3)))
+    with pytest.raises(TypeError, match="DatetimeIndex"):
+        Forecaster().fit(pd.Series([1.0, 2.0, 3.0, 4.0, 5.0]))
+
+
+def test_counts_with_zeros_get_a_non_negative_band() -> None:
+    rng = np.random.default_rng(7)
+    weeks = pd.date_range("2024-01-07", periods=30, freq="W-SUN")
+    counts = pd.Series(rng.poisson(1.5, 30).astype(float), index=weeks)
+    assert (counts == 0).any()
+    band = Forecaster().fit(counts).forecast(8)
+    assert (band.yhat_lower >= 0).all() and (band.yhat_lower <= band.yhat_upper).all()
+
+
+def test_seasonal_naive_takes_over_only_where_it_forecasts_better() -> None:
+    rng = np.random.default_rng(8)
+    weeks = pd.date_range("2023-01-01", periods=60, freq="W-SUN")
+    # a level that jumps up or down and stays, with no noise: last week's value is the best forecast
+    jumps = (rng.random(60) < 0.2) * rng.choice([-300, 300], 60)
+    steps = pd.Series(3000 + np.cumsum(jumps), index=weeks, dtype=float)
+    assert Forecaster().fit(steps).method == "seasonal_naive"
+    assert Forecaster(ForecastConfig(naive_fallback=False)).fit(steps).method == "prophet"
+    assert Forecaster().fit(monthly_nights(9)).method == "prophet"
