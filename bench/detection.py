@@ -40,7 +40,9 @@ SPIKE_WEEKS, SPIKE_SIGMAS, SPIKE_MIN = 8, 3.0, 3
 
 def _workspace(communes: list[str]) -> tuple[Settings, Store]:
     home = Path(tempfile.mkdtemp(prefix="bench-detection-"))
-    dump_sources(SourcesFile(territory=Territory(name="Banc d'essai", communes=communes)), home / "sources.yaml")
+    dump_sources(
+        SourcesFile(territory=Territory(name="Banc d'essai", communes=communes)), home / "sources.yaml"
+    )
     settings = Settings(home=home / "var", sources_file=home / "sources.yaml")
     return settings, Store.open(settings)
 
@@ -57,12 +59,26 @@ def _import(store: Store, settings: Settings, records: list[dict[str, Any]]) -> 
 def _events(raw: list[dict[str, Any]]) -> list[Event]:
     import re
 
-    return [Event(e["name"], date.fromisoformat(e["onset"]), [re.compile(p, re.I) for p in e["patterns"]],
-                  e.get("kind")) for e in raw]
+    return [
+        Event(
+            e["name"],
+            date.fromisoformat(e["onset"]),
+            [re.compile(p, re.I) for p in e["patterns"]],
+            e.get("kind"),
+        )
+        for e in raw
+    ]
 
 
-def spike_baseline(store: Store, settings: Settings, first: date, last: date, events: list[Event],
-                   budget: int, gazetteer: list[str]) -> BacktestResult:
+def spike_baseline(
+    store: Store,
+    settings: Settings,
+    first: date,
+    last: date,
+    events: list[Event],
+    budget: int,
+    gazetteer: list[str],
+) -> BacktestResult:
     """The keyword-frequency-spike baseline, scored like the service's backtest."""
     extractor = TermExtractor(extra_stop=gazetteer)
     weeks = weeks_between(first, last)
@@ -84,16 +100,28 @@ def spike_baseline(store: Store, settings: Settings, first: date, last: date, ev
                 rows = this_week[np.asarray(window.terms[this_week, column].todense()).ravel() > 0][:5]
                 ids = [int(i) for i in window.doc_ids[rows]]
                 texts = _texts(session, window.doc_ids[rows])
-                result.flags.append(Flag(week, f"term {column}", float(z[column]), ids,
-                                         _matching_event(events, texts)))
+                result.flags.append(
+                    Flag(week, f"term {column}", float(z[column]), ids, _matching_event(events, texts))
+                )
     _score_events(store, settings, result)
     return result
 
 
 def _summary(result: BacktestResult) -> dict[str, Any]:
     scores = result.scores()
-    return {k: scores[k] for k in ("recall", "median_lead_weeks", "false_alerts_per_week", "precision", "flagged",
-                                   "events", "weeks", "per_event")}
+    return {
+        k: scores[k]
+        for k in (
+            "recall",
+            "median_lead_weeks",
+            "false_alerts_per_week",
+            "precision",
+            "flagged",
+            "events",
+            "weeks",
+            "per_event",
+        )
+    }
 
 
 def large_corpus(quick: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str], int]:
@@ -107,26 +135,47 @@ def large_corpus(quick: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]
     plants_from = 36 if quick else 60
     speeds = [(0.8, 1.12), (1.0, 1.2), (1.5, 1.3), (0.6, 1.1), (1.2, 1.25), (2.0, 1.4)]
     themes = EMERGING[:6] if quick else EMERGING
-    plants = [Plant(theme, onset=plants_from + (i * 3) % (weeks - plants_from - 6),
-                    start_rate=speeds[i % len(speeds)][0] * (1 if quick else 2.5),
-                    growth=speeds[i % len(speeds)][1], cap=8.0 if quick else 25.0, spread_every=3)
-              for i, theme in enumerate(themes)]
+    plants = [
+        Plant(
+            theme,
+            onset=plants_from + (i * 3) % (weeks - plants_from - 6),
+            start_rate=speeds[i % len(speeds)][0] * (1 if quick else 2.5),
+            growth=speeds[i % len(speeds)][1],
+            cap=8.0 if quick else 25.0,
+            spread_every=3,
+        )
+        for i, theme in enumerate(themes)
+    ]
     scale = 1 if quick else 4
-    spikes = [Decoy(DECOYS[i], "spike", start=plants_from + 2 + 5 * i, weeks=1 + (i % 2), rate=12.0 * scale)
-              for i in range(4)]
-    seasonal = [Decoy(DECOYS[4 + i], "seasonal", start=(48 + 6 * i) % 52, weeks=3, rate=3.0 * scale)
-                for i in range(4)]
-    others = [Decoy(DECOYS[8], "spike", start=weeks - 8, weeks=2, rate=8.0 * scale),
-              Decoy(DECOYS[9], "spike", start=plants_from + 20, weeks=1, rate=15.0 * scale),
-              Decoy(DECOYS[10], "seasonal", start=2, weeks=4, rate=2.0 * scale),
-              Decoy(DECOYS[11], "steady", rate=0.7 * scale)]
+    spikes = [
+        Decoy(DECOYS[i], "spike", start=plants_from + 2 + 5 * i, weeks=1 + (i % 2), rate=12.0 * scale)
+        for i in range(4)
+    ]
+    seasonal = [
+        Decoy(DECOYS[4 + i], "seasonal", start=(48 + 6 * i) % 52, weeks=3, rate=3.0 * scale) for i in range(4)
+    ]
+    others = [
+        Decoy(DECOYS[8], "spike", start=weeks - 8, weeks=2, rate=8.0 * scale),
+        Decoy(DECOYS[9], "spike", start=plants_from + 20, weeks=1, rate=15.0 * scale),
+        Decoy(DECOYS[10], "seasonal", start=2, weeks=4, rate=2.0 * scale),
+        Decoy(DECOYS[11], "steady", rate=0.7 * scale),
+    ]
     decoys = spikes + seasonal + (others[:2] if quick else others)
-    corpus = synthetic_corpus(weeks, per_week, plants, decoys, first_monday=FIRST, communes=communes, seed=2024)
+    corpus = synthetic_corpus(
+        weeks, per_week, plants, decoys, first_monday=FIRST, communes=communes, seed=2024
+    )
     return corpus.records, corpus.events, communes, weeks
 
 
-def evaluate(name: str, records: list[dict[str, Any]], raw_events: list[dict[str, Any]], communes: list[str],
-             first: date, last: date, budget: int) -> dict[str, Any]:
+def evaluate(
+    name: str,
+    records: list[dict[str, Any]],
+    raw_events: list[dict[str, Any]],
+    communes: list[str],
+    first: date,
+    last: date,
+    budget: int,
+) -> dict[str, Any]:
     settings, store = _workspace(communes)
     import_s = _import(store, settings, records)
     events = _events(raw_events)
@@ -138,16 +187,24 @@ def evaluate(name: str, records: list[dict[str, Any]], raw_events: list[dict[str
     base_s = time.perf_counter() - started
     store.close()
     figures = _summary(ours)
-    figures.update(documents=len(records), import_s=round(import_s, 1), replay_s=round(ours_s, 1),
-                   baseline=_summary(base) | {"replay_s": round(base_s, 1)})
+    figures.update(
+        documents=len(records),
+        import_s=round(import_s, 1),
+        replay_s=round(ours_s, 1),
+        baseline=_summary(base) | {"replay_s": round(base_s, 1)},
+    )
     print(f"{name}: {len(records)} documents, weeks {first}..{last}, budget {budget}")
     for label, result in (("service", ours), ("baseline", base)):
         s = result.scores()
-        print(f"  {label:9} recall {s['recall']}  median lead {s['median_lead_weeks']}  "
-              f"false alerts/week {s['false_alerts_per_week']}  precision {s['precision']}")
+        print(
+            f"  {label:9} recall {s['recall']}  median lead {s['median_lead_weeks']}  "
+            f"false alerts/week {s['false_alerts_per_week']}  precision {s['precision']}"
+        )
         for event, detail in s["per_event_detail"].items():
-            print(f"    {event:28} onset {detail['onset']}  first flag {detail['first_flag']}  "
-                  f"lead {detail['lead_weeks']}")
+            print(
+                f"    {event:28} onset {detail['onset']}  first flag {detail['first_flag']}  "
+                f"lead {detail['lead_weeks']}"
+            )
     return figures
 
 
@@ -156,9 +213,18 @@ def demo_records() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str
     from signals.demo.territory import COMMUNES
 
     corpus = generate()
-    records = [{"id": d.id, "title": d.title, "text": d.text, "published_at": d.published.isoformat(),
-                "source": d.source, "commune": d.commune, "url": f"https://demo.example/{d.source}/{d.id}"}
-               for d in corpus.documents]
+    records = [
+        {
+            "id": d.id,
+            "title": d.title,
+            "text": d.text,
+            "published_at": d.published.isoformat(),
+            "source": d.source,
+            "commune": d.commune,
+            "url": f"https://demo.example/{d.source}/{d.id}",
+        }
+        for d in corpus.documents
+    ]
     return records, corpus.ground_truth["events"], [c.name for c in COMMUNES]
 
 
@@ -169,21 +235,27 @@ def main() -> None:
     from signals.demo.territory import LAST_DAY
 
     records, events, communes = demo_records()
-    demo = evaluate("demo territory", records, events, communes, LAST_DAY - timedelta(weeks=52), LAST_DAY, budget)
+    demo = evaluate(
+        "demo territory", records, events, communes, LAST_DAY - timedelta(weeks=52), LAST_DAY, budget
+    )
     records, events, communes, weeks = large_corpus(args.quick)
     last = FIRST + timedelta(weeks=weeks) - timedelta(days=1)
-    large = evaluate("generated corpus", records, events, communes, FIRST + timedelta(weeks=weeks // 2 + 4), last,
-                     budget)
+    large = evaluate(
+        "generated corpus", records, events, communes, FIRST + timedelta(weeks=weeks // 2 + 4), last, budget
+    )
     headline = {k: large[k] for k in ("recall", "median_lead_weeks", "false_alerts_per_week", "precision")}
-    emit(headline | {
-        "baseline": {k: large["baseline"][k] for k in headline},
-        "demo": demo,
-        "large": large,
-        "budget": budget,
-        "quick": args.quick,
-        "wall_s": round(time.perf_counter() - started, 1),
-        "peak_rss_mb": round(peak_rss_mb(), 1),
-    })
+    emit(
+        headline
+        | {
+            "baseline": {k: large["baseline"][k] for k in headline},
+            "demo": demo,
+            "large": large,
+            "budget": budget,
+            "quick": args.quick,
+            "wall_s": round(time.perf_counter() - started, 1),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+        }
+    )
 
 
 if __name__ == "__main__":
