@@ -14,8 +14,20 @@ from __future__ import annotations
 import random
 
 COMMUNES = (
-    "Villeurbanne", "Vénissieux", "Saint-Priest", "Bron", "Vaulx-en-Velin", "Caluire-et-Cuire", "Rillieux-la-Pape",
-    "Oullins", "Décines-Charpieu", "Meyzieu", "Écully", "Givors", "Tassin-la-Demi-Lune", "Saint-Fons",
+    "Villeurbanne",
+    "Vénissieux",
+    "Saint-Priest",
+    "Bron",
+    "Vaulx-en-Velin",
+    "Caluire-et-Cuire",
+    "Rillieux-la-Pape",
+    "Oullins",
+    "Décines-Charpieu",
+    "Meyzieu",
+    "Écully",
+    "Givors",
+    "Tassin-la-Demi-Lune",
+    "Saint-Fons",
 )
 
 BOILERPLATE = (
@@ -28,10 +40,25 @@ BOILERPLATE = (
     "Le calendrier prévoit un premier bilan à l'automne prochain.",
 )
 
-TITLES = ("Ce qui change à {commune}.", "Conseil municipal de {commune}.", "{commune} : les décisions du mois.",
-          "Actualité de {commune}.")
+TITLES = (
+    "Ce qui change à {commune}.",
+    "Conseil municipal de {commune}.",
+    "{commune} : les décisions du mois.",
+    "Actualité de {commune}.",
+)
 
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "septembre", "octobre", "novembre", "décembre")
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 
 THEMES: dict[str, tuple[str, ...]] = {
     "mobilité": (
@@ -133,9 +160,9 @@ THEMES: dict[str, tuple[str, ...]] = {
 }
 
 
-def theme_corpus(n_docs: int = 1000, seed: int = 0, sentences: tuple[int, int] = (3, 4)) -> tuple[
-    list[str], list[str]
-]:
+def theme_corpus(
+    n_docs: int = 1000, seed: int = 0, sentences: tuple[int, int] = (2, 3)
+) -> tuple[list[str], list[str]]:
     """``n_docs`` texts cycling over the themes, and each text's theme.
 
     Each text has a theme title and ``sentences`` theme sentences interleaved with one or two boilerplate
@@ -158,31 +185,55 @@ def theme_corpus(n_docs: int = 1000, seed: int = 0, sentences: tuple[int, int] =
 
 # The same fact said twice in other words, and pairs on different subjects in the same register.
 PARAPHRASES: tuple[tuple[str, str], ...] = (
-    ("La mairie va planter cinq cents arbres pour rafraîchir les rues pendant les canicules.",
-     "Afin de lutter contre la chaleur estivale, la commune plantera 500 arbres dans ses rues."),
-    ("Le prix de l'eau potable augmentera l'an prochain pour financer les travaux sur les canalisations.",
-     "Les tuyaux du réseau d'eau seront rénovés, ce qui fera monter la facture d'eau dès l'année prochaine."),
-    ("Une nouvelle ligne de bus reliera le quartier de la gare à l'hôpital.",
-     "L'hôpital sera desservi depuis la gare par une ligne d'autobus supplémentaire."),
-    ("Les médecins généralistes manquent et les patients attendent des semaines pour un rendez-vous.",
-     "Faute de généralistes en nombre suffisant, obtenir une consultation prend plusieurs semaines."),
-    ("La collecte des déchets alimentaires sera organisée dans tous les immeubles de la ville.",
-     "Les restes de repas seront ramassés séparément dans l'ensemble des résidences de la commune."),
-    ("Le conseil municipal a voté la construction d'une école de douze classes.",
-     "Les élus ont approuvé le projet d'un groupe scolaire comptant douze salles de classe."),
+    (
+        "La mairie va planter cinq cents arbres pour rafraîchir les rues pendant les canicules.",
+        "Afin de lutter contre la chaleur estivale, la commune plantera 500 arbres dans ses rues.",
+    ),
+    (
+        "Le prix de l'eau potable augmentera l'an prochain pour financer les travaux sur les canalisations.",
+        "Les tuyaux du réseau d'eau seront rénovés, ce qui fera monter la facture d'eau l'année prochaine.",
+    ),
+    (
+        "Une nouvelle ligne de bus reliera le quartier de la gare à l'hôpital.",
+        "L'hôpital sera desservi depuis la gare par une ligne d'autobus supplémentaire.",
+    ),
+    (
+        "Les médecins généralistes manquent et les patients attendent des semaines pour un rendez-vous.",
+        "Faute de généralistes en nombre suffisant, obtenir une consultation prend plusieurs semaines.",
+    ),
+    (
+        "La collecte des déchets alimentaires sera organisée dans tous les immeubles de la ville.",
+        "Les restes de repas seront ramassés séparément dans l'ensemble des résidences de la commune.",
+    ),
+    (
+        "Le conseil municipal a voté la construction d'une école de douze classes.",
+        "Les élus ont approuvé le projet d'un groupe scolaire comptant douze salles de classe.",
+    ),
 )
 
 UNRELATED: tuple[tuple[str, str], ...] = (
-    ("La mairie va planter cinq cents arbres pour rafraîchir les rues pendant les canicules.",
-     "Le conseil municipal a voté la construction d'une école de douze classes."),
-    ("Le prix de l'eau potable augmentera l'an prochain pour financer les travaux sur les canalisations.",
-     "Une nouvelle ligne de bus reliera le quartier de la gare à l'hôpital."),
-    ("Les médecins généralistes manquent et les patients attendent des semaines pour un rendez-vous.",
-     "La fibre optique sera installée dans tous les logements d'ici deux ans."),
-    ("La collecte des déchets alimentaires sera organisée dans tous les immeubles de la ville.",
-     "Le festival de musique a attiré vingt mille spectateurs cet été."),
-    ("Des caméras de surveillance seront posées près de la gare.",
-     "Les éleveurs s'inquiètent de la baisse du prix du lait."),
-    ("Une cyberattaque a bloqué l'informatique de la mairie pendant une semaine.",
-     "La piscine municipale ouvrira plus tard le soir pendant l'été."),
+    (
+        "La mairie va planter cinq cents arbres pour rafraîchir les rues pendant les canicules.",
+        "Le conseil municipal a voté la construction d'une école de douze classes.",
+    ),
+    (
+        "Le prix de l'eau potable augmentera l'an prochain pour financer les travaux sur les canalisations.",
+        "Une nouvelle ligne de bus reliera le quartier de la gare à l'hôpital.",
+    ),
+    (
+        "Les médecins généralistes manquent et les patients attendent des semaines pour un rendez-vous.",
+        "La fibre optique sera installée dans tous les logements d'ici deux ans.",
+    ),
+    (
+        "La collecte des déchets alimentaires sera organisée dans tous les immeubles de la ville.",
+        "Le festival de musique a attiré vingt mille spectateurs cet été.",
+    ),
+    (
+        "Des caméras de surveillance seront posées près de la gare.",
+        "Les éleveurs s'inquiètent de la baisse du prix du lait.",
+    ),
+    (
+        "Une cyberattaque a bloqué l'informatique de la mairie pendant une semaine.",
+        "La piscine municipale ouvrira plus tard le soir pendant l'été.",
+    ),
 )

