@@ -131,7 +131,7 @@ def build_in_subprocess(cache_dir: str) -> float:
 def main() -> None:
     args = parser(__doc__.splitlines()[0]).parse_args()
     quick = args.quick
-    n_speed, n_baseline, n_quality = (240, 40, 240) if quick else (1000, 1000, 480)
+    n_speed, n_baseline, n_quality = (240, 80, 240) if quick else (1000, 1000, 480)
     figures: dict[str, Any] = {"quick": quick, "max_tokens": MAX_TOKENS, "load_avg_start": os.getloadavg()[0]}
     # speed: long texts, every one cut to exactly MAX_TOKENS; quality: shorter texts where themes are harder
     long_texts, _ = theme_corpus(n_speed, seed=11, sentences=(5, 6))
