@@ -207,9 +207,12 @@ class ForecastConfig:
     def __post_init__(self) -> None:
         if not 0 < self.interval_width < 1:
             raise ValueError(f"interval_width must be between 0 and 1, not {self.interval_width}")
-        for name, value in [("trend_damping", self.trend_damping), ("level_smoothing", self.level_smoothing),
-                            ("seasonal_smoothing", self.seasonal_smoothing),
-                            *(("smoothing_grid", v) for v in self.smoothing_grid)]:
+        for name, value in [
+            ("trend_damping", self.trend_damping),
+            ("level_smoothing", self.level_smoothing),
+            ("seasonal_smoothing", self.seasonal_smoothing),
+            *(("smoothing_grid", v) for v in self.smoothing_grid),
+        ]:
             if not 0 <= value <= 1:
                 raise ValueError(f"{name} must be between 0 and 1, not {value}")
 
@@ -221,7 +224,9 @@ class ForecastConfig:
         seasonal = self.smoothing_grid if period > 1 else (0.0,)
         return [self.default_smoothing()] + [
             _Smoothing(level, season, self.residual_clip_mads)
-            for level in self.smoothing_grid for season in seasonal]
+            for level in self.smoothing_grid
+            for season in seasonal
+        ]
 
     def horizon_for(self, frequency: Frequency) -> int:
         if self.calibration_horizon is not None:
@@ -268,11 +273,17 @@ class _Seasonality:
     @classmethod
     def choose(cls, n: int, frequency: Frequency, config: ForecastConfig) -> _Seasonality:
         span_days = n * frequency.step_days
-        weekly = config.weekly_fourier_order if (
-            frequency.code == "D" and span_days >= config.min_seasonal_cycles * 7) else 0
+        weekly = (
+            config.weekly_fourier_order
+            if (frequency.code == "D" and span_days >= config.min_seasonal_cycles * 7)
+            else 0
+        )
         nyquist = int((frequency.per_year - 1) // 2)
-        yearly = min(config.yearly_fourier_order, nyquist) if (
-            span_days >= config.min_seasonal_cycles * _DAYS_PER_YEAR - frequency.step_days / 2) else 0
+        yearly = (
+            min(config.yearly_fourier_order, nyquist)
+            if (span_days >= config.min_seasonal_cycles * _DAYS_PER_YEAR - frequency.step_days / 2)
+            else 0
+        )
         if weekly:
             period = 7
         elif yearly and frequency.code != "D":
@@ -332,22 +343,35 @@ class _Core:
     refitting Prophet.
     """
 
-    def __init__(self, model: Prophet, frequency: Frequency, trend_last: float, damping: float,
-                 residual: _ResidualState, last_cycle: list[float], method: Method = "prophet",
-                 residuals: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        model: Prophet,
+        frequency: Frequency,
+        trend_last: float,
+        damping: float,
+        residual: _ResidualState,
+        last_cycle: list[float],
+        method: Method = "prophet",
+        residuals: np.ndarray | None = None,
+    ) -> None:
         self.model, self.frequency, self.trend_last = model, frequency, trend_last
         self.damping, self.residual, self.last_cycle = damping, residual, last_cycle
         self.method, self.residuals = method, residuals
 
     @classmethod
-    def fit(cls, values: pd.Series, frequency: Frequency, config: ForecastConfig,
-            smoothing: _Smoothing) -> _Core:
+    def fit(
+        cls, values: pd.Series, frequency: Frequency, config: ForecastConfig, smoothing: _Smoothing
+    ) -> _Core:
         seasonality = _Seasonality.choose(len(values), frequency, config)
         model = Prophet(
-            growth="linear", changepoint_prior_scale=config.changepoint_prior_scale,
+            growth="linear",
+            changepoint_prior_scale=config.changepoint_prior_scale,
             weekly_seasonality=seasonality.weekly_order or False,
-            yearly_seasonality=seasonality.yearly_order or False, daily_seasonality=False,
-            scaling="minmax", uncertainty_samples=0, interval_width=config.interval_width,
+            yearly_seasonality=seasonality.yearly_order or False,
+            daily_seasonality=False,
+            scaling="minmax",
+            uncertainty_samples=0,
+            interval_width=config.interval_width,
         )
         if frequency.code == "D" and config.holidays_country:
             model.add_country_holidays(country_name=config.holidays_country)
@@ -356,8 +380,15 @@ class _Core:
             model.fit(frame)
         fitted = model.predict(frame[["ds"]])
         actual, period = values.to_numpy(), seasonality.residual_period
-        core = cls(model, frequency, float(fitted["trend"].iloc[-1]), config.trend_damping, _ResidualState(),
-                   actual[-period:].tolist(), residuals=actual - fitted["yhat"].to_numpy())
+        core = cls(
+            model,
+            frequency,
+            float(fitted["trend"].iloc[-1]),
+            config.trend_damping,
+            _ResidualState(),
+            actual[-period:].tolist(),
+            residuals=actual - fitted["yhat"].to_numpy(),
+        )
         core.residual = core.smooth(smoothing, period)
         return core
 
@@ -386,14 +417,26 @@ class _Core:
         return dates, base + self.residual.correction(horizon)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"prophet": model_to_json(self.model), "trend_last": self.trend_last,
-                "damping": self.damping, "residual": asdict(self.residual),
-                "last_cycle": self.last_cycle, "method": self.method}
+        return {
+            "prophet": model_to_json(self.model),
+            "trend_last": self.trend_last,
+            "damping": self.damping,
+            "residual": asdict(self.residual),
+            "last_cycle": self.last_cycle,
+            "method": self.method,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], frequency: Frequency) -> _Core:
-        return cls(model_from_json(data["prophet"]), frequency, data["trend_last"], data["damping"],
-                   _ResidualState(**data["residual"]), data["last_cycle"], data["method"])
+        return cls(
+            model_from_json(data["prophet"]),
+            frequency,
+            data["trend_last"],
+            data["damping"],
+            _ResidualState(**data["residual"]),
+            data["last_cycle"],
+            data["method"],
+        )
 
 
 def _conformal_quantile(errors: np.ndarray, width: float) -> float:
@@ -456,12 +499,14 @@ class Forecaster:
             raise ValueError(f"horizon must be at least 1, not {horizon}")
         dates, yhat = core.point(horizon)
         half_width = np.array([self._half_width(step) for step in range(1, horizon + 1)])
-        return pd.DataFrame({
-            "ds": dates,
-            "yhat": transform.inverse(yhat),
-            "yhat_lower": transform.inverse(yhat - half_width),
-            "yhat_upper": transform.inverse(yhat + half_width),
-        })
+        return pd.DataFrame(
+            {
+                "ds": dates,
+                "yhat": transform.inverse(yhat),
+                "yhat_lower": transform.inverse(yhat - half_width),
+                "yhat_upper": transform.inverse(yhat + half_width),
+            }
+        )
 
     def update(self, observations: pd.Series) -> bool:
         """Add new observations; refit once ``refit_every`` have arrived since the last fit.
@@ -504,18 +549,22 @@ class Forecaster:
         """The fitted state as JSON (Prophet's own serialisation inside); ``from_json`` restores it."""
         core, transform = self._fitted()
         assert self._history is not None and self._frequency is not None
-        return json.dumps({
-            "format": FORMAT_VERSION,
-            "config": asdict(self.config),
-            "frequency": self._frequency.code,
-            "transform": transform.name,
-            "history": {"dates": [d.isoformat() for d in self._history.index],
-                        "values": self._history.tolist()},
-            "core": core.to_dict(),
-            "quantiles": self._quantiles,
-            "smoothing": asdict(self._smoothing),
-            "refit_mae": self._refit_mae,
-        })
+        return json.dumps(
+            {
+                "format": FORMAT_VERSION,
+                "config": asdict(self.config),
+                "frequency": self._frequency.code,
+                "transform": transform.name,
+                "history": {
+                    "dates": [d.isoformat() for d in self._history.index],
+                    "values": self._history.tolist(),
+                },
+                "core": core.to_dict(),
+                "quantiles": self._quantiles,
+                "smoothing": asdict(self._smoothing),
+                "refit_mae": self._refit_mae,
+            }
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Forecaster:
@@ -526,8 +575,9 @@ class Forecaster:
         forecaster = cls(ForecastConfig(**config))
         forecaster._frequency = Frequency(data["frequency"])
         forecaster._transform = _Transform(data["transform"])
-        forecaster._history = pd.Series(data["history"]["values"], dtype=float,
-                                        index=pd.DatetimeIndex(data["history"]["dates"]))
+        forecaster._history = pd.Series(
+            data["history"]["values"], dtype=float, index=pd.DatetimeIndex(data["history"]["dates"])
+        )
         forecaster._core = _Core.from_dict(data["core"], forecaster._frequency)
         forecaster._quantiles = data["quantiles"]
         forecaster._smoothing = _Smoothing(**data["smoothing"])
@@ -550,11 +600,12 @@ class Forecaster:
             self._quantiles = self._quantiles_of(self._naive_errors(working.to_numpy(), horizon), horizon)
             return
         actual = working.to_numpy()
-        truth = [actual[origin:origin + len(base)] for origin, _, base in runs]
+        truth = [actual[origin : origin + len(base)] for origin, _, base in runs]
         best: tuple[float, _Smoothing, list[np.ndarray]] | None = None
         for candidate in self.config.smoothing_candidates(period):
-            predicted = [base + refit.smooth(candidate, period).correction(len(base))
-                         for _, refit, base in runs]
+            predicted = [
+                base + refit.smooth(candidate, period).correction(len(base)) for _, refit, base in runs
+            ]
             mae = float(np.mean(np.abs(np.concatenate(truth) - np.concatenate(predicted))))
             if best is None or mae < best[0]:
                 best = (mae, candidate, predicted)
@@ -576,12 +627,20 @@ class Forecaster:
         """Conformal half-width per step from errors per step, neighbouring steps pooled, never shrinking."""
         quantiles: list[float] = []
         for step in range(1, horizon + 1):
-            pooled = [e for s in range(step - _NEIGHBOUR_STEPS, step + _NEIGHBOUR_STEPS + 1)
-                      if 1 <= s <= horizon for e in errors[s - 1]]
+            pooled = [
+                e
+                for s in range(step - _NEIGHBOUR_STEPS, step + _NEIGHBOUR_STEPS + 1)
+                if 1 <= s <= horizon
+                for e in errors[s - 1]
+            ]
             if not pooled:
                 break
-            quantiles.append(max(_conformal_quantile(np.array(pooled), self.config.interval_width),
-                                 quantiles[-1] if quantiles else 0.0))
+            quantiles.append(
+                max(
+                    _conformal_quantile(np.array(pooled), self.config.interval_width),
+                    quantiles[-1] if quantiles else 0.0,
+                )
+            )
         return quantiles
 
     def _refits(self, working: pd.Series, horizon: int) -> list[tuple[int, _Core, np.ndarray]]:

@@ -60,10 +60,17 @@ class BandPoint:
         def rounded(value: float | None) -> float | None:
             return None if value is None else round(value, 4)
 
-        return {"date": self.date.date().isoformat(), "observed": self.observed, "expected": self.expected,
-                "lower": self.lower, "upper": self.upper, "deviation": self.deviation,
-                "relative_deviation": rounded(self.relative_deviation),
-                "band_widths": rounded(self.band_widths), "outside": self.outside}
+        return {
+            "date": self.date.date().isoformat(),
+            "observed": self.observed,
+            "expected": self.expected,
+            "lower": self.lower,
+            "upper": self.upper,
+            "deviation": self.deviation,
+            "relative_deviation": rounded(self.relative_deviation),
+            "band_widths": rounded(self.band_widths),
+            "outside": self.outside,
+        }
 
 
 @dataclass(frozen=True)
@@ -90,13 +97,18 @@ class BreakCheck:
 
     def explanation(self) -> dict[str, Any]:
         """The numbers behind the verdict, JSON-ready, for the signal's evidence."""
-        return {"series": self.series, "rule": f"{self.k} of the last {self.n} outside the band",
-                "is_break": self.is_break, "outside": self.outside,
-                "points": [point.explanation() for point in self.points]}
+        return {
+            "series": self.series,
+            "rule": f"{self.k} of the last {self.n} outside the band",
+            "is_break": self.is_break,
+            "outside": self.outside,
+            "points": [point.explanation() for point in self.points],
+        }
 
 
-def check_forecast_break(band: pd.DataFrame, observed: pd.Series, k: int = 3, n: int = 5,
-                         series: str | None = None) -> BreakCheck:
+def check_forecast_break(
+    band: pd.DataFrame, observed: pd.Series, k: int = 3, n: int = 5, series: str | None = None
+) -> BreakCheck:
     """Check the last ``n`` observations that have a forecast; a break when ``k`` or more are outside.
 
     ``band`` has one row per forecast date (``ds``, ``yhat``, ``yhat_lower``, ``yhat_upper``);
@@ -113,7 +125,13 @@ def check_forecast_break(band: pd.DataFrame, observed: pd.Series, k: int = 3, n:
     values.index = pd.to_datetime(values.index)
     matched = values[values.index.isin(rows.index)].sort_index().iloc[-n:]
     points = tuple(
-        BandPoint(pd.Timestamp(date), float(value), float(rows.at[date, "yhat"]),
-                  float(rows.at[date, "yhat_lower"]), float(rows.at[date, "yhat_upper"]))
-        for date, value in matched.items())
+        BandPoint(
+            pd.Timestamp(date),
+            float(value),
+            float(rows.at[date, "yhat"]),
+            float(rows.at[date, "yhat_lower"]),
+            float(rows.at[date, "yhat_upper"]),
+        )
+        for date, value in matched.items()
+    )
     return BreakCheck(series, k, n, points)

@@ -13,6 +13,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from scipy import sparse
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from models.terms import TermExtractor, decode, encode
+from models.terms import TermExtractor, decode, encode, normalise, term_hash
 from signals.emergence import Scores, quadrant, score_terms
 from signals.lifecycle import CORE_TERMS, FOLLOWED_TERMS, Candidate, label_from_keywords
 from signals.periods import end_of_day_utc, start_of_day_utc, week_start
@@ -64,6 +65,18 @@ class Window:
         )
         return np.asarray((by_week @ indicator).todense(), dtype=float)
 
+    @cached_property
+    def week_places(self) -> sparse.csr_matrix:
+        """documents x (week, place): where and when each document appeared (places: communes, then
+        sources), so the distinct places of any column per week are one product away."""
+        places = sparse.hstack([self.communes, self.sources]).tocsr().tocoo()
+        n_places = self.communes.shape[1] + self.sources.shape[1]
+        columns = self.week_of_doc[places.row] * n_places + places.col
+        return sparse.csr_matrix(
+            (np.ones(places.nnz, dtype=np.float32), (places.row, columns)),
+            shape=(len(self.doc_ids), len(self.weeks) * n_places),
+        )
+
     def recent_mask(self, recent_weeks: int) -> np.ndarray:
         return self.week_of_doc >= len(self.weeks) - recent_weeks
 
@@ -75,6 +88,8 @@ class Detection:
     documents: int
     candidates: list[Candidate]
     tracked: dict[int, dict[str, Any]] = field(default_factory=dict)  # signal id -> current level and counts
+    topic_candidates: list[Candidate] = field(default_factory=list)  # emerging topics (kind emerging_topic)
+    topic_volumes: tuple[list[date], np.ndarray, np.ndarray, list[int]] | None = None  # weeks, counts, totals
 
 
 def slug(text: str) -> str:
@@ -191,28 +206,20 @@ def score_columns(window: Window, indicator: sparse.csr_matrix, settings: Settin
     recent = window.recent_mask(params.recent_weeks)
     counts = window.weekly(indicator)
     communes, sources = _spread(window, indicator, recent)
-    places = sparse.hstack([window.communes, window.sources]).tocsr()
-    places_counts, places_totals = _places_per_week(window, indicator, places)
+    places_counts, places_totals = _places_per_week(window, indicator)
     return score_terms(
         counts, window.totals, np.maximum(communes, sources), params, places_counts, places_totals
     )
 
 
-def _places_per_week(
-    window: Window, indicator: sparse.csr_matrix, places: sparse.csr_matrix
-) -> tuple[np.ndarray, np.ndarray]:
+def _places_per_week(window: Window, indicator: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     """Distinct places (communes and sources) per week mentioning each column, and in all."""
-    n_weeks = len(window.weeks)
-    counts = np.zeros((n_weeks, indicator.shape[1]))
-    totals = np.zeros(n_weeks)
-    for week in range(n_weeks):
-        rows = np.flatnonzero(window.week_of_doc == week)
-        if rows.size == 0:
-            continue
-        week_places = places[rows]
-        counts[week] = np.asarray(((indicator[rows].T @ week_places) > 0).sum(axis=1)).ravel()
-        totals[week] = float((np.asarray(week_places.sum(axis=0)).ravel() > 0).sum())
-    return counts, totals
+    n_weeks, n_places = len(window.weeks), window.week_places.shape[1] // max(len(window.weeks), 1)
+    seen = (indicator.T @ window.week_places) > 0  # columns x (week, place)
+    counts = np.asarray(seen.sum(axis=0) if indicator.shape[1] == 0 else seen.toarray(), dtype=float)
+    counts = counts.reshape(indicator.shape[1], n_weeks, n_places).sum(axis=2).T
+    totals = (np.asarray(window.week_places.sum(axis=0)).ravel() > 0).reshape(n_weeks, n_places).sum(axis=1)
+    return counts, totals.astype(float)
 
 
 def detect(
@@ -221,11 +228,13 @@ def detect(
     settings: Settings,
     tracked: dict[int, list[int]] | None = None,
     gazetteer: list[str] | tuple[str, ...] = (),
+    topic_model_id: int | None = None,
 ) -> Detection:
     """Emerging themes as of the end of ``as_of``.
 
     ``tracked``: term hashes of open signals, to measure their current level. ``gazetteer``: the territory's
-    commune names, which are places, not themes (they never make a term).
+    commune names, which are places, not themes (they never make a term). ``topic_model_id``: the topic
+    model whose document topics give emerging topics, each theme's topic, and the topics' weekly volumes.
     """
     params = settings.detection
     extractor = TermExtractor(extra_stop=gazetteer)
@@ -250,6 +259,8 @@ def detect(
     detection.candidates.sort(key=lambda c: -c.score)
     for signal_id, hashes in (tracked or {}).items():
         detection.tracked[signal_id] = _follow(session, window, hashes, settings, extractor, mids)
+    if topic_model_id is not None:
+        _topics(session, window, detection, topic_model_id, settings, extractor, mids)
     log.info(
         "as of %s: %d documents, %d emerging themes", as_of, len(window.doc_ids), len(detection.candidates)
     )
@@ -536,3 +547,90 @@ def _keyword_counts(
             if n
         ]
     )
+
+
+# --- topics ---------------------------------------------------------------------------------------------
+
+
+def _topics(
+    session: Session,
+    window: Window,
+    detection: Detection,
+    model_id: int,
+    settings: Settings,
+    extractor: TermExtractor,
+    mids: tuple[float, float],
+) -> None:
+    """Emerging topics, the topic of each theme and followed signal, and the topics' weekly volumes."""
+    from signals.topics import document_topics, topic_labels
+
+    of_doc = document_topics(session, model_id, window.doc_ids)
+    labels = topic_labels(session, model_id)
+    numbers = sorted(int(n) for n in set(of_doc.tolist()) - {-1})
+    if not numbers:
+        return
+    column = {n: i for i, n in enumerate(numbers)}
+    rows = np.flatnonzero(of_doc >= 0)
+    indicator = sparse.csr_matrix(
+        (np.ones(rows.size, dtype=np.float32), (rows, [column[int(n)] for n in of_doc[rows]])),
+        shape=(len(window.doc_ids), len(numbers)),
+    )
+    detection.topic_volumes = (window.weeks, window.weekly(indicator), window.totals, numbers)
+
+    def topic_of(doc_ids: set[int]) -> dict[str, Any] | None:
+        positions = np.flatnonzero(np.isin(window.doc_ids, list(doc_ids)))
+        found = [int(n) for n in of_doc[positions] if n >= 0]
+        if not found:
+            return None
+        number, count = Counter(found).most_common(1)[0]
+        topic = labels.get(number)
+        return {
+            "model_id": model_id,
+            "number": number,
+            "label": topic.label if topic else str(number),
+            "share": round(count / len(found), 2),
+            "keywords": list(topic.keywords[:6]) if topic else [],
+        }
+
+    for candidate in detection.candidates:
+        candidate.metrics["topic"] = topic_of(candidate.recent_docs)
+    for view in detection.tracked.values():
+        if "metrics" in view:
+            view["metrics"]["topic"] = topic_of(view["docs"])
+
+    scores = score_columns(window, indicator, settings)
+    for j in np.flatnonzero(scores.weak):
+        number = numbers[j]
+        topic = labels.get(number)
+        keywords = [(k, float(scores.recent[j])) for k in (topic.keywords if topic else [])[:MAX_KEYWORDS]]
+        if not keywords:
+            continue
+        explained = _explain(session, window, indicator[:, [j]], settings, mids, keywords)
+        hashes = [term_hash(" ".join(normalise(w) for w in k.split())) for k, _ in keywords[:FOLLOWED_TERMS]]
+        member_columns = np.flatnonzero(np.isin(window.term_hashes, np.array(hashes, dtype=np.uint32)))
+        explained.metrics["topic"] = {
+            "model_id": model_id,
+            "number": number,
+            "label": topic.label if topic else str(number),
+            "share": 1.0,
+            "keywords": list(topic.keywords[:6]) if topic else [],
+        }
+        detection.topic_candidates.append(
+            Candidate(
+                kind="emerging_topic",
+                label=label_from_keywords([k for k, _ in keywords]),
+                key=f"topic-{model_id}-{number}",
+                term_hashes=hashes,
+                score=explained.score,
+                level=explained.level,
+                recent_docs=explained.recent_docs,
+                metrics=explained.metrics,
+                evidence=_evidence(
+                    window,
+                    explained.member_rows,
+                    explained.recent_rows,
+                    member_columns,
+                    settings.detection.cited_documents,
+                ),
+            )
+        )

@@ -89,23 +89,53 @@ class AnalysisResult:
 
 def analyze(store: Store, settings: Settings, as_of: date | None = None) -> AnalysisResult:
     """Detect this week's emerging themes from data published up to ``as_of`` and update the signals."""
-    from signals.analysis import detect  # numpy/scipy/river: loaded only by the stages that need them
+    from signals.analysis import (
+        detect,
+    )  # numpy/scipy/river/bertopic: loaded only by the stages that need them
     from signals.series import watch as watch_series
+    from signals.topics import record_volumes, topic_labels, update_topics
 
     as_of = as_of or datetime.now(settings.tz).date()
     week = week_start(as_of)
     with store.recording("analyze", target=week_label(week)) as run, store.session() as session:
+        topics = update_topics(session, settings, as_of) if settings.topics.enabled else None
         tracked = load_tracked(session, week, THEME_KINDS)
         _, communes = _territory(settings)
         hashes = {t.id: t.term_hashes for t in tracked if t.id is not None}
-        detection = detect(session, as_of, settings, hashes, gazetteer=communes)
+        detection = detect(
+            session,
+            as_of,
+            settings,
+            hashes,
+            gazetteer=communes,
+            topic_model_id=topics.model_id if topics else None,
+        )
         for signal in tracked:
             measure = detection.tracked.get(signal.id or -1)
             if measure:
                 signal.level, signal.recent_docs = measure["level"], measure["docs"]
                 signal.view = measure if "metrics" in measure else None
-        updates = step(tracked, detection.candidates, week, settings.detection)
+        candidates = detection.candidates + _new_topics(detection, tracked, settings)
+        updates = step(tracked, candidates, week, settings.detection)
         save_updates(session, updates, week)
+        if topics is not None and topics.model_id is not None and detection.topic_volumes is not None:
+            weeks, counts, totals, numbers = detection.topic_volumes
+            labels = topic_labels(session, topics.model_id)
+            run.count(
+                "topic_volumes",
+                record_volumes(
+                    store,
+                    session,
+                    topics.model_id,
+                    weeks,
+                    counts,
+                    totals,
+                    numbers,
+                    labels,
+                    as_of,
+                    backfill=topics.refitted,
+                ),
+            )
         alerts = watch_series(session, settings, as_of)
         past_alerts = load_tracked(session, week, SERIES_KINDS)
         series_updates = step(past_alerts, alerts, week, settings.detection, follow_unflagged=False)
@@ -116,6 +146,10 @@ def analyze(store: Store, settings: Settings, as_of: date | None = None) -> Anal
         result.new = [u.candidate.label for u in updates if u.event == "created" and u.candidate]
         run.count("documents", detection.documents)
         run.count("candidates", len(detection.candidates))
+        if topics is not None:
+            run.count("embedded", topics.embedded)
+            run.count("topics", topics.topics)
+            run.count("new_topics", len(topics.new_topics))
         run.count("series_alerts", len(alerts))
         for status, n in result.statuses.items():
             run.count(f"signals.{status}", n)
@@ -128,9 +162,27 @@ def forecast(store: Store, settings: Settings, as_of: date | None = None) -> int
 
     as_of = as_of or datetime.now(settings.tz).date()
     with store.recording("forecast", target=as_of.isoformat()) as run, store.session() as session:
-        fitted = refresh_forecasts(session, settings, as_of)
+        skipped: list[tuple[str, str]] = []
+        fitted = refresh_forecasts(session, settings, as_of, skipped)
         run.count("refitted", fitted)
+        for series, reason in skipped:
+            run.reject(series, reason, code="not_forecastable")
     return fitted
+
+
+def _new_topics(detection: Any, tracked: list[Any], settings: Settings) -> list[Any]:
+    """Emerging topics that are not already a theme of the week or a followed signal (those carry their
+    topic in their numbers instead)."""
+    taken = [c.recent_docs for c in detection.candidates] + [
+        t.recent_docs for t in tracked if t.kind != "emerging_topic"
+    ]
+    kept = []
+    for candidate in detection.topic_candidates:
+        docs = candidate.recent_docs
+        overlap = max((len(docs & other) / max(len(docs), 1) for other in taken), default=0.0)
+        if overlap < settings.topics.attach_overlap:
+            kept.append(candidate)
+    return kept
 
 
 def _count_statuses(updates: list[Update]) -> dict[str, int]:

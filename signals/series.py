@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from models.anomaly import SeriesDetector, config_for
 from models.forecast import ForecastConfig, Forecaster
 from models.forecast_break import check_forecast_break
-from signals.lifecycle import Candidate
+from signals.lifecycle import NEW, RISING, THEME_KINDS, Candidate
 from signals.periods import week_start
-from signals.schema import ModelState, Observation
+from signals.schema import ModelState, Observation, Signal
 from signals.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,14 @@ def _points(session: Session, series: str, lag: int) -> tuple[str, list[Point], 
     return freq, points, meta
 
 
+def _kind(settings: Settings, series: str, freq: str) -> str:
+    """The detector preset: by the series' prefix when one is configured, else by its frequency."""
+    for prefix, kind in settings.series.kind_by_prefix.items():
+        if series.startswith(prefix):
+            return kind
+    return settings.series.kind_by_frequency.get(freq, "generic")
+
+
 def _all_series(session: Session) -> list[str]:
     return list(session.scalars(select(Observation.series).distinct().order_by(Observation.series)))
 
@@ -92,13 +100,18 @@ def watch(session: Session, settings: Settings, as_of: date) -> list[Candidate]:
         broken = _forecast_break(session, settings, series, freq, available, meta, week, as_of)
         if broken is not None:
             candidates.append(broken)
-        kind = settings.series.kind_by_frequency.get(freq, "generic")
+        kind = _kind(settings, series, freq)
         scale = _scale(points, settings)
+        rises_count = not any(series.startswith(p) for p in settings.series.upward_only_prefixes)
         detector, learned = _detector(session, series, kind, available, week, scale)
         for point in available[learned:]:
             assessment = detector.assess(point.period, scale.forward(point.value))
             detector.update(point.period, scale.forward(point.value))
-            if point.end >= week and assessment.is_alert:
+            if (
+                point.end >= week
+                and assessment.is_alert
+                and (rises_count or point.value > assessment.expected)
+            ):
                 candidates.append(_candidate(series, freq, point, scale.explain(assessment), available, meta))
         _save(session, series, kind, detector, available, week, scale)
     return candidates
@@ -229,6 +242,7 @@ def _candidate(
 # --- forecasts ----------------------------------------------------------------------------------------
 
 FORECAST_KIND = "series-forecaster"
+VOLUME_SERIES = "sujets.volume"  # the topics' weekly volumes (signals.topics writes them)
 
 
 def _history(points: list[Point]) -> pd.Series:
@@ -237,11 +251,18 @@ def _history(points: list[Point]) -> pd.Series:
     )
 
 
-def refresh_forecasts(session: Session, settings: Settings, as_of: date) -> int:
+def refresh_forecasts(
+    session: Session, settings: Settings, as_of: date, skipped: list[tuple[str, str]] | None = None
+) -> int:
     """Refit the forecaster of each series whose refit is due (its cadence, not every point); returns how
-    many were refitted. Each stored forecast keeps its band, so later points are checked against it."""
+    many were refitted. Each stored forecast keeps its band, so later points are checked against it. Series
+    that cannot be forecast are listed in ``skipped`` with the reason."""
+    skipped = skipped if skipped is not None else []
     fitted = 0
+    topics = forecast_topics(session)
     for series in _all_series(session):
+        if series.startswith(VOLUME_SERIES + "/") and series not in topics:
+            continue
         freq, points, _ = _points(session, series, settings.series.publication_lag_days)
         available = [p for p in points if p.end <= as_of]
         if len(available) < settings.series.forecast_min_points:
@@ -250,15 +271,20 @@ def refresh_forecasts(session: Session, settings: Settings, as_of: date) -> int:
         state = session.get(ModelState, key)
         if state is not None and date.fromisoformat(state.meta["as_of"]) > as_of:
             continue  # a later forecast exists: an older --as-of must not overwrite it
-        if state is not None:
-            forecaster = Forecaster.from_json(state.state.decode("utf-8"))
-            new = _history([p for p in available if p.period > forecaster.fitted_until.date()])
-            if new.empty or not forecaster.update(new):
-                continue
-        else:
-            forecaster = Forecaster(ForecastConfig(interval_width=settings.series.forecast_interval)).fit(
-                _history(available)
-            )
+        try:
+            if state is not None:
+                forecaster = Forecaster.from_json(state.state.decode("utf-8"))
+                new = _history([p for p in available if p.period > forecaster.fitted_until.date()])
+                if new.empty or not forecaster.update(new):
+                    continue
+            else:
+                forecaster = Forecaster(ForecastConfig(interval_width=settings.series.forecast_interval)).fit(
+                    _history(available)
+                )
+        except ValueError as exc:  # an irregular or degenerate series: said once, the others go on
+            log.warning("series %s not forecast: %s", series, exc)
+            skipped.append((series, str(exc)))
+            continue
         band = forecaster.forecast(settings.series.forecast_horizon)
         if state is None:
             state = ModelState(key=key, kind=FORECAST_KIND, state=b"")
@@ -282,6 +308,20 @@ def refresh_forecasts(session: Session, settings: Settings, as_of: date) -> int:
         }
         fitted += 1
     return fitted
+
+
+def forecast_topics(session: Session) -> set[str]:
+    """Volume series of the topics of new or rising themes: the topics worth a forecast."""
+    from signals.topics import topic_volume_series
+
+    keys = set()
+    for signal in session.scalars(
+        select(Signal).where(Signal.status.in_((NEW, RISING)), Signal.kind.in_(THEME_KINDS))
+    ):
+        topic = (signal.metrics or {}).get("topic") or {}
+        if "number" in topic and topic.get("model_id") is not None:
+            keys.add(topic_volume_series(topic["model_id"], topic["number"]))
+    return keys
 
 
 def stored_forecast(session: Session, series: str) -> dict[str, Any] | None:

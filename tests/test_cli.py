@@ -21,6 +21,7 @@ def run(args: list[str], home: Path, env: dict[str, str] | None = None) -> subpr
     environment.update(
         {
             "SIGNALS_HOME": str(home / "var"),
+            "SIGNALS_EMBEDDING_MODEL": "hashing",  # fast topics; the e5 model has its own tests
             "SIGNALS_SOURCES_FILE": str(home / "sources.yaml"),
             "COLUMNS": "200",
         }

@@ -127,6 +127,17 @@ SERIES_KINDS: dict[str, DetectorConfig] = {
         warmup=8,
         **_SHORT_SERIES,
     ),
+    # Weekly document counts of a topic: bursty (council sittings, one-off stories), so only a large
+    # departure from a slowly moving level, after half a year of history, is an alert.
+    "topic_volume": DetectorConfig(
+        components=("level",),
+        seasonality="none",
+        level_fading=0.05,
+        residual_fading=0.05,
+        count_data=True,
+        warmup=26,
+        **(_SHORT_SERIES | {"alert_threshold": 0.85}),
+    ),
     # Weekly volumes with a yearly cycle (52 phases): needs at least two years before it judges.
     "weekly_seasonal": DetectorConfig(
         components=("seasonal",),
