@@ -70,8 +70,13 @@ def synthetic_corpus(
     communes: list[str] | None = None,
     sources: tuple[str, ...] = ("echo", "gazette", "radio", "participer"),
     seed: int = 7,
+    unique: bool = False,
 ) -> SyntheticCorpus:
-    """A corpus of about ``weeks * per_week`` background documents plus the planted and decoy ones."""
+    """A corpus of about ``weeks * per_week`` background documents plus the planted and decoy ones.
+
+    The texts come from small banks of sentences, so at high volume two documents can be identical (the
+    store keeps one); ``unique`` gives each a file number so every record is a document.
+    """
     rng = np.random.default_rng(seed)
     communes = communes or [c.name for c in _communes()]
     recurring_p = np.array([t.weight for t in C.RECURRING])
@@ -87,7 +92,8 @@ def synthetic_corpus(
             {
                 "id": f"s{len(records):07d}",
                 "title": theme_title.format(commune=commune),
-                "text": " ".join(s.format(commune=commune) for s in sentences),
+                "text": " ".join(s.format(commune=commune) for s in sentences)
+            + (f" Dossier n° {len(records)}." if unique else ""),
                 "published_at": moment.isoformat(),
                 "source": source or str(sources[int(rng.integers(0, len(sources)))]),
                 "commune": commune,
