@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, format_percent
@@ -59,6 +60,22 @@ def sparkline(values: list[float] | list[int]) -> str:
     return "".join(_BARS[min(int(v / top * (len(_BARS) - 1) + 0.5), len(_BARS) - 1)] for v in values)
 
 
+def safe_url(value: str | None) -> str | None:
+    """The URL if it is a web address (http, https), else None: a document's link never runs script.
+
+    >>> safe_url("https://echo.example/a?b=1"), safe_url(" JavaScript:alert(1)"), safe_url("data:text/html,x")
+    ('https://echo.example/a?b=1', None, None)
+    """
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
 FILTERS: dict[str, Any] = {
     "fr_date": fr_date,
     "fr_number": fr_number,
@@ -66,4 +83,5 @@ FILTERS: dict[str, Any] = {
     "fr_ratio": fr_ratio,
     "week_range": week_range,
     "sparkline": sparkline,
+    "safe_url": safe_url,
 }
