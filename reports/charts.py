@@ -58,7 +58,8 @@ def _png(figure: Figure, dpi: int = EMAIL_DPI) -> bytes:
 
 def _svg(figure: Figure) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None}, facecolor="white")
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None}, facecolor="white",
+                   bbox_inches="tight", pad_inches=0.05)  # long tick labels are never cut
     return buffer.getvalue()
 
 
@@ -176,7 +177,7 @@ def forecast_svg(line: ForecastLine) -> bytes:
         flagged = [(d, v) for d, v in line.history if d in set(line.flagged)]
         if flagged:
             ax.plot([d for d, _ in flagged], [v for _, v in flagged], linestyle="none", marker="o",
-                    markersize=5, color=ACCENT, label="anomalie signalée")
+                    markersize=5, color=ACCENT, label="anomalie signalée (une commune au moins)")
         ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 4, 7, 10)))
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(_month_label))
         _french_axis(ax.yaxis)

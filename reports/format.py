@@ -36,6 +36,18 @@ def fr_percent(value: float | None, digits: int = 1) -> str:
     return format_percent(value, format="#,##0." + "0" * digits + " %", locale=LOCALE)
 
 
+def fr_change(value: float | None, digits: int = 1) -> str:
+    """A relative change with its sign: '+12,5 %', '−3,0 %'.
+
+    >>> fr_change(0.125), fr_change(-0.03), fr_change(None)
+    ('+12,5 %', '−3,0 %', '—')
+    """
+    if value is None:
+        return "—"
+    text = fr_percent(abs(value), digits)
+    return ("−" if value < 0 else "+") + text
+
+
 def fr_ratio(value: float | None) -> str:
     """A growth factor: '×10,9'."""
     if value is None:
@@ -81,6 +93,7 @@ FILTERS: dict[str, Any] = {
     "fr_number": fr_number,
     "fr_percent": fr_percent,
     "fr_ratio": fr_ratio,
+    "fr_change": fr_change,
     "week_range": week_range,
     "sparkline": sparkline,
     "safe_url": safe_url,
