@@ -311,7 +311,9 @@ def _coverage(
     ).all()
     weeks = [w for w in weeks_between(start, end) if w >= start]  # the weeks that begin in the quarter
     labels = [week_label(w) for w in weeks]
-    analysed = set(session.scalars(select(SignalWeek.week).where(SignalWeek.week.in_(weeks)).distinct()))
+    analysed = set(session.scalars(
+        select(Run.target).where(Run.stage == "analyze", Run.status != "failed", Run.target.in_(labels))
+    ))
     # The runs behind the report: those of the quarter, and the analyses of its weeks run later.
     runs = session.scalars(
         select(Run).where(

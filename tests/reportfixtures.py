@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from signals import pipeline
 from signals.demo.synthetic import Plant, synthetic_corpus
 from signals.demo.themes import EMERGING
@@ -30,19 +31,21 @@ QUARTER = "2025Q3"
 HOSTILE_TITLE = "<script>window.__pwned=1</script>"
 HOSTILE_TEXT = '<img src=x onerror="window.__pwned=2">'
 HOSTILE_URL = "javascript:window.__pwned=3"
-ANOMALY = ("Fontclaire", date(2025, 7, 1))  # tourism nights halved that month
+ANOMALY = (COMMUNES[1], date(2025, 7, 1))  # tourism nights halved that month
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
 
 
 def _observations(path: Path) -> Path:
-    """Monthly tourism nights and visitors of three communes, Oct 2022 to Sep 2025, summer peaks."""
+    """Monthly tourism nights and visitors of three communes, Oct 2021 to Sep 2025 (four years: the series
+    detector watches a monthly series once it has seen three summers), summer peaks, 5 % noise."""
+    rng = np.random.default_rng(5)
     rows = []
     for c, commune in enumerate(COMMUNES[:3]):
-        for m in range(36):
-            month = date(2022 + (9 + m) // 12, (9 + m) % 12 + 1, 1)
+        for m in range(48):
+            month = date(2021 + (9 + m) // 12, (9 + m) % 12 + 1, 1)
             season = 1.0 + 0.8 * (month.month in (7, 8)) + 0.3 * (month.month in (6, 9))
-            nights = round((4000 + 1500 * c) * season * (1 + 0.01 * m) * (1 + 0.04 * ((m * 7 + c) % 3 - 1)))
+            nights = round((4000 + 1500 * c) * season * (1 + 0.01 * m) * rng.lognormal(0, 0.05))
             if (commune, month) == ANOMALY:
                 nights //= 2
             rows.append(("tourisme.nuitees/" + commune.lower(), month.isoformat(), nights, "nuitées", commune))
@@ -70,7 +73,7 @@ def _build(folder: Path) -> None:
         record["url"] = f"https://presse.example.fr/article/{i}"
         if "punaises de lit" in record["text"].lower():  # every document of the planted theme is hostile
             record["title"] += " " + HOSTILE_TITLE
-            record["text"] += " " + HOSTILE_TEXT
+            record["text"] = f"Les punaises de lit {HOSTILE_TEXT} inquiètent les habitants. " + record["text"]
     import_file(store, settings, write_jsonl(folder / "corpus.jsonl", corpus.records))
     import_file(store, settings, _observations(folder / "observations.csv"))
     pipeline.replay(store, settings, WEEK - timedelta(weeks=3), WEEK + timedelta(days=6))
