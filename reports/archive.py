@@ -48,7 +48,9 @@ def restore_html(brief: Brief, path: Path) -> Path:
 
 
 def archive_entries(session: Session, kind: str | None = None, limit: int = 100) -> list[ArchiveEntry]:
-    query = select(Brief).options(selectinload(Brief.deliveries)).order_by(Brief.period.desc(), Brief.id.desc())
+    query = (
+        select(Brief).options(selectinload(Brief.deliveries)).order_by(Brief.period.desc(), Brief.id.desc())
+    )
     if kind:
         query = query.where(Brief.kind == kind)
     entries = []

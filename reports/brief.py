@@ -104,10 +104,10 @@ class Coverage:
 def _card(settings: Settings, signal: Signal, week_row: SignalWeek, key: bytes | None) -> SignalCard:
     metrics = dict(week_row.metrics or {})
     weekly = metrics.get("weekly") or [{"docs": p["value"], "total": 0} for p in metrics.get("points", [])]
-    cited = [e.document for e in signal.evidence if e.document is not None][: settings.detection.cited_documents]
-    documents = [
-        CitedDocument(d.title, d.url, d.source.name, d.published_at, d.territory) for d in cited
+    cited = [e.document for e in signal.evidence if e.document is not None][
+        : settings.detection.cited_documents
     ]
+    documents = [CitedDocument(d.title, d.url, d.source.name, d.published_at, d.territory) for d in cited]
     keywords = [k["term"] for k in metrics.get("keywords", [])][:6]
     return SignalCard(
         id=signal.id,
@@ -244,7 +244,9 @@ def _chart(card: SignalCard, recent_weeks: int) -> tuple[bytes, str] | None:
         m = card.metrics
         flagged = date.fromisoformat(str(m["period"])[:10])
         band = (m["band_low"], m["band_high"]) if m.get("band_low") is not None else None
-        alt = f"Série {m.get('series', '')} : {len(card.points)} dernières valeurs, la valeur signalée en rouge"
+        alt = (
+            f"Série {m.get('series', '')} : {len(card.points)} dernières valeurs, la valeur signalée en rouge"
+        )
         return charts.series_png(card.points, flagged, band), alt
     if not card.is_series and card.weekly:
         values = ", ".join(f"{v:g}" for v in card.weekly)

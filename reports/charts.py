@@ -58,8 +58,14 @@ def _png(figure: Figure, dpi: int = EMAIL_DPI) -> bytes:
 
 def _svg(figure: Figure) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None}, facecolor="white",
-                   bbox_inches="tight", pad_inches=0.05)  # long tick labels are never cut
+    figure.savefig(
+        buffer,
+        format="svg",
+        metadata={"Date": None, "Creator": None},
+        facecolor="white",
+        bbox_inches="tight",
+        pad_inches=0.05,
+    )  # long tick labels are never cut
     return buffer.getvalue()
 
 
@@ -82,7 +88,9 @@ def _bare(ax: matplotlib.axes.Axes) -> None:
 # --- e-mail: small PNG ------------------------------------------------------------------------------------
 
 
-def weekly_bars_png(values: Sequence[float], recent: int = 4, width_px: int = 260, height_px: int = 44) -> bytes:
+def weekly_bars_png(
+    values: Sequence[float], recent: int = 4, width_px: int = 260, height_px: int = 44
+) -> bytes:
     """Documents per week as bars, the last ``recent`` weeks (the tested window) in the accent colour."""
     with _figure(width_px / 96, height_px / 96) as figure:
         ax = figure.add_axes((0, 0.02, 1, 0.96))
@@ -172,12 +180,25 @@ def forecast_svg(line: ForecastLine) -> bytes:
                 linewidth=0,
                 label=f"bande de prévision ({round(line.interval * 100)} %)",
             )
-            ax.plot(joined, start + list(line.yhat), color=FORECAST, linewidth=1.3, linestyle="--",
-                    label="prévision")
+            ax.plot(
+                joined,
+                start + list(line.yhat),
+                color=FORECAST,
+                linewidth=1.3,
+                linestyle="--",
+                label="prévision",
+            )
         flagged = [(d, v) for d, v in line.history if d in set(line.flagged)]
         if flagged:
-            ax.plot([d for d, _ in flagged], [v for _, v in flagged], linestyle="none", marker="o",
-                    markersize=5, color=ACCENT, label="anomalie signalée (une commune au moins)")
+            ax.plot(
+                [d for d, _ in flagged],
+                [v for _, v in flagged],
+                linestyle="none",
+                marker="o",
+                markersize=5,
+                color=ACCENT,
+                label="anomalie signalée (une commune au moins)",
+            )
         ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 4, 7, 10)))
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(_month_label))
         _french_axis(ax.yaxis)

@@ -126,7 +126,9 @@ class FeedbackServer:
         if self._thread is not None:
             self._thread.join()
 
-    def _respond(self, method: str, path: str, query: dict[str, list[str]], form: dict[str, list[str]]) -> _Page:
+    def _respond(
+        self, method: str, path: str, query: dict[str, list[str]], form: dict[str, list[str]]
+    ) -> _Page:
         if path == "/health" and method == "GET":
             return _Page(HTTPStatus.OK, "ok")
         match = _ROUTE.match(path)
@@ -151,8 +153,15 @@ class FeedbackServer:
             return self._page(HTTPStatus.OK, None, signal=signal, verdict=verdict, done=True, already=already)
 
     def _page(self, status: HTTPStatus, message: str | None, **context: Any) -> _Page:
-        values = {"message": message, "signal": None, "verdict": None, "token": "", "done": False,
-                  "already": False, "verdicts": VERDICTS} | context
+        values = {
+            "message": message,
+            "signal": None,
+            "verdict": None,
+            "token": "",
+            "done": False,
+            "already": False,
+            "verdicts": VERDICTS,
+        } | context
         return _Page(status, render("feedback.html.j2", values))
 
 
@@ -178,7 +187,9 @@ def _handler(respond: Callable[..., _Page]) -> type[BaseHTTPRequestHandler]:
                 page = respond(method, url.path, parse_qs(url.query, max_num_fields=10), form)
             except Exception:  # the reader sees a plain error page; the log has the traceback
                 log.exception("feedback endpoint failed on %s %s", method, url.path)
-                page = _Page(HTTPStatus.INTERNAL_SERVER_ERROR, "Erreur interne : le verdict n'a pas été enregistré.")
+                page = _Page(
+                    HTTPStatus.INTERNAL_SERVER_ERROR, "Erreur interne : le verdict n'a pas été enregistré."
+                )
             self._send(page)
 
         def _send(self, page: _Page) -> None:

@@ -97,7 +97,11 @@ def build_message(
     html_part = message.get_payload()[1]
     for cid, data in (images or {}).items():
         html_part.add_related(
-            data, maintype="image", subtype="png", cid=f"<{cid}>", disposition="inline",
+            data,
+            maintype="image",
+            subtype="png",
+            cid=f"<{cid}>",
+            disposition="inline",
             filename=cid.split("@", 1)[0] + ".png",
         )
     return message
@@ -132,4 +136,3 @@ def decode_images(encoded: dict[str, str]) -> dict[str, bytes]:
 
 def _address(sender: str) -> str:
     return sender.rsplit("<", 1)[-1].rstrip(">").strip()
-

@@ -194,18 +194,7 @@ def deliver_pending(
             hooks.claimed(msg_id)
 
         handed_over: list[str] = []
-
-        def accepted(location: str, msg_id: str = msg_id) -> None:
-            handed_over.append(location)
-            if hooks.accepted:
-                hooks.accepted(msg_id)
-            try:
-                journal.record(msg_id, location)
-            except OSError as exc:  # the commit below still records it; only a crash now would resend
-                log.error("delivery %s: journal %s not written (%s)", delivery_id, journal.path, exc)
-            if hooks.journaled:
-                hooks.journaled(msg_id)
-
+        accepted = _on_acceptance(journal, hooks, delivery_id, msg_id, handed_over)
         try:
             _send(message, recipient, settings, accepted)
         except Exception as exc:  # any failure of one message is recorded; the others go on
@@ -216,6 +205,25 @@ def deliver_pending(
         _mark_sent(store, delivery_id, handed_over[0])
         result.sent += 1
     return result
+
+
+def _on_acceptance(
+    journal: AcceptedJournal, hooks: DeliveryHooks, delivery_id: int, msg_id: str, handed_over: list[str]
+) -> Callable[[str], None]:
+    """What runs right after the transport accepted the message: note it, then journal it (fsync'ed)."""
+
+    def accepted(location: str) -> None:
+        handed_over.append(location)
+        if hooks.accepted:
+            hooks.accepted(msg_id)
+        try:
+            journal.record(msg_id, location)
+        except OSError as exc:  # the commit that follows still records it; only a crash now would resend
+            log.error("delivery %s: journal %s not written (%s)", delivery_id, journal.path, exc)
+        if hooks.journaled:
+            hooks.journaled(msg_id)
+
+    return accepted
 
 
 def reconcile(
@@ -237,8 +245,11 @@ def reconcile(
                 result.reconciled += 1
                 log.warning("delivery %s: accepted before a crash, now recorded as sent", delivery.id)
             elif _abandoned(delivery, now):
-                log.warning("delivery %s: interrupted while sending (%s); queued again", delivery.id,
-                            delivery.location)
+                log.warning(
+                    "delivery %s: interrupted while sending (%s); queued again",
+                    delivery.id,
+                    delivery.location,
+                )
                 delivery.last_error = f"interrupted while sending ({delivery.location})"
                 delivery.status, delivery.next_attempt_at, delivery.location = QUEUED, None, None
                 result.requeued += 1
@@ -313,8 +324,13 @@ def _record_failure(
             delivery.status, delivery.next_attempt_at = QUEUED, now + timedelta(seconds=delay)
             result.retrying += 1
         attempts = delivery.attempts
-    log.warning("delivery %s failed (attempt %d, %s): %s", delivery_id, attempts,
-                "permanent" if permanent else "will retry", exc)
+    log.warning(
+        "delivery %s failed (attempt %d, %s): %s",
+        delivery_id,
+        attempts,
+        "permanent" if permanent else "will retry",
+        exc,
+    )
 
 
 def is_permanent(exc: BaseException) -> bool:
@@ -453,7 +469,18 @@ def delivery_rows(session: Session, status: str | None = None, limit: int = 50) 
     if status:
         query = query.where(Delivery.status == status)
     return [
-        DeliveryRow(d.id, b.kind, b.period, d.recipient, d.status, d.attempts, d.next_attempt_at, d.sent_at,
-                    d.location, d.last_error, d.message_id)
+        DeliveryRow(
+            d.id,
+            b.kind,
+            b.period,
+            d.recipient,
+            d.status,
+            d.attempts,
+            d.next_attempt_at,
+            d.sent_at,
+            d.location,
+            d.last_error,
+            d.message_id,
+        )
         for d, b in session.execute(query.limit(limit)).all()
     ]

@@ -115,6 +115,12 @@ def _combine(values: list[float], averaged: bool) -> float:
     return sum(values) / len(values) if averaged else sum(values)
 
 
+def _total(months: list[tuple[date, float]], first: date, last: date, averaged: bool) -> float | None:
+    """The months' values from ``first`` to ``last`` combined, or None when there is none."""
+    inside = [v for m, v in months if first <= m <= last]
+    return _combine(inside, averaged) if inside else None
+
+
 # --- themes ----------------------------------------------------------------------------------------------
 
 
@@ -138,12 +144,16 @@ def _themes(session: Session, settings: Settings, start: date, end: date) -> lis
         for s in session.scalars(
             select(Signal)
             .where(Signal.id.in_(ids))
-            .options(selectinload(Signal.evidence).selectinload(Evidence.document).selectinload(Document.source))
+            .options(
+                selectinload(Signal.evidence).selectinload(Evidence.document).selectinload(Document.source)
+            )
         )
     }
     rows: dict[int, list[SignalWeek]] = defaultdict(list)
     for row in session.scalars(
-        select(SignalWeek).where(SignalWeek.signal_id.in_(ids), SignalWeek.week <= end).order_by(SignalWeek.week)
+        select(SignalWeek)
+        .where(SignalWeek.signal_id.in_(ids), SignalWeek.week <= end)
+        .order_by(SignalWeek.week)
     ):
         rows[row.signal_id].append(row)
     return [_theme(settings, signals[i], rows[i], start) for i in ids]
@@ -160,7 +170,9 @@ def _theme(settings: Settings, signal: Signal, rows: list[SignalWeek], start: da
         if row.week >= start and (not path or path[-1][1] != row.status):
             path.append((row.week, row.status))
     keywords = [k["term"] for k in metrics.get("keywords", [])][:6]
-    cited = [e.document for e in signal.evidence if e.document is not None][: settings.detection.cited_documents]
+    cited = [e.document for e in signal.evidence if e.document is not None][
+        : settings.detection.cited_documents
+    ]
     return ThemeView(
         id=signal.id,
         subject=signal.subject,
@@ -185,8 +197,12 @@ def _series_events(session: Session, start: date, end: date) -> list[SeriesEvent
     rows = session.execute(
         select(Signal, SignalWeek)
         .join(SignalWeek, SignalWeek.signal_id == Signal.id)
-        .where(Signal.kind.in_(SERIES_KINDS), SignalWeek.flagged.is_(True), SignalWeek.week >= start,
-               SignalWeek.week <= end)
+        .where(
+            Signal.kind.in_(SERIES_KINDS),
+            SignalWeek.flagged.is_(True),
+            SignalWeek.week >= start,
+            SignalWeek.week <= end,
+        )
         .order_by(SignalWeek.week)
     ).all()
     events: dict[int, SeriesEvent] = {}
@@ -195,25 +211,39 @@ def _series_events(session: Session, start: date, end: date) -> list[SeriesEvent
         if signal.id in events or "observed" not in m:
             continue
         events[signal.id] = SeriesEvent(
-            signal.id, signal.kind, str(m.get("series", "")), m.get("territory"),
-            date.fromisoformat(str(m["period"])[:10]), float(m["observed"]), float(m["expected"]),
-            float(m["band_low"]), float(m["band_high"]), m.get("unit"),
+            signal.id,
+            signal.kind,
+            str(m.get("series", "")),
+            m.get("territory"),
+            date.fromisoformat(str(m["period"])[:10]),
+            float(m["observed"]),
+            float(m["expected"]),
+            float(m["band_low"]),
+            float(m["band_high"]),
+            m.get("unit"),
         )
     return list(events.values())
 
 
 def _indicators(
-    session: Session, start: date, end: date, communes: list[str], events: list[SeriesEvent],
+    session: Session,
+    start: date,
+    end: date,
+    communes: list[str],
+    events: list[SeriesEvent],
     forecast: ForecastFn,
 ) -> list[IndicatorView]:
     """Per indicator: monthly values per territory up to the quarter's end, the quarter against the same
     quarter a year before, the territory's forecast, and the barometer rows."""
     observations = session.execute(
-        select(Observation.series, Observation.period, Observation.value, Observation.unit, Observation.territory)
-        .where(Observation.period <= end)
+        select(
+            Observation.series, Observation.period, Observation.value, Observation.unit, Observation.territory
+        ).where(Observation.period <= end)
     ).all()
     # indicator -> territory -> month -> values
-    values: dict[str, dict[str, dict[date, list[float]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    values: dict[str, dict[str, dict[date, list[float]]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(list))
+    )
     units: dict[str, str | None] = {}
     for series, period, value, unit, territory in observations:
         indicator = series.split("/", 1)[0]
@@ -224,38 +254,48 @@ def _indicators(
     for indicator in sorted(values):
         averaged = _averaged(units[indicator])
         by_place = {
-            place: {m: _combine(v, averaged) for m, v in months.items()} for place, months in values[indicator].items()
+            place: {m: _combine(v, averaged) for m, v in months.items()}
+            for place, months in values[indicator].items()
         }
         territory: dict[date, list[float]] = defaultdict(list)
         for months in by_place.values():
             for month, value in months.items():
                 territory[month].append(value)
         history = sorted((m, _combine(v, averaged)) for m, v in territory.items())
-
-        def total(series: dict[date, float] | list[tuple[date, float]], first: date, last: date) -> float | None:
-            inside = [v for m, v in (series.items() if isinstance(series, dict) else series) if first <= m <= last]
-            return _combine(inside, averaged) if inside else None
-
-        value, previous = total(history, start, end), total(history, *last_year)
+        value, previous = _total(history, start, end, averaged), _total(history, *last_year, averaged)
         # forecast from the quarter's data (a month or two may still be unpublished), never from later data
         band = forecast(indicator, history, FORECAST_MONTHS) if history and history[-1][0] >= start else None
         next_quarter = _next_quarter(band, end, averaged) if band is not None else None
         rows = []
         places = sorted(set(by_place) | set(communes))
         for place in places:
-            now = total(by_place.get(place, {}), start, end)
-            before = total(by_place.get(place, {}), *last_year)
-            rows.append(BarometerRow(
-                place, now, before, (now - before) / before if now is not None and before else None,
-                now / value if now is not None and value and not averaged else None,
-            ))
+            months = sorted(by_place.get(place, {}).items())
+            now, before = _total(months, start, end, averaged), _total(months, *last_year, averaged)
+            rows.append(
+                BarometerRow(
+                    place,
+                    now,
+                    before,
+                    (now - before) / before if now is not None and before else None,
+                    now / value if now is not None and value and not averaged else None,
+                )
+            )
         rows.sort(key=lambda r: (r.value is None, -(r.value or 0.0)))
-        out.append(IndicatorView(
-            key=indicator, unit=units[indicator], averaged=averaged, history=history, value=value,
-            previous=previous, change=(value - previous) / previous if value is not None and previous else None,
-            forecast=band, next_quarter=next_quarter, rows=rows,
-            events=[e for e in events if e.series.split("/", 1)[0] == indicator],
-        ))
+        out.append(
+            IndicatorView(
+                key=indicator,
+                unit=units[indicator],
+                averaged=averaged,
+                history=history,
+                value=value,
+                previous=previous,
+                change=(value - previous) / previous if value is not None and previous else None,
+                forecast=band,
+                next_quarter=next_quarter,
+                rows=rows,
+                events=[e for e in events if e.series.split("/", 1)[0] == indicator],
+            )
+        )
     return out
 
 
@@ -269,7 +309,9 @@ def _next_quarter(band: ForecastBand, end: date, averaged: bool) -> tuple[float,
     picked = [i for i, p in enumerate(band.periods) if _month(p) in months]
     if len(picked) != 3:
         return None
-    return tuple(_combine([getattr(band, k)[i] for i in picked], averaged) for k in ("yhat", "lower", "upper"))  # type: ignore[return-value]
+    return tuple(
+        _combine([getattr(band, k)[i] for i in picked], averaged) for k in ("yhat", "lower", "upper")
+    )  # type: ignore[return-value]
 
 
 # --- coverage --------------------------------------------------------------------------------------------
@@ -311,9 +353,11 @@ def _coverage(
     ).all()
     weeks = [w for w in weeks_between(start, end) if w >= start]  # the weeks that begin in the quarter
     labels = [week_label(w) for w in weeks]
-    analysed = set(session.scalars(
-        select(Run.target).where(Run.stage == "analyze", Run.status != "failed", Run.target.in_(labels))
-    ))
+    analysed = set(
+        session.scalars(
+            select(Run.target).where(Run.stage == "analyze", Run.status != "failed", Run.target.in_(labels))
+        )
+    )
     # The runs behind the report: those of the quarter, and the analyses of its weeks run later.
     runs = session.scalars(
         select(Run).where(
@@ -392,7 +436,9 @@ def _draw(context: dict[str, Any]) -> None:
     start, end = context["start"], context["end"]
     for theme in context["themes"]:
         if theme.weeks:
-            theme.chart = _svg_uri(charts.trajectory_svg(theme.weeks, theme.docs, (start, end + timedelta(days=1))))
+            theme.chart = _svg_uri(
+                charts.trajectory_svg(theme.weeks, theme.docs, (start, end + timedelta(days=1)))
+            )
     first_shown = date(end.year - HISTORY_MONTHS // 12, end.month, 1)
     for ind in context["indicators"]:
         band = ind.forecast
@@ -409,10 +455,13 @@ def _draw(context: dict[str, Any]) -> None:
         ind.chart = _svg_uri(charts.forecast_svg(line)) if ind.history else ""
         compared = [r for r in ind.rows if r.change is not None]
         if compared:
-            ind.barometer_chart = _svg_uri(charts.barometer_svg(
-                [r.territory for r in compared], [r.change for r in compared],
-                f"{ind.key} : évolution sur un an",
-            ))
+            ind.barometer_chart = _svg_uri(
+                charts.barometer_svg(
+                    [r.territory for r in compared],
+                    [r.change for r in compared],
+                    f"{ind.key} : évolution sur un an",
+                )
+            )
 
 
 def render_quarterly(context: dict[str, Any], folder: Path) -> RenderedReport:

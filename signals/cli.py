@@ -512,7 +512,9 @@ def serve_feedback(
     settings = _settings()
     with _store(settings) as store:
         server = pipeline.feedback_server(store, settings, host, port)
-        out.print(f"feedback endpoint on {server.url} (links point to {settings.public_url or 'nowhere: set SIGNALS_PUBLIC_URL'})")
+        out.print(
+            f"feedback endpoint on {server.url} (links point to {settings.public_url or 'nowhere: set SIGNALS_PUBLIC_URL'})"
+        )
         try:
             server.serve_forever()
         except KeyboardInterrupt:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from signals import pipeline
 from signals.demo.synthetic import Plant, synthetic_corpus
 from signals.demo.themes import EMERGING
@@ -48,8 +49,18 @@ def _observations(path: Path) -> Path:
             nights = round((4000 + 1500 * c) * season * (1 + 0.01 * m) * rng.lognormal(0, 0.05))
             if (commune, month) == ANOMALY:
                 nights //= 2
-            rows.append(("tourisme.nuitees/" + commune.lower(), month.isoformat(), nights, "nuitées", commune))
-            rows.append(("tourisme.visiteurs/" + commune.lower(), month.isoformat(), nights // 3, "visiteurs", commune))
+            rows.append(
+                ("tourisme.nuitees/" + commune.lower(), month.isoformat(), nights, "nuitées", commune)
+            )
+            rows.append(
+                (
+                    "tourisme.visiteurs/" + commune.lower(),
+                    month.isoformat(),
+                    nights // 3,
+                    "visiteurs",
+                    commune,
+                )
+            )
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["series", "period", "value", "unit", "territory"])
@@ -58,7 +69,9 @@ def _observations(path: Path) -> Path:
 
 
 def _build(folder: Path) -> None:
-    dump_sources(SourcesFile(territory=Territory(name="Val de Test", communes=COMMUNES)), folder / "sources.yaml")
+    dump_sources(
+        SourcesFile(territory=Territory(name="Val de Test", communes=COMMUNES)), folder / "sources.yaml"
+    )
     settings = Settings(home=folder / "var", sources_file=folder / "sources.yaml")
     store = Store.open(settings)
     corpus = synthetic_corpus(

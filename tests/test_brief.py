@@ -99,6 +99,12 @@ def test_quarterly_report_html_and_pdf_have_the_expected_sections(briefed, tmp_p
     html = html_path.read_text(encoding="utf-8")
     assert "Rapport trimestriel" in html and "Thèmes émergents du trimestre" in html
     text = "\n".join(page.extract_text() for page in pypdf.PdfReader(pdf_path).pages)
-    for section in ("Thèmes émergents", "Indicateurs et prévisions", "Baromètre des communes", "Couverture des données", "Méthode"):
+    for section in (
+        "Thèmes émergents",
+        "Indicateurs et prévisions",
+        "Baromètre des communes",
+        "Couverture des données",
+        "Méthode",
+    ):
         assert section in text
     assert "punaises de lit" in text.lower()

@@ -61,7 +61,10 @@ def _brief(settings: Settings) -> None:
 
 def _statuses(settings: Settings) -> list[tuple[str, int, str | None]]:
     with _open(settings) as store, store.session() as session:
-        return [(d.status, d.attempts, d.last_error) for d in session.scalars(select(Delivery).order_by(Delivery.id))]
+        return [
+            (d.status, d.attempts, d.last_error)
+            for d in session.scalars(select(Delivery).order_by(Delivery.id))
+        ]
 
 
 def test_the_received_brief_parses_with_both_parts_its_images_and_links_to_cited_documents(
@@ -118,14 +121,26 @@ def test_starttls_and_login_are_used_when_configured(tmp_path_factory):
         return AuthResult(success=auth_data.login == b"veille" and auth_data.password == b"s3cret")
 
     controller = Controller(
-        inbox, hostname="127.0.0.1", port=free_port(), tls_context=ssl_context, require_starttls=True,
-        authenticator=authenticator, auth_required=True, server_hostname="localhost",
+        inbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        tls_context=ssl_context,
+        require_starttls=True,
+        authenticator=authenticator,
+        auth_required=True,
+        server_hostname="localhost",
     )
     controller.start()
     try:
         settings = _smtp_settings(
-            tmp_path_factory, "smtp-tls", controller.port, host="localhost", starttls=True,
-            username="veille", password="s3cret", cafile=str(cafile),
+            tmp_path_factory,
+            "smtp-tls",
+            controller.port,
+            host="localhost",
+            starttls=True,
+            username="veille",
+            password="s3cret",
+            cafile=str(cafile),
         )
         with _open(settings) as store:
             result = pipeline.brief(store, settings, WEEK, send=True)
@@ -192,8 +207,12 @@ def _crash_in_subprocess(settings: Settings, point: str) -> int:
         "SIGNALS_SMTP__STARTTLS": "false",
     }
     done = subprocess.run(
-        [sys.executable, "-c", CRASHING_SENDER, point], env=env, cwd=settings.home.parent, timeout=60,
-        capture_output=True, text=True,
+        [sys.executable, "-c", CRASHING_SENDER, point],
+        env=env,
+        cwd=settings.home.parent,
+        timeout=60,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 17, done.stderr[-2000:]
     return done.returncode

@@ -55,7 +55,10 @@ def _open(browser, url: str, width: int = 760):
     page = browser.new_page(viewport={"width": width, "height": 900})
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+    page.on(
+        "console",
+        lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None,
+    )
     page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url[:80]}"))
     page.goto(url)
     page.wait_for_load_state("load")
@@ -80,7 +83,8 @@ def test_brief_and_report_render_in_chromium_and_hostile_text_stays_text(rendere
         text = page.inner_text("body")
         assert HOSTILE_TITLE in text and HOSTILE_TEXT in text  # shown to the reader as the text it is
         images = page.eval_on_selector_all(
-            "img", "els => els.map(e => [e.complete && e.naturalWidth > 0, e.getAttribute('src').slice(0, 20)])"
+            "img",
+            "els => els.map(e => [e.complete && e.naturalWidth > 0, e.getAttribute('src').slice(0, 20)])",
         )
         assert images and all(ok for ok, _ in images), images
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # no overflow
@@ -102,7 +106,7 @@ def test_a_confirm_link_of_the_brief_opens_a_form_that_records_the_verdict(rende
         page, problems = _open(browser, brief_path.resolve().as_uri())
         href = page.locator('a.button[href*="/confirm"]').first.get_attribute("href")
         page.close()
-        link = server.url + href[href.index("/feedback/"):]  # the same link on this test's port
+        link = server.url + href[href.index("/feedback/") :]  # the same link on this test's port
         page, problems = _open(browser, link)
         _assert_inert(page)
         assert "Confirmer ce signal" in page.inner_text("body")

@@ -39,8 +39,10 @@ def test_each_quoted_sentence_is_a_sentence_of_the_document_it_cites(done):
         texts = [d.text for d in session.scalars(select(Document).join(Evidence).order_by(Evidence.rank))]
     quotes = re.findall(r"« (.+?) » <span class=\"muted\"[^>]*>\[(\d)\]", html)
     assert quotes
-    unescaped = [q.replace("&lt;", "<").replace("&gt;", ">").replace("&#34;", '"').replace("&#39;", "'")
-                 for q, _ in quotes]
+    unescaped = [
+        q.replace("&lt;", "<").replace("&gt;", ">").replace("&#34;", '"').replace("&#39;", "'")
+        for q, _ in quotes
+    ]
     assert all(any(q in text for text in texts) for q in unescaped)  # extracted, not written
 
 
@@ -50,7 +52,9 @@ def test_the_brief_shows_the_series_anomaly_with_its_chart(done):
     html = message.get_body(("html",)).get_content()
     commune, month = ANOMALY
     assert "Séries : anomalies" in html and commune in html and "plage habituelle" in html
-    assert re.search(r'<img[^>]+src="cid:chart-\d+-signal-\d+[^"]*"[^>]+width="520"', html)  # the series chart
+    assert re.search(
+        r'<img[^>]+src="cid:chart-\d+-signal-\d+[^"]*"[^>]+width="520"', html
+    )  # the series chart
     text = message.get_body(("plain",)).get_content()
     assert "ANOMALIES" in text and commune in text
 

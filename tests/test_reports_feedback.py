@@ -19,8 +19,14 @@ def _signal(store) -> int:
     from datetime import date
 
     with store.session() as session:
-        signal = Signal(kind="term_burst", key="velo-cargo", subject="vélo-cargo <b>", first_seen=date(2025, 1, 6),
-                        last_seen=date(2025, 1, 6), metrics={"level": 0.1})
+        signal = Signal(
+            kind="term_burst",
+            key="velo-cargo",
+            subject="vélo-cargo <b>",
+            first_seen=date(2025, 1, 6),
+            last_seen=date(2025, 1, 6),
+            metrics={"level": 0.1},
+        )
         session.add(signal)
         session.flush()
         return signal.id
