@@ -222,7 +222,8 @@ def barometer_svg(labels: Sequence[str], changes: Sequence[float | None], title:
         ax.set_yticks(positions, labels=list(labels), fontsize=7)
         ax.axvline(0, color=INK, linewidth=0.6)
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: f"{v:+.0f} %".replace("-", "−")))
-        ax.xaxis.set_major_locator(ticker.MaxNLocator(4))
+        ax.xaxis.set_major_locator(ticker.MaxNLocator(3))
+        ax.tick_params(axis="x", labelsize=6.5)
         ax.set_title(title, fontsize=8, loc="left")
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)

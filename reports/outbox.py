@@ -169,6 +169,7 @@ def deliver_pending(
     journal = journal_for(settings)
     result = DeliveryResult()
     reconcile(store, settings, now, result)
+    accepted_before = journal.accepted()  # read once a pass: what this pass sends, it commits itself
     with store.session() as session:
         due = session.scalars(
             select(Delivery.id)
@@ -185,7 +186,7 @@ def deliver_pending(
             continue
         message, recipient = claimed
         msg_id = str(message["Message-ID"])
-        already = journal.accepted().get(msg_id)
+        already = accepted_before.get(msg_id)
         if already is not None:  # accepted before (e.g. a failed delivery requeued by hand): never twice
             _mark_sent(store, delivery_id, already)
             result.reconciled += 1

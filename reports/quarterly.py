@@ -453,7 +453,7 @@ def _draw(context: dict[str, Any]) -> None:
             unit=ind.unit,
         )
         ind.chart = _svg_uri(charts.forecast_svg(line)) if ind.history else ""
-        compared = [r for r in ind.rows if r.change is not None]
+        compared = sorted((r for r in ind.rows if r.change is not None), key=lambda r: r.territory)
         if compared:
             ind.barometer_chart = _svg_uri(
                 charts.barometer_svg(
