@@ -141,3 +141,20 @@ def test_render_quarterly_works_without_any_data(settings, store, tmp_path):
     rendered = render_quarterly(context, tmp_path)
     text = "\n".join(p.extract_text() for p in pypdf.PdfReader(rendered.pdf_path).pages)
     assert "Aucun thème émergent" in text and "Aucune série" in text
+
+
+def test_the_cli_lists_the_archive_and_the_deliveries(done):
+    from typer.testing import CliRunner
+
+    from signals.cli import app
+
+    settings, _, _, _ = done
+    env = {"SIGNALS_HOME": str(settings.home), "SIGNALS_SOURCES_FILE": str(settings.sources_file)}
+    runner = CliRunner()
+    archive = runner.invoke(app, ["archive"], env=env)
+    assert archive.exit_code == 0, archive.output
+    assert "2025-W31" in archive.output and QUARTER in archive.output and "sent: 2" in archive.output
+    deliveries = runner.invoke(app, ["deliveries", "--send"], env=env)
+    assert deliveries.exit_code == 0, deliveries.output
+    assert "sent: 0, retrying: 0, failed: 0" in deliveries.output  # nothing left to send
+    assert deliveries.output.count("weekly") == 2 and deliveries.output.count("│ sent ") == 2  # both recipients
