@@ -90,8 +90,9 @@ class DataSet:
     origins: int  # cut-offs asked per series
 
 
-def data_sets(quick: bool, nyc_taxi_csv: Path,
-              tourism: Callable[[], dict[str, pd.Series]] = synthetic_tourism_nights) -> list[DataSet]:
+def data_sets(
+    quick: bool, nyc_taxi_csv: Path, tourism: Callable[[], dict[str, pd.Series]] = synthetic_tourism_nights
+) -> list[DataSet]:
     communes = list(tourism().values())
     origins = 8 if quick else 20
     return [
@@ -129,17 +130,19 @@ def evaluate(data: DataSet, config: ForecastConfig, with_reference: bool) -> dic
     naive_used: list[bool] = []
     for series in data.series:
         for origin in cut_offs(len(series), data.origins):
-            history, actual = series.iloc[:origin], series.iloc[origin:origin + MAX_HORIZON].to_numpy()
+            history, actual = series.iloc[:origin], series.iloc[origin : origin + MAX_HORIZON].to_numpy()
             values = history.to_numpy()
-            scale = float(np.mean(np.abs(values[data.period:] - values[:-data.period])))
+            scale = float(np.mean(np.abs(values[data.period :] - values[: -data.period])))
             started = time.perf_counter()
             forecaster = Forecaster(config).fit(history)
             fit_seconds.append(time.perf_counter() - started)
             naive_used.append(forecaster.method == "seasonal_naive")
             band = forecaster.forecast(MAX_HORIZON)
             covered["forecaster"] += inside(actual, band)
-            forecasts = {"forecaster": band.yhat.to_numpy(),
-                         "snaive": seasonal_naive(values, MAX_HORIZON, data.period)}
+            forecasts = {
+                "forecaster": band.yhat.to_numpy(),
+                "snaive": seasonal_naive(values, MAX_HORIZON, data.period),
+            }
             if with_reference:
                 reference = prophet_as_shipped(history, MAX_HORIZON)
                 covered["prophet_default"] += inside(actual, reference)
@@ -150,7 +153,9 @@ def evaluate(data: DataSet, config: ForecastConfig, with_reference: bool) -> dic
                     scaled_errors.setdefault((method, h), []).append(error)
     mase = {key: float(np.mean(errors)) for key, errors in scaled_errors.items()}
     figures: dict[str, Any] = {
-        "n_obs": len(data.series[0]), "n_series": len(data.series), "origins": len(fit_seconds),
+        "n_obs": len(data.series[0]),
+        "n_series": len(data.series),
+        "origins": len(fit_seconds),
         "seasonal_period": data.period,
         "coverage": round(float(np.mean(covered["forecaster"])), 3),
         "fit_s": round(float(np.mean(fit_seconds)), 3),
@@ -170,11 +175,13 @@ def evaluate(data: DataSet, config: ForecastConfig, with_reference: bool) -> dic
 
 
 def summary_line(name: str, f: dict[str, Any]) -> str:
-    return (f"{name:16} origins={f['origins']:3} m={f['seasonal_period']:2}  "
-            f"MASE h4 {f['mase_h4']:.3f} vs snaive {f['snaive_mase_h4']:.3f} (x{f['ratio_h4']:.2f})  "
-            f"h12 {f['mase_h12']:.3f} vs {f['snaive_mase_h12']:.3f} (x{f['ratio_h12']:.2f})  "
-            f"coverage {f['coverage']:.2f}  fit {f['fit_s']:.2f}s  "
-            f"naive used {f['naive_fallback_share']:.0%}")
+    return (
+        f"{name:16} origins={f['origins']:3} m={f['seasonal_period']:2}  "
+        f"MASE h4 {f['mase_h4']:.3f} vs snaive {f['snaive_mase_h4']:.3f} (x{f['ratio_h4']:.2f})  "
+        f"h12 {f['mase_h12']:.3f} vs {f['snaive_mase_h12']:.3f} (x{f['ratio_h12']:.2f})  "
+        f"coverage {f['coverage']:.2f}  fit {f['fit_s']:.2f}s  "
+        f"naive used {f['naive_fallback_share']:.0%}"
+    )
 
 
 def main() -> None:

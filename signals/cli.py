@@ -257,6 +257,18 @@ def analyze(
         out.print(f"  new: {label}")
 
 
+@app.command("forecast")
+def forecast_(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="forecast from data up to this date")] = None,
+) -> None:
+    """Refit the forecasts of the numeric series that are due (each on its cadence)."""
+    day = _parse_date(as_of, "--as-of")
+    settings = _settings()
+    with _store(settings) as store:
+        fitted = _busy("forecasting…", lambda: pipeline.forecast(store, settings, day))
+    out.print(f"{fitted} series forecast refitted")
+
+
 @app.command("list")
 def list_(
     status: Annotated[

@@ -114,6 +114,19 @@ def _batched_import(
     flush()
 
 
+def _records(
+    lines: Iterator[tuple[int, str | None, str]], report: ImportReport, run: RunRecorder
+) -> Iterator[tuple[int, str]]:
+    """The non-blank lines as text, counted; an undecodable line is rejected with its reason."""
+    for number, text, problem in lines:
+        if text is None:
+            report.lines += 1
+            _reject(report, run, number, problem)
+        elif text.strip():  # blank lines are not records
+            report.lines += 1
+            yield number, text
+
+
 def _reject(report: ImportReport, run: RunRecorder, number: int, reason: str) -> None:
     report.rejected.append((number, reason))
     run.reject(f"{Path(report.path).name}:{number}", reason, code=reason.split(":")[0].split(" (")[0][:40])
@@ -132,14 +145,7 @@ def _import_documents(
     from signals.privacy import redact
 
     def parsed() -> Iterator[tuple[int, NewDocument]]:
-        for number, text, problem in lines:
-            report.lines += 1
-            if text is None:
-                _reject(report, run, number, problem)
-                continue
-            if not text.strip():
-                report.lines -= 1  # blank lines are not records
-                continue
+        for number, text in _records(lines, report, run):
             try:
                 doc = parse_document(text, settings)
             except ValueError as exc:
@@ -234,14 +240,7 @@ def _import_observations(
         )
 
     def parsed() -> Iterator[tuple[int, NewObservation]]:
-        for number, text, problem in lines:
-            report.lines += 1
-            if text is None:
-                _reject(report, run, number, problem)
-                continue
-            if not text.strip():
-                report.lines -= 1
-                continue
+        for number, text in _records(lines, report, run):
             try:
                 row = next(csv.reader(io.StringIO(text), delimiter=delimiter))
                 yield (

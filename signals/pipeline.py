@@ -122,6 +122,17 @@ def analyze(store: Store, settings: Settings, as_of: date | None = None) -> Anal
     return result
 
 
+def forecast(store: Store, settings: Settings, as_of: date | None = None) -> int:
+    """Refit the series' forecasters that are due (on their cadence); returns how many were refitted."""
+    from signals.series import refresh_forecasts
+
+    as_of = as_of or datetime.now(settings.tz).date()
+    with store.recording("forecast", target=as_of.isoformat()) as run, store.session() as session:
+        fitted = refresh_forecasts(session, settings, as_of)
+        run.count("refitted", fitted)
+    return fitted
+
+
 def _count_statuses(updates: list[Update]) -> dict[str, int]:
     counts = {s: 0 for s in STATUSES}
     for update in updates:
@@ -382,6 +393,7 @@ def run_demo(settings: Settings, history_weeks: int = 52) -> DemoResult:
         )
     last_week = week_start(LAST_DAY)
     analyses = replay(store, settings, last_week - timedelta(weeks=history_weeks - 1), LAST_DAY)
+    forecast(store, settings, LAST_DAY)
     result = brief(store, settings, last_week, send=True)
     store.close()
     return DemoResult(

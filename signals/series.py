@@ -16,10 +16,13 @@ from datetime import UTC, date, datetime, timedelta
 from statistics import median
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.anomaly import SeriesDetector, config_for
+from models.forecast import ForecastConfig, Forecaster
+from models.forecast_break import check_forecast_break
 from signals.lifecycle import Candidate
 from signals.periods import week_start
 from signals.schema import ModelState, Observation
@@ -72,15 +75,23 @@ def _points(session: Session, series: str, lag: int) -> tuple[str, list[Point], 
     return freq, points, meta
 
 
+def _all_series(session: Session) -> list[str]:
+    return list(session.scalars(select(Observation.series).distinct().order_by(Observation.series)))
+
+
 def watch(session: Session, settings: Settings, as_of: date) -> list[Candidate]:
-    """Alerts on the points that became available in the week of ``as_of``, one candidate each."""
+    """Alerts on the points that became available in the week of ``as_of``: anomalies (one candidate per
+    point) and forecast breaks (new points repeatedly outside the band forecast before them)."""
     week = week_start(as_of)
     candidates: list[Candidate] = []
-    for series in session.scalars(select(Observation.series).distinct().order_by(Observation.series)):
+    for series in _all_series(session):
         freq, points, meta = _points(session, series, settings.series.publication_lag_days)
         available = [p for p in points if p.end <= as_of]
         if not available:
             continue
+        broken = _forecast_break(session, settings, series, freq, available, meta, week, as_of)
+        if broken is not None:
+            candidates.append(broken)
         kind = settings.series.kind_by_frequency.get(freq, "generic")
         scale = _scale(points, settings)
         detector, learned = _detector(session, series, kind, available, week, scale)
@@ -212,4 +223,131 @@ def _candidate(
         metrics=metrics,
         evidence=[],
         observations=[point.id],
+    )
+
+
+# --- forecasts ----------------------------------------------------------------------------------------
+
+FORECAST_KIND = "series-forecaster"
+
+
+def _history(points: list[Point]) -> pd.Series:
+    return pd.Series(
+        [p.value for p in points], index=pd.DatetimeIndex([pd.Timestamp(p.period) for p in points])
+    )
+
+
+def refresh_forecasts(session: Session, settings: Settings, as_of: date) -> int:
+    """Refit the forecaster of each series whose refit is due (its cadence, not every point); returns how
+    many were refitted. Each stored forecast keeps its band, so later points are checked against it."""
+    fitted = 0
+    for series in _all_series(session):
+        freq, points, _ = _points(session, series, settings.series.publication_lag_days)
+        available = [p for p in points if p.end <= as_of]
+        if len(available) < settings.series.forecast_min_points:
+            continue
+        key = f"{FORECAST_KIND}:{series}"
+        state = session.get(ModelState, key)
+        if state is not None and date.fromisoformat(state.meta["as_of"]) > as_of:
+            continue  # a later forecast exists: an older --as-of must not overwrite it
+        if state is not None:
+            forecaster = Forecaster.from_json(state.state.decode("utf-8"))
+            new = _history([p for p in available if p.period > forecaster.fitted_until.date()])
+            if new.empty or not forecaster.update(new):
+                continue
+        else:
+            forecaster = Forecaster(ForecastConfig(interval_width=settings.series.forecast_interval)).fit(
+                _history(available)
+            )
+        band = forecaster.forecast(settings.series.forecast_horizon)
+        if state is None:
+            state = ModelState(key=key, kind=FORECAST_KIND, state=b"")
+            session.add(state)
+        state.state = forecaster.to_json().encode("utf-8")
+        state.last_point = datetime.combine(available[-1].end, datetime.min.time(), tzinfo=UTC)
+        state.meta = {
+            "as_of": as_of.isoformat(),
+            "fitted_until": forecaster.fitted_until.date().isoformat(),
+            "method": forecaster.method,
+            "frequency": freq,
+            "band": [
+                {
+                    "ds": r.ds.date().isoformat(),
+                    "yhat": round(float(r.yhat), 3),
+                    "yhat_lower": round(float(r.yhat_lower), 3),
+                    "yhat_upper": round(float(r.yhat_upper), 3),
+                }
+                for r in band.itertuples()
+            ],
+        }
+        fitted += 1
+    return fitted
+
+
+def stored_forecast(session: Session, series: str) -> dict[str, Any] | None:
+    """The last stored forecast of a series: fitted_until, method, and its band (for reports)."""
+    state = session.get(ModelState, f"{FORECAST_KIND}:{series}")
+    return dict(state.meta) if state is not None else None
+
+
+def _forecast_break(
+    session: Session,
+    settings: Settings,
+    series: str,
+    freq: str,
+    available: list[Point],
+    meta: dict[str, Any],
+    week: date,
+    as_of: date,
+) -> Candidate | None:
+    """A break when ``break_k`` of the last ``break_n`` points since the forecast fell outside its band,
+    one of them this week. Only a forecast made before these points (as of an earlier day) is used."""
+    stored = stored_forecast(session, series)
+    if stored is None or date.fromisoformat(stored["as_of"]) > as_of:
+        return None
+    fitted_until = date.fromisoformat(stored["fitted_until"])
+    after = [p for p in available if p.period > fitted_until]
+    if not after or after[-1].end < week:
+        return None
+    band = pd.DataFrame(stored["band"])
+    check = check_forecast_break(
+        band, _history(after), settings.series.break_k, settings.series.break_n, series
+    )
+    if not check.is_break or not any(
+        pd.Timestamp(p.period) == check.anomalies[-1].date for p in after if p.end >= week
+    ):
+        return None
+    last = check.anomalies[-1]
+    point = next(p for p in after if pd.Timestamp(p.period) == last.date)
+    metrics = {
+        "type": "forecast_break",
+        "series": series,
+        "frequency": freq,
+        "period": point.period.isoformat(),
+        "observed": point.value,
+        "expected": round(last.expected, 2),
+        "band_low": round(last.lower, 2),
+        "band_high": round(last.upper, 2),
+        "deviation": round(last.band_widths or 0.0, 2),  # in half-widths of the band
+        "direction": "low" if point.value < last.expected else "high",
+        "outside": check.outside,
+        "checked": len(check.points),
+        "forecast_from": stored["fitted_until"],
+        "unit": meta["unit"],
+        "territory": meta["territory"],
+        "break": check.explanation(),
+        "points": [{"period": p.period.isoformat(), "value": p.value} for p in available[-SPARK_POINTS:]],
+    }
+    label = " · ".join(x for x in (series.split("/")[0], meta["territory"], "rupture de prévision") if x)
+    return Candidate(
+        kind="forecast_break",
+        key=f"{series}@{stored['fitted_until']}",
+        label=label,
+        score=round(10.0 * check.outside, 3),
+        level=float(check.outside),
+        term_hashes=[],
+        recent_docs=set(),
+        metrics=metrics,
+        evidence=[],
+        observations=[p.id for p in after if pd.Timestamp(p.period) in {a.date for a in check.anomalies}],
     )

@@ -117,6 +117,11 @@ class SeriesSettings(BaseModel):
         True, description="watch positive series on the log scale (proportional noise)"
     )
     brief_weeks: int = Field(26, description="series alerts listed in the brief: those of the last N weeks")
+    forecast_horizon: int = Field(12, description="periods forecast ahead (12 months for monthly series)")
+    forecast_interval: float = Field(0.8, description="nominal coverage of the forecast band")
+    forecast_min_points: int = Field(12, description="fewer points: no forecast")
+    break_k: int = Field(3, description="a forecast break: k of the last n points outside the band...")
+    break_n: int = Field(5, description="...of the last n points since the forecast was made")
 
 
 class Settings(BaseSettings):

@@ -32,11 +32,16 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.chdir(tmp_path)
 
 
+def workspace_settings(folder: Path, **overrides: Any) -> Settings:
+    """Settings of a service home in ``folder``, with a sources file naming the test territory's communes."""
+    sources = folder / "sources.yaml"
+    dump_sources(SourcesFile(territory=Territory(name="Val de Test", communes=COMMUNES)), sources)
+    return Settings(home=folder / "var", sources_file=sources, **overrides)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    sources = tmp_path / "sources.yaml"
-    dump_sources(SourcesFile(territory=Territory(name="Val de Test", communes=COMMUNES)), sources)
-    return Settings(home=tmp_path / "var", sources_file=sources)
+    return workspace_settings(tmp_path)
 
 
 @pytest.fixture

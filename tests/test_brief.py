@@ -14,22 +14,17 @@ from signals.demo.synthetic import Plant, synthetic_corpus
 from signals.demo.themes import EMERGING
 from signals.importer import import_file
 from signals.schema import Brief, Delivery
-from tests.conftest import COMMUNES, write_jsonl
+from tests.conftest import COMMUNES, workspace_settings, write_jsonl
 
 FIRST = date(2025, 1, 6)
 
 
 @pytest.fixture(scope="module")
 def briefed(tmp_path_factory):
-    from signals.settings import Settings
-    from signals.sources import SourcesFile, Territory, dump_sources
     from signals.store import Store
 
     tmp = tmp_path_factory.mktemp("brief")
-    dump_sources(
-        SourcesFile(territory=Territory(name="Val de Test", communes=COMMUNES)), tmp / "sources.yaml"
-    )
-    settings = Settings(home=tmp / "var", sources_file=tmp / "sources.yaml", recipients=["veille@example.fr"])
+    settings = workspace_settings(tmp, recipients=["veille@example.fr"])
     store = Store.open(settings)
     corpus = synthetic_corpus(
         weeks=32,

@@ -13,7 +13,7 @@ from signals.demo.synthetic import Decoy, Plant, synthetic_corpus
 from signals.demo.themes import DECOYS, EMERGING
 from signals.importer import import_file
 from signals.schema import Signal, SignalWeek
-from tests.conftest import COMMUNES, write_jsonl
+from tests.conftest import COMMUNES, workspace_settings, write_jsonl
 
 FIRST = date(2025, 1, 6)
 ONSET = 30
@@ -37,13 +37,9 @@ def _matches(signal: Signal, patterns: list[str]) -> bool:
 
 @pytest.fixture(scope="module")
 def planted_store(tmp_path_factory):
-    from signals.settings import Settings
-    from signals.sources import SourcesFile, Territory, dump_sources
     from signals.store import Store
 
-    tmp_path = tmp_path_factory.mktemp("planted")
-    dump_sources(SourcesFile(territory=Territory(name="Val", communes=COMMUNES)), tmp_path / "sources.yaml")
-    settings = Settings(home=tmp_path / "var", sources_file=tmp_path / "sources.yaml")
+    settings = workspace_settings(tmp_path_factory.mktemp("planted"))
     store = Store.open(settings)
     corpus = synthetic_corpus(
         weeks=40,
@@ -57,7 +53,7 @@ def planted_store(tmp_path_factory):
             Decoy(EMERGING[5], "steady", rate=0.8),
         ],
     )
-    import_file(store, settings, write_jsonl(tmp_path / "corpus.jsonl", corpus.records))
+    import_file(store, settings, write_jsonl(settings.home.parent / "corpus.jsonl", corpus.records))
     pipeline.replay(store, settings, FIRST + timedelta(weeks=ONSET - 4), FIRST + timedelta(weeks=39, days=6))
     yield store, corpus
     store.close()

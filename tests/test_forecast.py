@@ -113,15 +113,19 @@ def test_update_refits_on_its_cadence_only() -> None:
     assert restored.update(series.iloc[39:40]) is False  # counted from the saved history
 
 
-@pytest.mark.parametrize(("dates", "code", "following"), [
-    (pd.date_range("2024-02-27", periods=5, freq="D"), "D", ["2024-03-03", "2024-03-04"]),
-    (pd.date_range("2024-01-07", periods=5, freq="W-SUN"), "W", ["2024-02-11", "2024-02-18"]),
-    (pd.date_range("2024-01-01", periods=5, freq="MS"), "MS", ["2024-06-01", "2024-07-01"]),
-    (pd.date_range("2024-01-31", periods=5, freq="ME"), "ME", ["2024-06-30", "2024-07-31"]),
-    (pd.DatetimeIndex(["2024-01-15", "2024-02-15", "2024-03-15"]), "M", ["2024-04-15", "2024-05-15"]),
-])
-def test_frequency_is_inferred_and_continued(dates: pd.DatetimeIndex, code: str,
-                                              following: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("dates", "code", "following"),
+    [
+        (pd.date_range("2024-02-27", periods=5, freq="D"), "D", ["2024-03-03", "2024-03-04"]),
+        (pd.date_range("2024-01-07", periods=5, freq="W-SUN"), "W", ["2024-02-11", "2024-02-18"]),
+        (pd.date_range("2024-01-01", periods=5, freq="MS"), "MS", ["2024-06-01", "2024-07-01"]),
+        (pd.date_range("2024-01-31", periods=5, freq="ME"), "ME", ["2024-06-30", "2024-07-31"]),
+        (pd.DatetimeIndex(["2024-01-15", "2024-02-15", "2024-03-15"]), "M", ["2024-04-15", "2024-05-15"]),
+    ],
+)
+def test_frequency_is_inferred_and_continued(
+    dates: pd.DatetimeIndex, code: str, following: list[str]
+) -> None:
     frequency = Frequency.of(dates)
     assert frequency.code == code
     assert frequency.future_dates(dates[-1], 2).strftime("%Y-%m-%d").tolist() == following

@@ -80,3 +80,39 @@ def test_frequency_and_period_end():
     assert frequency([date(2026, 1, 5), date(2026, 1, 12)]) == "weekly"
     assert period_end(date(2026, 2, 1), "monthly") == date(2026, 2, 28)
     assert period_end(date(2026, 1, 5), "weekly") == date(2026, 1, 11)
+
+
+def test_forecasts_are_refitted_on_their_cadence_and_a_lasting_break_is_flagged(store, settings):
+    from signals.series import stored_forecast
+
+    _load(store, drop_at=None)
+    with store.session() as session:  # from October 2026 on, "nord" runs at a third of its usual level
+        for month in (date(2026, 10, 1), date(2026, 11, 1), date(2026, 12, 1), date(2027, 1, 1)):
+            store.upsert_observation(
+                session,
+                NewObservation(
+                    "tourisme.nuitees/nord",
+                    month,
+                    round(3000 * SEASON[month.month - 1] / 3),
+                    "nuitées",
+                    "Nord",
+                ),
+            )
+    assert pipeline.forecast(store, settings, date(2026, 10, 4)) == 3  # one fit per series
+    assert pipeline.forecast(store, settings, date(2026, 10, 11)) == 0  # not due yet
+    with store.session() as session:
+        band = stored_forecast(session, "tourisme.nuitees/nord")
+    assert band["fitted_until"] == "2026-09-01" and len(band["band"]) == settings.series.forecast_horizon
+    assert all(b["yhat_lower"] <= b["yhat"] <= b["yhat_upper"] for b in band["band"])
+    pipeline.replay(store, settings, date(2026, 10, 5), date(2027, 2, 7))
+    with store.session() as session:
+        breaks = session.scalars(select(Signal).where(Signal.kind == "forecast_break")).all()
+    assert [(s.key, s.first_seen) for s in breaks] == [
+        ("tourisme.nuitees/nord@2026-09-01", date(2026, 12, 28))
+    ]
+    metrics = breaks[0].metrics
+    assert (
+        metrics["outside"] >= 3
+        and metrics["direction"] == "low"
+        and metrics["observed"] < metrics["band_low"]
+    )

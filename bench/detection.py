@@ -1,0 +1,262 @@
+"""Detection quality: recall, lead time after onset, false alerts per week and precision of the weekly
+analysis, replayed week by week (``signals.backtest``) on corpora with known answers:
+
+- the demo territory (its four planted themes);
+- a larger generated corpus: a background of local news, 12 emerging themes planted with various onsets and
+  growth speeds, and 12 decoys (one-off spikes, seasonal themes, a steady rare theme) that must not alarm.
+
+A keyword-frequency-spike baseline runs in the same replay: a term is flagged the first week its count is at
+least 3 and above the mean plus 3 standard deviations of its previous 8 weeks.
+
+    python -m bench.detection [--quick]
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.common import emit, parser, peak_rss_mb
+from models.terms import TermExtractor
+from signals.analysis import _texts, load_window
+from signals.backtest import BacktestResult, Event, Flag, _matching_event, _score_events, backtest
+from signals.demo.synthetic import Decoy, Plant, synthetic_corpus
+from signals.demo.themes import DECOYS, EMERGING
+from signals.importer import import_file
+from signals.periods import weeks_between
+from signals.settings import Settings
+from signals.sources import SourcesFile, Territory, dump_sources
+from signals.store import Store
+
+FIRST = date(2024, 1, 1)
+SPIKE_WEEKS, SPIKE_SIGMAS, SPIKE_MIN = 8, 3.0, 3
+
+
+def _workspace(communes: list[str]) -> tuple[Settings, Store]:
+    home = Path(tempfile.mkdtemp(prefix="bench-detection-"))
+    dump_sources(
+        SourcesFile(territory=Territory(name="Banc d'essai", communes=communes)), home / "sources.yaml"
+    )
+    settings = Settings(home=home / "var", sources_file=home / "sources.yaml")
+    return settings, Store.open(settings)
+
+
+def _import(store: Store, settings: Settings, records: list[dict[str, Any]]) -> float:
+    path = settings.home / "corpus.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    started = time.perf_counter()
+    import_file(store, settings, path)
+    return time.perf_counter() - started
+
+
+def _events(raw: list[dict[str, Any]]) -> list[Event]:
+    import re
+
+    return [
+        Event(
+            e["name"],
+            date.fromisoformat(e["onset"]),
+            [re.compile(p, re.I) for p in e["patterns"]],
+            e.get("kind"),
+        )
+        for e in raw
+    ]
+
+
+def spike_baseline(
+    store: Store,
+    settings: Settings,
+    first: date,
+    last: date,
+    events: list[Event],
+    budget: int,
+    gazetteer: list[str],
+) -> BacktestResult:
+    """The keyword-frequency-spike baseline, scored like the service's backtest."""
+    extractor = TermExtractor(extra_stop=gazetteer)
+    weeks = weeks_between(first, last)
+    result = BacktestResult(first, last, budget, weeks, [], events)
+    flagged_terms: set[int] = set()
+    for week in weeks:
+        with store.session() as session:
+            window = load_window(session, min(week + timedelta(days=6), last), settings, extractor)
+            if len(window.doc_ids) == 0:
+                continue
+            counts = window.weekly(window.terms)  # weeks x terms
+            now, past = counts[-1], counts[-1 - SPIKE_WEEKS : -1]
+            z = (now - past.mean(axis=0)) / (past.std(axis=0) + 1.0)
+            hits = np.flatnonzero((now >= SPIKE_MIN) & (z >= SPIKE_SIGMAS))
+            hits = [h for h in hits[np.argsort(-z[hits])] if int(window.term_hashes[h]) not in flagged_terms]
+            this_week = np.flatnonzero(window.week_of_doc == len(window.weeks) - 1)
+            for column in hits[:budget]:
+                flagged_terms.add(int(window.term_hashes[column]))
+                rows = this_week[np.asarray(window.terms[this_week, column].todense()).ravel() > 0][:5]
+                ids = [int(i) for i in window.doc_ids[rows]]
+                texts = _texts(session, window.doc_ids[rows])
+                result.flags.append(
+                    Flag(week, f"term {column}", float(z[column]), ids, _matching_event(events, texts))
+                )
+    _score_events(store, settings, result)
+    return result
+
+
+def _summary(result: BacktestResult) -> dict[str, Any]:
+    scores = result.scores()
+    return {
+        k: scores[k]
+        for k in (
+            "recall",
+            "median_lead_weeks",
+            "false_alerts_per_week",
+            "precision",
+            "flagged",
+            "events",
+            "weeks",
+            "per_event",
+        )
+    }
+
+
+def large_corpus(quick: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str], int]:
+    """Background news, 12 emerging themes of various growth speeds, 12 decoys. Returns records, events,
+    communes and the number of weeks."""
+    from signals.demo.territory import COMMUNES
+
+    communes = [c.name for c in COMMUNES]
+    weeks = 60 if quick else 104
+    per_week = 60 if quick else 440
+    plants_from = 36 if quick else 60
+    speeds = [(0.8, 1.12), (1.0, 1.2), (1.5, 1.3), (0.6, 1.1), (1.2, 1.25), (2.0, 1.4)]
+    themes = EMERGING[:6] if quick else EMERGING
+    plants = [
+        Plant(
+            theme,
+            onset=plants_from + (i * 3) % (weeks - plants_from - 6),
+            start_rate=speeds[i % len(speeds)][0] * (1 if quick else 2.5),
+            growth=speeds[i % len(speeds)][1],
+            cap=8.0 if quick else 25.0,
+            spread_every=3,
+        )
+        for i, theme in enumerate(themes)
+    ]
+    scale = 1 if quick else 4
+    spikes = [
+        Decoy(DECOYS[i], "spike", start=plants_from + 2 + 5 * i, weeks=1 + (i % 2), rate=12.0 * scale)
+        for i in range(4)
+    ]
+    seasonal = [
+        Decoy(DECOYS[4 + i], "seasonal", start=(48 + 6 * i) % 52, weeks=3, rate=3.0 * scale) for i in range(4)
+    ]
+    others = [
+        Decoy(DECOYS[8], "spike", start=weeks - 8, weeks=2, rate=8.0 * scale),
+        Decoy(DECOYS[9], "spike", start=plants_from + 20, weeks=1, rate=15.0 * scale),
+        Decoy(DECOYS[10], "seasonal", start=2, weeks=4, rate=2.0 * scale),
+        Decoy(DECOYS[11], "steady", rate=0.7 * scale),
+    ]
+    decoys = spikes + seasonal + (others[:2] if quick else others)
+    corpus = synthetic_corpus(
+        weeks, per_week, plants, decoys, first_monday=FIRST, communes=communes, seed=2024
+    )
+    return corpus.records, corpus.events, communes, weeks
+
+
+def evaluate(
+    name: str,
+    records: list[dict[str, Any]],
+    raw_events: list[dict[str, Any]],
+    communes: list[str],
+    first: date,
+    last: date,
+    budget: int,
+) -> dict[str, Any]:
+    settings, store = _workspace(communes)
+    import_s = _import(store, settings, records)
+    events = _events(raw_events)
+    started = time.perf_counter()
+    ours = backtest(store, settings, first, last, events, budget, communes)
+    ours_s = time.perf_counter() - started
+    started = time.perf_counter()
+    base = spike_baseline(store, settings, first, last, events, budget, communes)
+    base_s = time.perf_counter() - started
+    store.close()
+    figures = _summary(ours)
+    figures.update(
+        documents=len(records),
+        import_s=round(import_s, 1),
+        replay_s=round(ours_s, 1),
+        baseline=_summary(base) | {"replay_s": round(base_s, 1)},
+    )
+    print(f"{name}: {len(records)} documents, weeks {first}..{last}, budget {budget}")
+    for label, result in (("service", ours), ("baseline", base)):
+        s = result.scores()
+        print(
+            f"  {label:9} recall {s['recall']}  median lead {s['median_lead_weeks']}  "
+            f"false alerts/week {s['false_alerts_per_week']}  precision {s['precision']}"
+        )
+        for event, detail in s["per_event_detail"].items():
+            print(
+                f"    {event:28} onset {detail['onset']}  first flag {detail['first_flag']}  "
+                f"lead {detail['lead_weeks']}"
+            )
+    return figures
+
+
+def demo_records() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    from signals.demo.generate import generate
+    from signals.demo.territory import COMMUNES
+
+    corpus = generate()
+    records = [
+        {
+            "id": d.id,
+            "title": d.title,
+            "text": d.text,
+            "published_at": d.published.isoformat(),
+            "source": d.source,
+            "commune": d.commune,
+            "url": f"https://demo.example/{d.source}/{d.id}",
+        }
+        for d in corpus.documents
+    ]
+    return records, corpus.ground_truth["events"], [c.name for c in COMMUNES]
+
+
+def main() -> None:
+    args = parser("Detection quality on the demo territory and a larger generated corpus").parse_args()
+    budget = Settings().detection.brief_size
+    started = time.perf_counter()
+    from signals.demo.territory import LAST_DAY
+
+    records, events, communes = demo_records()
+    demo = evaluate(
+        "demo territory", records, events, communes, LAST_DAY - timedelta(weeks=52), LAST_DAY, budget
+    )
+    records, events, communes, weeks = large_corpus(args.quick)
+    last = FIRST + timedelta(weeks=weeks) - timedelta(days=1)
+    large = evaluate(
+        "generated corpus", records, events, communes, FIRST + timedelta(weeks=weeks // 2 + 4), last, budget
+    )
+    headline = {k: large[k] for k in ("recall", "median_lead_weeks", "false_alerts_per_week", "precision")}
+    emit(
+        headline
+        | {
+            "baseline": {k: large["baseline"][k] for k in headline},
+            "demo": demo,
+            "large": large,
+            "budget": budget,
+            "quick": args.quick,
+            "wall_s": round(time.perf_counter() - started, 1),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()
