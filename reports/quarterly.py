@@ -410,6 +410,7 @@ def quarterly_context(
         "settings": settings.detection,
         "cpu_watts": settings.cpu_watts,
         "status_labels": STATUS_LABELS,
+        "forecast_months": FORECAST_MONTHS,
     }
 
 

@@ -157,4 +157,6 @@ def test_the_cli_lists_the_archive_and_the_deliveries(done):
     deliveries = runner.invoke(app, ["deliveries", "--send"], env=env)
     assert deliveries.exit_code == 0, deliveries.output
     assert "sent: 0, retrying: 0, failed: 0" in deliveries.output  # nothing left to send
-    assert deliveries.output.count("weekly") == 2 and deliveries.output.count("│ sent ") == 2  # both recipients
+    assert (
+        deliveries.output.count("weekly") == 2 and deliveries.output.count("│ sent ") == 2
+    )  # both recipients
