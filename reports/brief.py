@@ -1,18 +1,25 @@
 """The weekly brief: what is emerging this week, why the service thinks so, and what it rests on.
 
-``brief_context`` gathers everything from the store into plain data; the templates only lay it out, so the
-HTML e-mail, its plain-text part and the archive show the same facts.
+``brief_context`` gathers everything from the store into plain data; ``render_brief`` draws the charts and
+lays the data out with the templates, so the HTML e-mail, its plain-text part and the archive show the same
+facts. Every sentence of a signal's summary is quoted from a cited document (``reports.extract``); the
+numbers are the analysis' own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from time import perf_counter
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from reports import charts
+from reports.extract import Quote, key_sentences
+from reports.feedback import feedback_link, secret_key
+from reports.mail import content_id, inline_css, with_data_uris
 from reports.rendering import render
 from signals.lifecycle import CONFIRMED, ESTABLISHED, FADING, NEW, RISING, SERIES_KINDS
 from signals.periods import week_label
@@ -55,6 +62,29 @@ class SignalCard:
     documents: list[CitedDocument]
     confirm: str
     dismiss: str
+    quotes: list[Quote] = field(default_factory=list)  # sentences of the cited documents (extractive summary)
+    points: list[tuple[date, float]] = field(default_factory=list)  # a series' last values
+    chart: str | None = None  # Content-ID of its chart, set by ``render_brief``
+    chart_alt: str = ""
+
+    @property
+    def is_series(self) -> bool:
+        return self.kind in SERIES_KINDS
+
+
+@dataclass
+class RenderedBrief:
+    """The brief as sent: ``html`` has its CSS inlined and its charts as ``cid:`` references to ``images``."""
+
+    subject: str
+    html: str
+    text: str
+    images: dict[str, bytes]
+    seconds: float = 0.0
+
+    def archive_html(self) -> str:
+        """One self-contained file for a browser: the charts as ``data:`` URIs."""
+        return with_data_uris(self.html, self.images)
 
 
 @dataclass
@@ -71,26 +101,14 @@ class Coverage:
     energy_wh: float = 0.0
 
 
-def _feedback_link(settings: Settings, signal_id: int, verdict: str) -> str:
-    if settings.public_url:
-        return f"{settings.public_url.rstrip('/')}/feedback/{signal_id}/{verdict}"
-    return f"signals feedback {signal_id} {verdict}"
-
-
-def _card(settings: Settings, signal: Signal, week_row: SignalWeek) -> SignalCard:
+def _card(settings: Settings, signal: Signal, week_row: SignalWeek, key: bytes | None) -> SignalCard:
     metrics = dict(week_row.metrics or {})
     weekly = metrics.get("weekly") or [{"docs": p["value"], "total": 0} for p in metrics.get("points", [])]
-    documents = [
-        CitedDocument(
-            e.document.title,
-            e.document.url,
-            e.document.source.name,
-            e.document.published_at,
-            e.document.territory,
-        )
-        for e in signal.evidence
-        if e.document is not None
+    cited = [e.document for e in signal.evidence if e.document is not None][
+        : settings.detection.cited_documents
     ]
+    documents = [CitedDocument(d.title, d.url, d.source.name, d.published_at, d.territory) for d in cited]
+    keywords = [k["term"] for k in metrics.get("keywords", [])][:6]
     return SignalCard(
         id=signal.id,
         kind=signal.kind,
@@ -102,8 +120,10 @@ def _card(settings: Settings, signal: Signal, week_row: SignalWeek) -> SignalCar
         weekly=[w["docs"] for w in weekly],
         weekly_totals=[int(w["total"]) for w in weekly],
         documents=documents,
-        confirm=_feedback_link(settings, signal.id, "confirm"),
-        dismiss=_feedback_link(settings, signal.id, "dismiss"),
+        confirm=feedback_link(settings, signal.id, "confirm", key),
+        dismiss=feedback_link(settings, signal.id, "dismiss", key),
+        quotes=key_sentences([d.text for d in cited], keywords) if keywords else [],
+        points=[(date.fromisoformat(p["period"][:10]), float(p["value"])) for p in metrics.get("points", [])],
     )
 
 
@@ -156,7 +176,7 @@ def coverage(
     return cov
 
 
-def _series_alerts(session: Session, settings: Settings, week: date) -> list[SignalCard]:
+def _series_alerts(session: Session, settings: Settings, week: date, key: bytes | None) -> list[SignalCard]:
     """Alerts on series from the last ``series.brief_weeks`` weeks, this week's first: a monthly indicator's
     break is news for a while."""
     since = week - timedelta(weeks=settings.series.brief_weeks - 1)
@@ -173,7 +193,7 @@ def _series_alerts(session: Session, settings: Settings, week: date) -> list[Sig
     ).all()
     cards = []
     for signal, row in rows:
-        card = _card(settings, signal, row)
+        card = _card(settings, signal, row, key)
         card.status, card.status_label = (NEW, STATUS_LABELS[NEW]) if row.week == week else ("past", "récent")
         cards.append(card)
     return cards
@@ -188,6 +208,7 @@ def brief_context(
     health: list[Any] | None = None,
 ) -> dict[str, Any]:
     view = week_view(session, week)
+    key = secret_key(settings) if settings.public_url else None
     cards: dict[str, list[SignalCard]] = {
         status: [] for status in (NEW, RISING, ESTABLISHED, FADING, CONFIRMED)
     }
@@ -196,7 +217,7 @@ def brief_context(
             continue
         shown = row.flagged or row.status in (ESTABLISHED, FADING, CONFIRMED)
         if row.status in cards and shown and (row.status == FADING or "recent_docs" in (row.metrics or {})):
-            cards[row.status].append(_card(settings, signal, row))
+            cards[row.status].append(_card(settings, signal, row, key))
     size = settings.detection.brief_size
     return {
         "territory": territory,
@@ -209,7 +230,7 @@ def brief_context(
         "established": cards[ESTABLISHED],
         "fading": cards[FADING],
         "confirmed": cards[CONFIRMED],
-        "series": _series_alerts(session, settings, week),
+        "series": _series_alerts(session, settings, week, key),
         "coverage": coverage(session, settings, week, communes, health),
         "settings": settings.detection,
         "cpu_watts": settings.cpu_watts,
@@ -217,10 +238,36 @@ def brief_context(
     }
 
 
-def render_brief(context: dict[str, Any]) -> tuple[str, str, str]:
-    """(subject, HTML, plain text) of the brief."""
+def _chart(card: SignalCard, recent_weeks: int) -> tuple[bytes, str] | None:
+    """The card's chart (PNG) and its text alternative, or None when there is nothing to draw."""
+    if card.is_series and card.points:
+        m = card.metrics
+        flagged = date.fromisoformat(str(m["period"])[:10])
+        band = (m["band_low"], m["band_high"]) if m.get("band_low") is not None else None
+        alt = (
+            f"Série {m.get('series', '')} : {len(card.points)} dernières valeurs, la valeur signalée en rouge"
+        )
+        return charts.series_png(card.points, flagged, band), alt
+    if not card.is_series and card.weekly:
+        values = ", ".join(f"{v:g}" for v in card.weekly)
+        return charts.weekly_bars_png(card.weekly, recent_weeks), f"Documents par semaine : {values}"
+    return None
+
+
+def render_brief(context: dict[str, Any]) -> RenderedBrief:
+    """Subject, HTML (CSS inlined, charts as ``cid:`` images), plain text and the charts of the brief."""
+    started = perf_counter()
+    images: dict[str, bytes] = {}
+    sections = ("new", "rising", "established", "series")
+    for n, card in enumerate(c for section in sections for c in context[section]):
+        drawn = _chart(card, context["settings"].recent_weeks)
+        if drawn is not None:
+            card.chart = content_id(f"chart-{n + 1}-signal-{card.id}", context["week_label"])
+            images[card.chart], card.chart_alt = drawn
     n_new = len(context["new"])
     subject = f"Veille prospective — {context['territory']} — semaine {context['week_label']}"
     if n_new:
         subject += f" : {n_new} nouveau{'x' if n_new > 1 else ''} signal{'s' if n_new > 1 else ''}"
-    return subject, render("brief.html.j2", context), render("brief.txt.j2", context)
+    html = inline_css(render("brief.html.j2", context))
+    text = render("brief.txt.j2", context)
+    return RenderedBrief(subject, html, text, images, perf_counter() - started)

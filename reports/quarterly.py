@@ -1,126 +1,489 @@
-"""The quarterly report for elected officials: the quarter's emerging themes and their trajectory,
-indicators compared across communes, data coverage and method. HTML, and PDF rendered by WeasyPrint.
+"""The quarterly report for elected officials: the quarter's emerging themes and their trajectory, indicators
+with their forecasts and uncertainty bands, the communes compared on the same indicators (barometer), data
+coverage and method. One self-contained HTML file (charts as SVG) and the PDF that WeasyPrint prints from it.
+
+``quarterly_context`` reads the store into plain data (and asks ``forecast`` for each indicator);
+``render_quarterly`` draws the charts and writes the files.
 """
 
 from __future__ import annotations
 
+import base64
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from time import perf_counter
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from reports import charts
+from reports.brief import STATUS_LABELS, CitedDocument
+from reports.extract import Quote, key_sentences
+from reports.forecasts import ForecastBand, ForecastFn, forecast_on_the_fly
 from reports.rendering import render
-from signals.periods import parse_quarter
-from signals.schema import Document, Evidence, Observation, Run, Signal, SignalWeek
+from signals.lifecycle import SERIES_KINDS, THEME_KINDS
+from signals.periods import parse_quarter, start_of_day_utc, week_label, weeks_between
+from signals.schema import Document, Evidence, Observation, Run, Signal, SignalWeek, Source
 from signals.settings import Settings
+
+MAX_THEMES = 8
+HISTORY_MONTHS = 36  # shown on the indicator charts
+FORECAST_MONTHS = 6
+# Units whose monthly value is a level or a rate, not a count: averaged, never summed, across months.
+_AVERAGED_UNITS = ("%", "/", "indice", "index", "µg", "moyenne", "taux", "°")
 
 
 @dataclass
-class Indicator:
-    """One indicator across communes: the quarter's total and the same quarter a year before."""
+class ThemeView:
+    """An emerging theme of the quarter: how it went, what it rests on."""
 
+    id: int
+    subject: str
+    status: str
+    status_label: str
+    first_flagged: date
+    path: list[tuple[date, str]]  # each change of status during the quarter
+    weeks: list[date]
+    docs: list[int]  # documents per week up to the quarter's last analysed week
+    docs_in_quarter: int
+    metrics: dict[str, Any]
+    keywords: list[str]
+    quotes: list[Quote]
+    documents: list[CitedDocument]
+    chart: str = ""  # data: URI of the trajectory chart
+
+
+@dataclass
+class SeriesEvent:
+    """An anomaly or forecast break flagged on a series during the quarter."""
+
+    id: int
+    kind: str
     series: str
+    territory: str | None
+    period: date
+    observed: float
+    expected: float
+    band_low: float
+    band_high: float
     unit: str | None
-    rows: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _themes(session: Session, start: date, end: date) -> list[dict[str, Any]]:
-    rows = session.execute(
-        select(Signal, func.max(SignalWeek.score), func.min(SignalWeek.week))
-        .join(SignalWeek, SignalWeek.signal_id == Signal.id)
-        .where(SignalWeek.week >= start, SignalWeek.week <= end, SignalWeek.flagged.is_(True))
-        .group_by(Signal.id)
+@dataclass
+class BarometerRow:
+    territory: str
+    value: float | None
+    previous: float | None
+    change: float | None
+    share: float | None  # of the territory's total
+
+
+@dataclass
+class IndicatorView:
+    """One indicator (the series key before '/'): the territory's history and forecast, and each commune."""
+
+    key: str
+    unit: str | None
+    averaged: bool
+    history: list[tuple[date, float]]  # monthly, the territory's total (or average), up to the quarter's end
+    value: float | None  # the quarter
+    previous: float | None  # the same quarter a year before
+    change: float | None
+    forecast: ForecastBand | None
+    next_quarter: tuple[float, float, float] | None  # expected, low, high of the next quarter
+    rows: list[BarometerRow] = field(default_factory=list)
+    events: list[SeriesEvent] = field(default_factory=list)
+    chart: str = ""
+    barometer_chart: str = ""
+
+    def row(self, place: str) -> BarometerRow | None:
+        return next((r for r in self.rows if r.territory == place), None)
+
+
+def _averaged(unit: str | None) -> bool:
+    return bool(unit) and any(marker in unit.lower() for marker in _AVERAGED_UNITS)
+
+
+def _month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _combine(values: list[float], averaged: bool) -> float:
+    return sum(values) / len(values) if averaged else sum(values)
+
+
+def _total(months: list[tuple[date, float]], first: date, last: date, averaged: bool) -> float | None:
+    """The months' values from ``first`` to ``last`` combined, or None when there is none."""
+    inside = [v for m, v in months if first <= m <= last]
+    return _combine(inside, averaged) if inside else None
+
+
+# --- themes ----------------------------------------------------------------------------------------------
+
+
+def _themes(session: Session, settings: Settings, start: date, end: date) -> list[ThemeView]:
+    flagged = session.execute(
+        select(SignalWeek.signal_id, func.max(SignalWeek.score))
+        .join(Signal, Signal.id == SignalWeek.signal_id)
+        .where(
+            Signal.kind.in_(THEME_KINDS),
+            SignalWeek.week >= start,
+            SignalWeek.week <= end,
+            SignalWeek.flagged.is_(True),
+        )
+        .group_by(SignalWeek.signal_id)
         .order_by(func.max(SignalWeek.score).desc())
-        .options(selectinload(Signal.evidence).selectinload(Evidence.document))
+        .limit(MAX_THEMES)
     ).all()
-    themes = []
-    for signal, best, first in rows:
-        weekly = signal.metrics.get("weekly") or []
-        themes.append(
-            {
-                "signal": signal,
-                "best_score": best,
-                "first_flagged": first,
-                "weekly": [int(w["docs"]) for w in weekly],
-                "communes": signal.metrics.get("communes", {}),
-                "keywords": [k["term"] for k in signal.metrics.get("keywords", [])][:6],
-                "documents": [e.document for e in signal.evidence if e.document is not None][:3],
-            }
+    ids = [signal_id for signal_id, _ in flagged]
+    signals = {
+        s.id: s
+        for s in session.scalars(
+            select(Signal)
+            .where(Signal.id.in_(ids))
+            .options(
+                selectinload(Signal.evidence).selectinload(Evidence.document).selectinload(Document.source)
+            )
         )
-    return themes
+    }
+    rows: dict[int, list[SignalWeek]] = defaultdict(list)
+    for row in session.scalars(
+        select(SignalWeek)
+        .where(SignalWeek.signal_id.in_(ids), SignalWeek.week <= end)
+        .order_by(SignalWeek.week)
+    ):
+        rows[row.signal_id].append(row)
+    return [_theme(settings, signals[i], rows[i], start) for i in ids]
 
 
-def _indicators(session: Session, start: date, end: date) -> list[Indicator]:
-    """Per indicator (the series key before '/'), per territory: quarter total vs a year before."""
-    last_year = (start.replace(year=start.year - 1), end.replace(year=end.year - 1))
-    observations = session.scalars(
-        select(Observation).where(
-            ((Observation.period >= start) & (Observation.period <= end))
-            | ((Observation.period >= last_year[0]) & (Observation.period <= last_year[1]))
+def _theme(settings: Settings, signal: Signal, rows: list[SignalWeek], start: date) -> ThemeView:
+    last = rows[-1]  # the signal as the quarter's last analysed week saw it
+    metrics = dict(last.metrics or {})
+    weekly = metrics.get("weekly") or []
+    weeks = [date.fromisoformat(w["week"]) for w in weekly]
+    docs = [int(w["docs"]) for w in weekly]
+    path: list[tuple[date, str]] = []
+    for row in rows:
+        if row.week >= start and (not path or path[-1][1] != row.status):
+            path.append((row.week, row.status))
+    keywords = [k["term"] for k in metrics.get("keywords", [])][:6]
+    cited = [e.document for e in signal.evidence if e.document is not None][
+        : settings.detection.cited_documents
+    ]
+    return ThemeView(
+        id=signal.id,
+        subject=signal.subject,
+        status=last.status,
+        status_label=STATUS_LABELS.get(last.status, last.status),
+        first_flagged=min(r.week for r in rows if r.flagged and r.week >= start),
+        path=path,
+        weeks=weeks,
+        docs=docs,
+        docs_in_quarter=sum(n for w, n in zip(weeks, docs, strict=True) if w >= start),
+        metrics=metrics,
+        keywords=keywords,
+        quotes=key_sentences([d.text for d in cited], keywords, limit=2) if keywords else [],
+        documents=[CitedDocument(d.title, d.url, d.source.name, d.published_at, d.territory) for d in cited],
+    )
+
+
+# --- indicators and barometer ----------------------------------------------------------------------------
+
+
+def _series_events(session: Session, start: date, end: date) -> list[SeriesEvent]:
+    rows = session.execute(
+        select(Signal, SignalWeek)
+        .join(SignalWeek, SignalWeek.signal_id == Signal.id)
+        .where(
+            Signal.kind.in_(SERIES_KINDS),
+            SignalWeek.flagged.is_(True),
+            SignalWeek.week >= start,
+            SignalWeek.week <= end,
         )
+        .order_by(SignalWeek.week)
     ).all()
-    totals: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0.0]))
+    events: dict[int, SeriesEvent] = {}
+    for signal, row in rows:
+        m = row.metrics or {}
+        if signal.id in events or "observed" not in m:
+            continue
+        events[signal.id] = SeriesEvent(
+            signal.id,
+            signal.kind,
+            str(m.get("series", "")),
+            m.get("territory"),
+            date.fromisoformat(str(m["period"])[:10]),
+            float(m["observed"]),
+            float(m["expected"]),
+            float(m["band_low"]),
+            float(m["band_high"]),
+            m.get("unit"),
+        )
+    return list(events.values())
+
+
+def _indicators(
+    session: Session,
+    start: date,
+    end: date,
+    communes: list[str],
+    events: list[SeriesEvent],
+    forecast: ForecastFn,
+) -> list[IndicatorView]:
+    """Per indicator: monthly values per territory up to the quarter's end, the quarter against the same
+    quarter a year before, the territory's forecast, and the barometer rows."""
+    observations = session.execute(
+        select(
+            Observation.series, Observation.period, Observation.value, Observation.unit, Observation.territory
+        ).where(Observation.period <= end)
+    ).all()
+    # indicator -> territory -> month -> values
+    values: dict[str, dict[str, dict[date, list[float]]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(list))
+    )
     units: dict[str, str | None] = {}
-    for obs in observations:
-        indicator = obs.series.split("/")[0]
-        units[indicator] = obs.unit
-        slot = 0 if obs.period >= start else 1
-        totals[indicator][obs.territory or obs.series][slot] += obs.value
+    for series, period, value, unit, territory in observations:
+        indicator = series.split("/", 1)[0]
+        units.setdefault(indicator, unit)
+        values[indicator][territory or series.split("/", 1)[-1]][_month(period)].append(value)
+    last_year = (start.replace(year=start.year - 1), end.replace(year=end.year - 1))
     out = []
-    for indicator, by_place in sorted(totals.items()):
+    for indicator in sorted(values):
+        averaged = _averaged(units[indicator])
+        by_place = {
+            place: {m: _combine(v, averaged) for m, v in months.items()}
+            for place, months in values[indicator].items()
+        }
+        territory: dict[date, list[float]] = defaultdict(list)
+        for months in by_place.values():
+            for month, value in months.items():
+                territory[month].append(value)
+        history = sorted((m, _combine(v, averaged)) for m, v in territory.items())
+        value, previous = _total(history, start, end, averaged), _total(history, *last_year, averaged)
+        # forecast from the quarter's data (a month or two may still be unpublished), never from later data
+        band = forecast(indicator, history, FORECAST_MONTHS) if history and history[-1][0] >= start else None
+        next_quarter = _next_quarter(band, end, averaged) if band is not None else None
         rows = []
-        for place, (now, before) in sorted(by_place.items(), key=lambda kv: -kv[1][0]):
-            change = (now - before) / before if before else None
-            rows.append({"territory": place, "value": now, "previous": before or None, "change": change})
-        out.append(Indicator(indicator, units.get(indicator), rows))
+        places = sorted(set(by_place) | set(communes))
+        for place in places:
+            months = sorted(by_place.get(place, {}).items())
+            now, before = _total(months, start, end, averaged), _total(months, *last_year, averaged)
+            rows.append(
+                BarometerRow(
+                    place,
+                    now,
+                    before,
+                    (now - before) / before if now is not None and before else None,
+                    now / value if now is not None and value and not averaged else None,
+                )
+            )
+        rows.sort(key=lambda r: (r.value is None, -(r.value or 0.0)))
+        out.append(
+            IndicatorView(
+                key=indicator,
+                unit=units[indicator],
+                averaged=averaged,
+                history=history,
+                value=value,
+                previous=previous,
+                change=(value - previous) / previous if value is not None and previous else None,
+                forecast=band,
+                next_quarter=next_quarter,
+                rows=rows,
+                events=[e for e in events if e.series.split("/", 1)[0] == indicator],
+            )
+        )
     return out
 
 
-def quarterly_context(session: Session, settings: Settings, label: str, territory: str) -> dict[str, Any]:
-    start, end = parse_quarter(label)
-    start_utc = datetime.combine(start, datetime.min.time(), tzinfo=settings.tz).astimezone(UTC)
-    end_utc = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=settings.tz).astimezone(
-        UTC
+def _next_quarter(band: ForecastBand, end: date, averaged: bool) -> tuple[float, float, float] | None:
+    """Expected value and band of the quarter after ``end``, if the forecast covers its three months.
+
+    Summing the monthly bounds gives a band wider than the quarter's own (errors of months partly cancel):
+    a cautious band, said so in the method note."""
+    first = _month(end + timedelta(days=1))
+    months = {first, _month(first + timedelta(days=32)), _month(first + timedelta(days=63))}
+    picked = [i for i, p in enumerate(band.periods) if _month(p) in months]
+    if len(picked) != 3:
+        return None
+    return tuple(
+        _combine([getattr(band, k)[i] for i in picked], averaged) for k in ("yhat", "lower", "upper")
+    )  # type: ignore[return-value]
+
+
+# --- coverage --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class QuarterCoverage:
+    documents: int
+    documents_by_source: list[tuple[str, int]]
+    communes_without_documents: list[str]
+    series: int
+    series_complete: int  # series with a value for each month of the quarter
+    weeks: int
+    weeks_analysed: int
+    runs: int
+    failed_runs: int
+    cpu_s: float
+    energy_wh: float
+
+
+def _coverage(
+    session: Session, settings: Settings, start: date, end: date, communes: list[str]
+) -> QuarterCoverage:
+    start_utc = start_of_day_utc(start, settings.tz)
+    end_utc = start_of_day_utc(end + timedelta(days=1), settings.tz)
+    in_quarter = (Document.published_at >= start_utc, Document.published_at < end_utc)
+    by_source = session.execute(
+        select(Source.name, func.count(Document.id))
+        .join(Document, Document.source_id == Source.id)
+        .where(*in_quarter)
+        .group_by(Source.name)
+        .order_by(func.count(Document.id).desc())
+    ).all()
+    seen = set(session.scalars(select(Document.territory).where(*in_quarter).distinct()))
+    months = session.execute(
+        select(Observation.series, func.count(func.distinct(Observation.period)))
+        .where(Observation.period >= start, Observation.period <= end)
+        .group_by(Observation.series)
+    ).all()
+    weeks = [w for w in weeks_between(start, end) if w >= start]  # the weeks that begin in the quarter
+    labels = [week_label(w) for w in weeks]
+    analysed = set(
+        session.scalars(
+            select(Run.target).where(Run.stage == "analyze", Run.status != "failed", Run.target.in_(labels))
+        )
     )
-    documents = (
-        session.scalar(
-            select(func.count(Document.id)).where(
-                Document.published_at >= start_utc, Document.published_at < end_utc
+    # The runs behind the report: those of the quarter, and the analyses of its weeks run later.
+    runs = session.scalars(
+        select(Run).where(
+            or_(
+                (Run.started_at >= start_utc) & (Run.started_at < end_utc),
+                (Run.stage == "analyze") & Run.target.in_(labels),
             )
         )
-        or 0
-    )
-    runs = session.scalars(select(Run).where(Run.started_at >= start_utc, Run.started_at < end_utc)).all()
+    ).all()
     cpu = sum(r.cpu_s or 0.0 for r in runs)
+    return QuarterCoverage(
+        documents=sum(n for _, n in by_source),
+        documents_by_source=[(name, n) for name, n in by_source],
+        communes_without_documents=[c for c in communes if c not in seen],
+        series=len(months),
+        series_complete=sum(1 for _, n in months if n >= 3),
+        weeks=len(weeks),
+        weeks_analysed=len(analysed),
+        runs=len(runs),
+        failed_runs=sum(1 for r in runs if r.status == "failed"),
+        cpu_s=cpu,
+        energy_wh=cpu * settings.cpu_watts / 3600.0,
+    )
+
+
+def quarterly_context(
+    session: Session,
+    settings: Settings,
+    label: str,
+    territory: str,
+    communes: list[str] | None = None,
+    forecast: ForecastFn = forecast_on_the_fly,
+) -> dict[str, Any]:
+    """Everything the report shows, as plain data; ``forecast`` gives each indicator's forecast."""
+    start, end = parse_quarter(label)
+    communes = communes or []
+    events = _series_events(session, start, end)
+    indicators = _indicators(session, start, end, communes, events, forecast)
     return {
         "territory": territory,
         "quarter": label,
         "start": start,
         "end": end,
         "generated_at": datetime.now(UTC).astimezone(settings.tz),
-        "themes": _themes(session, start, end),
-        "indicators": _indicators(session, start, end),
-        "documents": documents,
-        "runs": len(runs),
-        "failed_runs": sum(1 for r in runs if r.status == "failed"),
-        "cpu_s": cpu,
-        "energy_wh": cpu * settings.cpu_watts / 3600.0,
+        "themes": _themes(session, settings, start, end),
+        "indicators": indicators,
+        "places": sorted({r.territory for ind in indicators for r in ind.rows}),
+        "events": events,
+        "coverage": _coverage(session, settings, start, end, communes),
         "settings": settings.detection,
+        "cpu_watts": settings.cpu_watts,
+        "status_labels": STATUS_LABELS,
+        "forecast_months": FORECAST_MONTHS,
     }
 
 
-def render_quarterly(context: dict[str, Any], folder: Path) -> list[Path]:
-    """Write report-YYYYQn.html and .pdf into ``folder``."""
+# --- rendering -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RenderedReport:
+    html: str
+    html_path: Path
+    pdf_path: Path
+    seconds: float
+
+    @property
+    def files(self) -> list[Path]:
+        return [self.html_path, self.pdf_path]
+
+
+def _svg_uri(svg: bytes) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
+def _draw(context: dict[str, Any]) -> None:
+    start, end = context["start"], context["end"]
+    for theme in context["themes"]:
+        if theme.weeks:
+            theme.chart = _svg_uri(
+                charts.trajectory_svg(theme.weeks, theme.docs, (start, end + timedelta(days=1)))
+            )
+    first_shown = date(end.year - HISTORY_MONTHS // 12, end.month, 1)
+    for ind in context["indicators"]:
+        band = ind.forecast
+        line = charts.ForecastLine(
+            history=[(m, v) for m, v in ind.history if m >= first_shown],
+            periods=band.periods if band else [],
+            yhat=band.yhat if band else [],
+            lower=band.lower if band else [],
+            upper=band.upper if band else [],
+            interval=band.interval if band else 0.8,
+            flagged=[_month(e.period) for e in ind.events],
+            unit=ind.unit,
+        )
+        ind.chart = _svg_uri(charts.forecast_svg(line)) if ind.history else ""
+        compared = sorted((r for r in ind.rows if r.change is not None), key=lambda r: r.territory)
+        if compared:
+            ind.barometer_chart = _svg_uri(
+                charts.barometer_svg(
+                    [r.territory for r in compared],
+                    [r.change for r in compared],
+                    f"{ind.key} : évolution sur un an",
+                )
+            )
+
+
+def render_quarterly(context: dict[str, Any], folder: Path) -> RenderedReport:
+    """Write ``rapport-YYYYQn.html`` (self-contained) and ``rapport-YYYYQn.pdf`` into ``folder``."""
     from weasyprint import HTML
 
+    started = perf_counter()
+    _draw(context)
     folder.mkdir(parents=True, exist_ok=True)
     html = render("quarterly.html.j2", context)
     html_path = folder / f"rapport-{context['quarter']}.html"
     html_path.write_text(html, encoding="utf-8")
     pdf_path = html_path.with_suffix(".pdf")
     HTML(string=html, base_url=str(folder)).write_pdf(pdf_path)
-    return [html_path, pdf_path]
+    return RenderedReport(html, html_path, pdf_path, perf_counter() - started)
+
+
+def print_pdf(html: str, pdf_path: Path) -> Path:
+    """The PDF of an archived report's HTML (when its file was lost)."""
+    from weasyprint import HTML
+
+    pdf_path.parent.mkdir(parents=True, exist_ok=True)
+    HTML(string=html, base_url=str(pdf_path.parent)).write_pdf(pdf_path)
+    return pdf_path

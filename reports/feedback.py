@@ -1,0 +1,208 @@
+"""Confirm / dismiss links of the brief, and the small web endpoint that records them.
+
+A link carries a token, an HMAC of the signal's id and the verdict under a secret key, so that nobody can
+forge a verdict on another signal by editing a link. The key is ``settings.feedback_secret``, else a
+random key created once in ``home/feedback.key`` (readable by its owner only).
+
+Opening a link (GET) only shows a page with a button: mail security scanners and link previews open every
+link of a message, and must not confirm or dismiss anything. The button posts the verdict (POST), which is
+recorded through ``signals.registry.give_feedback`` like ``signals feedback ID confirm|dismiss``.
+
+>>> key = b"k" * 32
+>>> t = token(key, 12, "confirm")
+>>> verify(key, 12, "confirm", t), verify(key, 13, "confirm", t), verify(key, 12, "dismiss", t)
+(True, False, False)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import re
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from reports.rendering import render
+from signals.registry import VERDICTS, SignalNotFound, get_signal, give_feedback
+from signals.settings import Settings
+from signals.store import Store
+
+log = logging.getLogger(__name__)
+
+_ROUTE = re.compile(r"^/feedback/(\d{1,12})/(confirm|dismiss)$")
+MAX_BODY = 8192
+MAX_NOTE = 2000
+AUTHOR = "lien du brief"
+_HEADERS = {
+    "Content-Type": "text/html; charset=utf-8",
+    # the pages load nothing and may post only to this server; the token in the URL stays here
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+def secret_key(settings: Settings) -> bytes:
+    """The signing key: the configured secret, else the one kept in ``home/feedback.key`` (created once)."""
+    if settings.feedback_secret is not None:
+        return settings.feedback_secret.get_secret_value().encode()
+    path = settings.home / "feedback.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:  # O_EXCL: two processes starting together keep the same key (the loser reads the winner's)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+def token(key: bytes, signal_id: int, verdict: str) -> str:
+    return hmac.new(key, f"{signal_id}:{verdict}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def verify(key: bytes, signal_id: int, verdict: str, candidate: str) -> bool:
+    return hmac.compare_digest(token(key, signal_id, verdict), candidate)
+
+
+def feedback_link(settings: Settings, signal_id: int, verdict: str, key: bytes | None = None) -> str:
+    """The link of a verdict, or the command that gives it when no endpoint is exposed (``public_url``)."""
+    if not settings.public_url:
+        return f"signals feedback {signal_id} {verdict}"
+    key = key if key is not None else secret_key(settings)
+    base = settings.public_url.rstrip("/")
+    return f"{base}/feedback/{signal_id}/{verdict}?t={token(key, signal_id, verdict)}"
+
+
+# --- the endpoint ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Page:
+    status: HTTPStatus
+    html: str
+
+
+class FeedbackServer:
+    """A minimal HTTP server recording verdicts from the brief's links (stdlib, one thread per request).
+
+    ``serve_forever()`` in the foreground (``signals serve-feedback``), or ``start()`` / ``stop()`` in a
+    background thread. Put it behind the authority's reverse proxy (TLS) at ``settings.public_url``.
+    """
+
+    def __init__(self, store: Store, settings: Settings, host: str = "127.0.0.1", port: int = 8765) -> None:
+        self.store, self.settings, self.key = store, settings, secret_key(settings)
+        self.httpd = ThreadingHTTPServer((host, port), _handler(self._respond))
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def serve_forever(self) -> None:
+        self.httpd.serve_forever()
+
+    def start(self) -> FeedbackServer:
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _respond(
+        self, method: str, path: str, query: dict[str, list[str]], form: dict[str, list[str]]
+    ) -> _Page:
+        if path == "/health" and method == "GET":
+            return _Page(HTTPStatus.OK, "ok")
+        match = _ROUTE.match(path)
+        if match is None:
+            return self._page(HTTPStatus.NOT_FOUND, "Page introuvable.")
+        signal_id, verdict = int(match.group(1)), match.group(2)
+        given = (form if method == "POST" else query).get("t", [""])[0]
+        if not verify(self.key, signal_id, verdict, given):
+            return self._page(HTTPStatus.FORBIDDEN, "Ce lien n'est pas valide (il a peut-être été modifié).")
+        with self.store.session() as session:
+            try:
+                signal = get_signal(session, signal_id)
+            except SignalNotFound:
+                return self._page(HTTPStatus.NOT_FOUND, f"Aucun signal n° {signal_id}.")
+            if method == "GET":
+                return self._page(HTTPStatus.OK, None, signal=signal, verdict=verdict, token=given)
+            note = (form.get("note", [""])[0] or "").strip()[:MAX_NOTE] or None
+            already = bool(signal.feedback) and signal.feedback[-1].verdict == verdict
+            if not already:  # a second click on the same button records nothing more
+                give_feedback(session, signal_id, verdict, note, AUTHOR)
+            log.info("feedback %s on signal %s recorded from a brief link", verdict, signal_id)
+            return self._page(HTTPStatus.OK, None, signal=signal, verdict=verdict, done=True, already=already)
+
+    def _page(self, status: HTTPStatus, message: str | None, **context: Any) -> _Page:
+        values = {
+            "message": message,
+            "signal": None,
+            "verdict": None,
+            "token": "",
+            "done": False,
+            "already": False,
+            "verdicts": VERDICTS,
+        } | context
+        return _Page(status, render("feedback.html.j2", values))
+
+
+def _handler(respond: Callable[..., _Page]) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "signaux-faibles"
+        sys_version = ""
+
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's naming)
+            self._answer("GET", {})
+
+        def do_POST(self) -> None:  # noqa: N802
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY:
+                self._send(_Page(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Requête trop longue."))
+                return
+            body = self.rfile.read(length).decode("utf-8", "replace")
+            self._answer("POST", parse_qs(body, max_num_fields=10))
+
+        def _answer(self, method: str, form: dict[str, list[str]]) -> None:
+            url = urlsplit(self.path)
+            try:
+                page = respond(method, url.path, parse_qs(url.query, max_num_fields=10), form)
+            except Exception:  # the reader sees a plain error page; the log has the traceback
+                log.exception("feedback endpoint failed on %s %s", method, url.path)
+                page = _Page(
+                    HTTPStatus.INTERNAL_SERVER_ERROR, "Erreur interne : le verdict n'a pas été enregistré."
+                )
+            self._send(page)
+
+        def _send(self, page: _Page) -> None:
+            body = page.html.encode("utf-8")
+            self.send_response(page.status)
+            for name, value in _HEADERS.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            # never log the query string: it holds the token
+            log.info("%s %s", self.command, urlsplit(self.path).path)
+
+    return Handler

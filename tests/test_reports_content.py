@@ -1,0 +1,162 @@
+"""What the brief and the quarterly report say, from a real analysed store: extractive summaries quoted from
+the cited documents, charts, series anomalies, forecasts with bands, the barometer, the PDF's sections and
+charts, the archive."""
+
+from __future__ import annotations
+
+import email
+import re
+from datetime import date
+from email import policy
+
+import pypdf
+import pytest
+from sqlalchemy import select
+
+from reports.archive import archive_entries
+from reports.forecasts import ForecastBand
+from reports.quarterly import quarterly_context, render_quarterly
+from signals import pipeline
+from signals.schema import Brief, Document, Evidence
+from signals.store import Store
+from tests.reportfixtures import ANOMALY, HOSTILE_TITLE, QUARTER, WEEK, analysed_home
+
+
+@pytest.fixture(scope="module")
+def done(tmp_path_factory):
+    settings = analysed_home(tmp_path_factory, "content")
+    store = Store.open(settings)
+    brief = pipeline.brief(store, settings, WEEK, send=True)
+    report = pipeline.quarterly_report(store, settings, QUARTER)
+    yield settings, store, brief, report
+    store.close()
+
+
+def test_each_quoted_sentence_is_a_sentence_of_the_document_it_cites(done):
+    settings, store, brief, _ = done
+    html = brief.archive.read_text(encoding="utf-8")
+    with store.session() as session:
+        texts = [d.text for d in session.scalars(select(Document).join(Evidence).order_by(Evidence.rank))]
+    quotes = re.findall(r"« (.+?) » <span class=\"muted\"[^>]*>\[(\d)\]", html)
+    assert quotes
+    unescaped = [
+        q.replace("&lt;", "<").replace("&gt;", ">").replace("&#34;", '"').replace("&#39;", "'")
+        for q, _ in quotes
+    ]
+    assert all(any(q in text for text in texts) for q in unescaped)  # extracted, not written
+
+
+def test_the_brief_shows_the_series_anomaly_with_its_chart(done):
+    settings, _, brief, _ = done
+    message = email.message_from_bytes(brief.outbox[0].read_bytes(), policy=policy.default)
+    html = message.get_body(("html",)).get_content()
+    commune, month = ANOMALY
+    assert "Séries : anomalies" in html and commune in html and "plage habituelle" in html
+    assert re.search(
+        r'<img[^>]+src="cid:chart-\d+-signal-\d+[^"]*"[^>]+width="520"', html
+    )  # the series chart
+    text = message.get_body(("plain",)).get_content()
+    assert "ANOMALIES" in text and commune in text
+
+
+def test_the_quarterly_pdf_has_its_sections_and_charts(done):
+    _, _, _, report = done
+    html_path, pdf_path = report.files
+    reader = pypdf.PdfReader(pdf_path)
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for section in (
+        "Thèmes émergents du trimestre",
+        "Indicateurs et prévisions",
+        "Baromètre des communes",
+        "Couverture des données",
+        "Méthode",
+    ):
+        assert section in text, section
+    # the charts are drawn as vectors with their text: legends and axis labels are in the PDF's text
+    assert "bande de prévision (80 %)" in text and "documents / semaine" in text
+    assert "évolution sur un an" in text
+    drawn = sum(len(page["/Resources"].get("/XObject", {})) for page in reader.pages)
+    assert drawn >= 4
+    assert HOSTILE_TITLE in text  # a document's title is printed as the text it is
+    html = html_path.read_text(encoding="utf-8")
+    assert html.count('src="data:image/svg+xml;base64,') >= 4 and "<script>" not in html
+
+
+def test_the_report_gives_each_indicator_its_forecast_band_and_the_communes_their_change(done):
+    settings, store, _, _ = done
+    calls = []
+
+    def fake_forecast(key, history, horizon):
+        calls.append((key, history[-1][0], horizon))
+        periods = [date(2025, 10, 1), date(2025, 11, 1), date(2025, 12, 1)]
+        return ForecastBand(periods, [10.0] * 3, [8.0] * 3, [13.0] * 3, 0.8, "stored")
+
+    with store.session() as session:
+        context = quarterly_context(session, settings, QUARTER, "Val de Test", ["Nulle-Part"], fake_forecast)
+    indicators = {i.key: i for i in context["indicators"]}
+    assert set(indicators) == {"tourisme.nuitees", "tourisme.visiteurs"}
+    # fitted on the data up to the quarter's end only, asked for six months
+    assert calls and all(last == date(2025, 9, 1) and horizon == 6 for _, last, horizon in calls)
+    nights = indicators["tourisme.nuitees"]
+    assert nights.next_quarter == (30.0, 24.0, 39.0)
+    assert nights.value == sum(v for m, v in nights.history if date(2025, 7, 1) <= m <= date(2025, 9, 1))
+    assert nights.events and nights.events[0].territory == ANOMALY[0]
+    rows = {r.territory: r for r in nights.rows}
+    assert rows["Nulle-Part"].value is None  # a commune without data is listed, not left out
+    assert all(r.change is not None for name, r in rows.items() if name != "Nulle-Part")
+    assert abs(sum(r.share for r in rows.values() if r.share) - 1.0) < 1e-9
+
+
+def test_the_default_forecast_is_fitted_on_the_fly_with_an_ordered_band(done):
+    settings, store, _, _ = done
+    with store.session() as session:
+        context = quarterly_context(session, settings, QUARTER, "Val de Test")
+    for indicator in context["indicators"]:
+        band = indicator.forecast
+        assert band is not None and len(band.periods) == 6 and band.periods[0] == date(2025, 10, 1)
+        assert all(lo <= y <= hi for lo, y, hi in zip(band.lower, band.yhat, band.upper, strict=True))
+
+
+def test_briefs_and_reports_are_rendered_once_and_archived(done, tmp_path):
+    settings, store, brief, report = done
+    before = report.files[1].stat().st_mtime_ns
+    again = pipeline.quarterly_report(store, settings, QUARTER, tmp_path / "copy")
+    assert report.files[1].stat().st_mtime_ns == before  # not rendered again
+    assert [p.name for p in again.files] == [p.name for p in report.files]
+    assert again.files[1].read_bytes() == report.files[1].read_bytes()
+    brief.archive.unlink()  # a lost archive file is rewritten from the database
+    assert not pipeline.brief(store, settings, WEEK).created and brief.archive.exists()
+    with store.session() as session:
+        entries = archive_entries(session)
+        kinds = {(e.kind, e.period): e for e in entries}
+        assert set(kinds) == {("weekly", "2025-W31"), ("quarterly", QUARTER)}
+        assert kinds[("weekly", "2025-W31")].deliveries == {"sent": 2}
+        assert all(size and size > 1000 for e in entries for size in e.sizes.values())
+        assert session.scalar(select(Brief).where(Brief.kind == "weekly")).meta["images"]
+
+
+def test_render_quarterly_works_without_any_data(settings, store, tmp_path):
+    with store.session() as session:
+        context = quarterly_context(session, settings, "2024Q1", "Vide", [], lambda *_: None)
+    rendered = render_quarterly(context, tmp_path)
+    text = "\n".join(p.extract_text() for p in pypdf.PdfReader(rendered.pdf_path).pages)
+    assert "Aucun thème émergent" in text and "Aucune série" in text
+
+
+def test_the_cli_lists_the_archive_and_the_deliveries(done):
+    from typer.testing import CliRunner
+
+    from signals.cli import app
+
+    settings, _, _, _ = done
+    env = {"SIGNALS_HOME": str(settings.home), "SIGNALS_SOURCES_FILE": str(settings.sources_file)}
+    runner = CliRunner()
+    archive = runner.invoke(app, ["archive"], env=env)
+    assert archive.exit_code == 0, archive.output
+    assert "2025-W31" in archive.output and QUARTER in archive.output and "sent: 2" in archive.output
+    deliveries = runner.invoke(app, ["deliveries", "--send"], env=env)
+    assert deliveries.exit_code == 0, deliveries.output
+    assert "sent: 0, retrying: 0, failed: 0" in deliveries.output  # nothing left to send
+    assert (
+        deliveries.output.count("weekly") == 2 and deliveries.output.count("│ sent ") == 2
+    )  # both recipients
