@@ -26,7 +26,16 @@ from reports.forecasts import ForecastBand, ForecastFn, forecast_on_the_fly
 from reports.rendering import render
 from signals.lifecycle import SERIES_KINDS, THEME_KINDS
 from signals.periods import parse_quarter, start_of_day_utc, week_label, weeks_between
-from signals.schema import Document, Evidence, Observation, Run, Signal, SignalWeek, Source
+from signals.schema import (
+    TOPIC_VOLUME_SERIES,
+    Document,
+    Evidence,
+    Observation,
+    Run,
+    Signal,
+    SignalWeek,
+    Source,
+)
 from signals.settings import Settings
 
 MAX_THEMES = 8
@@ -238,7 +247,7 @@ def _indicators(
     observations = session.execute(
         select(
             Observation.series, Observation.period, Observation.value, Observation.unit, Observation.territory
-        ).where(Observation.period <= end)
+        ).where(Observation.period <= end, Observation.series.not_like(f"{TOPIC_VOLUME_SERIES}/%"))
     ).all()
     # indicator -> territory -> month -> values
     values: dict[str, dict[str, dict[date, list[float]]]] = defaultdict(

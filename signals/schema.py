@@ -135,6 +135,11 @@ class DocumentFeatures(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+# The weekly volume of each topic is kept as observations of series "sujets.volume/<model>-<topic>"; they are
+# watched like any series but are not indicators of the territory.
+TOPIC_VOLUME_SERIES = "sujets.volume"
+
+
 class Observation(Base):
     """A number for a period of a series (tourism nights of a commune for a month...)."""
 

@@ -25,7 +25,7 @@ from models.forecast import ForecastConfig, Forecaster
 from models.forecast_break import check_forecast_break
 from signals.lifecycle import NEW, RISING, THEME_KINDS, Candidate
 from signals.periods import week_start
-from signals.schema import ModelState, Observation, Signal
+from signals.schema import TOPIC_VOLUME_SERIES, ModelState, Observation, Signal
 from signals.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -242,7 +242,7 @@ def _candidate(
 # --- forecasts ----------------------------------------------------------------------------------------
 
 FORECAST_KIND = "series-forecaster"
-VOLUME_SERIES = "sujets.volume"  # the topics' weekly volumes (signals.topics writes them)
+VOLUME_SERIES = TOPIC_VOLUME_SERIES
 
 
 def _history(points: list[Point]) -> pd.Series:

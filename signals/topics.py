@@ -22,13 +22,21 @@ from sqlalchemy import and_, delete, select
 from sqlalchemy.orm import Session
 
 from signals.periods import end_of_day_utc, start_of_day_utc, week_start
-from signals.schema import Document, DocumentFeatures, DocumentTopic, Topic, TopicModel
+from signals.schema import (
+    TOPIC_VOLUME_SERIES as VOLUME_SERIES,
+)
+from signals.schema import (
+    Document,
+    DocumentFeatures,
+    DocumentTopic,
+    Topic,
+    TopicModel,
+)
 from signals.settings import Settings
 
 log = logging.getLogger(__name__)
 
 EMBEDDING_BATCH = 256
-from signals.series import VOLUME_SERIES  # noqa: E402 - the series module names the topics' volume series
 
 
 def topic_volume_series(model_id: int, number: int) -> str:

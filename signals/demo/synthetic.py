@@ -93,7 +93,7 @@ def synthetic_corpus(
                 "id": f"s{len(records):07d}",
                 "title": theme_title.format(commune=commune),
                 "text": " ".join(s.format(commune=commune) for s in sentences)
-            + (f" Dossier n° {len(records)}." if unique else ""),
+                + (f" Dossier n° {len(records)}." if unique else ""),
                 "published_at": moment.isoformat(),
                 "source": source or str(sources[int(rng.integers(0, len(sources)))]),
                 "commune": commune,
