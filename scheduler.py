@@ -355,9 +355,7 @@ class Service:
         assert self.store is not None
         by_lock = {job_lock_name(spec.id): spec.id for spec in specs}
         now = datetime.now(self.settings.tz)
-        for lock in lock_states(self.store, JOB_PREFIX):
-            if lock.holder == str(self.holder):
-                continue
+        for lock in lock_states(self.store, JOB_PREFIX):  # none is ours: no job of ours ran yet
             job_id = by_lock.get(lock.name)
             if job_id is not None:
                 log.warning("job %s was left unfinished by %s: running it again now", job_id, lock.holder)
