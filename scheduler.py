@@ -317,6 +317,8 @@ class Service:
             self._rerun_unfinished(specs)
             self.scheduler.resume()
         except BaseException:
+            if self.scheduler.running:
+                self.scheduler.shutdown(wait=False)
             self._release()
             raise
         log.info("scheduler started: %d jobs", len(specs), extra={"holder": str(self.holder)})
@@ -361,6 +363,14 @@ class Service:
                 log.warning("job %s was left unfinished by %s: running it again now", job_id, lock.holder)
                 self.scheduler.modify_job(job_id, next_run_time=now)
             drop_lock(self.store, lock.name)
+
+    def reload(self) -> None:
+        """Re-read the settings and the sources file, and reschedule what changed (SIGHUP)."""
+        try:
+            self.settings = load_settings()
+            log.info("reloaded: %d jobs planned", len(self.sync_jobs()))
+        except (UserError, ValueError) as exc:
+            log.error("reload failed, the schedule is unchanged: %s", exc)
 
     def heartbeat(self) -> bool:
         """Renew the instance's lock; False if another instance took it over (this one must stop)."""
@@ -419,7 +429,7 @@ class Service:
             while not stop.wait(self.settings.schedule.heartbeat_s):
                 if reload.is_set():
                     reload.clear()
-                    log.info("SIGHUP: %d jobs planned", len(self.sync_jobs()))
+                    self.reload()
                 try:
                     if not self.heartbeat():
                         log.critical("the lock was taken over by another instance: stopping")
@@ -442,14 +452,20 @@ class Service:
         """Run one job: under its job lock, timed, logged; a failure is recorded and retried early."""
         assert self.store is not None
         store = self.store
-        job_lock = NamedLock(store, job_lock_name(job_id), self.holder)
-        job_lock.acquire()  # left behind if this process dies: the next start runs the job again
-        if self._stopping.is_set():
-            log.info("job %s not started (stopping): it runs at the next start", job_id)
-            return None
         stage, _, argument = job_id.partition(":")
         now = datetime.now(self.settings.tz)
         outcome = JobOutcome(job_id, stage, now, 0.0, self._attempts.get(job_id, 0) + 1)
+        job_lock = NamedLock(store, job_lock_name(job_id), self.holder)
+        try:
+            job_lock.acquire()  # left behind if this process dies: the next start runs the job again
+        except Exception as exc:  # the database is away or busy: like a failure of the stage
+            outcome.error = f"job not started: {type(exc).__name__}: {exc}"[:500]
+            log.error("job %s: %s", job_id, outcome.error)
+            outcome.retry_at = self._retry_early(job_id, outcome.attempt, now)
+            return outcome
+        if self._stopping.is_set():
+            log.info("job %s not started (stopping): it runs at the next start", job_id)
+            return None
         with self._busy:
             self._running.add(job_id)
         started = time.perf_counter()
@@ -515,13 +531,17 @@ class Service:
             return None
         self._attempts[job_id] = attempt
         at = now + timedelta(seconds=min(plan.retry_backoff_s * 2 ** (attempt - 1), plan.retry_max_delay_s))
-        job = self.scheduler.get_job(job_id)
-        if job is None or job.next_run_time is None:
+        try:
+            job = self.scheduler.get_job(job_id)
+            if job is None or job.next_run_time is None:
+                return None
+            if at < job.next_run_time:
+                self.scheduler.modify_job(job_id, next_run_time=at)
+                return at
+            return job.next_run_time
+        except Exception as exc:  # the job store is the database: the job keeps its next turn
+            log.error("could not bring job %s forward: %s", job_id, exc)
             return None
-        if at < job.next_run_time:
-            self.scheduler.modify_job(job_id, next_run_time=at)
-            return at
-        return job.next_run_time
 
 
 def _last_run_id(store: Store) -> int:

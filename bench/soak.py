@@ -243,6 +243,11 @@ def _summary(
     jobs = sum(row.jobs for row in figures)
     documents_early = statistics.fmean(row.documents for row in early)
     documents_late = statistics.fmean(row.documents for row in late)
+
+    def per_1k_documents(rows: list[WeekFigures], stage: str) -> float | None:
+        ms = mean_ms(rows, stage)
+        return round(ms / (statistics.fmean(row.documents for row in rows) / 1000), 1) if ms else None
+
     return {
         "weeks": weeks,
         "jobs": jobs,
@@ -264,6 +269,16 @@ def _summary(
         "per_run_by_stage": per_run,
         "trend_weeks": [early[0].week, early[-1].week, late[0].week, late[-1].week],
         "documents_ratio_late_vs_early": round(documents_late / documents_early, 3),
+        "analyze_ms_per_1k_documents": [
+            per_1k_documents(early, "analyze"),
+            per_1k_documents(late, "analyze"),
+        ],
+        "by_week": {
+            "documents": [row.documents for row in figures],
+            "rss_mb": [round(row.rss_mb) for row in figures],
+            "wall_s": [round(row.wall_s, 1) for row in figures],
+            "analyze_ms": [round(1000 * sum(row.stage_s.get("analyze", [0.0]))) for row in figures],
+        },
         "week_wall_s_early": round(statistics.fmean(row.wall_s for row in early), 2),
         "week_wall_s_late": round(statistics.fmean(row.wall_s for row in late), 2),
         "baseline_stages_s": round(stage_total, 1),

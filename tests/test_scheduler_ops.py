@@ -171,3 +171,13 @@ def test_a_run_of_every_stage_is_recorded_even_when_it_fails_before_recording(se
                 select(Run.stage, Run.status, func.count()).group_by(Run.stage, Run.status)
             ).all()
     assert ("housekeeping", "failed", 1) in failed
+
+
+def test_schedule_settings_come_from_the_environment_and_are_checked(monkeypatch):
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("SIGNALS_SCHEDULE__BRIEF", "0 8 * * tue")
+    assert Settings().schedule.brief == "0 8 * * tue"
+    for bad in ({"brief": "30 7 * mon"}, {"collect_at": "25:00"}, {"collect_weekday": "lundi"}):
+        with pytest.raises(ValidationError):
+            Settings(schedule=bad)
