@@ -177,3 +177,11 @@ def test_the_plan_follows_the_sources_file_and_keeps_unchanged_jobs_times(settin
             assert jobs["collect:echo"].next_run_time - start <= timedelta(minutes=30)
             assert jobs["collect:gazette"].next_run_time.astimezone(PARIS).hour == 4
     assert weekly.astimezone(PARIS).strftime("%a %H") == "Mon 04"
+
+
+def test_the_examples_of_the_scheduler_module_hold():
+    """scheduler.py sits outside the doctest paths of the suite: its examples are run here."""
+    import doctest
+
+    result = doctest.testmod(scheduler, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 3 and result.failed == 0
