@@ -284,8 +284,15 @@ def _summary(
         "baseline_stages_s": round(stage_total, 1),
         "service_s": round(service_total, 1),
         "machinery_ms_per_job": round(1000 * (service_total - stage_total) / max(jobs, 1), 2),
+        "machinery_ms_per_job_early_late": [_machinery_ms(early), _machinery_ms(late)],
         "prepare_s": round(prepared_s, 1),
     }
+
+
+def _machinery_ms(rows: list[WeekFigures]) -> float:
+    """Time per job outside the stages: scheduling, job store, locks, run bookkeeping."""
+    stages = sum(v for row in rows for values in row.stage_s.values() for v in values)
+    return round(1000 * (sum(row.wall_s for row in rows) - stages) / max(sum(row.jobs for row in rows), 1), 2)
 
 
 def main() -> None:
