@@ -788,7 +788,16 @@ def configure_service_logging(settings: Settings, verbose: int = 0) -> None:
         rotating.setFormatter(formatter)
         root.addHandler(rotating)
     root.setLevel(logging.DEBUG if verbose >= 2 else logging.INFO)
-    for noisy in ("apscheduler", "cmdstanpy", "prophet", "numba", "matplotlib", "fontTools", "weasyprint"):
+    for noisy in (
+        "alembic",
+        "apscheduler",
+        "cmdstanpy",
+        "prophet",
+        "numba",
+        "matplotlib",
+        "fontTools",
+        "weasyprint",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
