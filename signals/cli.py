@@ -570,6 +570,93 @@ def runs(
     out.print(table)
 
 
+# --- the service ----------------------------------------------------------------------------------------
+
+
+@app.command()
+def schedule(
+    list_jobs: Annotated[
+        bool, typer.Option("--list", help="show every job and its next run, then exit")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output (with --list)")] = False,
+) -> None:
+    """Run the scheduler (the long-running service) in the foreground; stop it with SIGTERM or Ctrl-C."""
+    import scheduler  # the service sits above the pipeline: imported only by this command
+
+    settings = _settings()
+    if list_jobs:
+        jobs = scheduler.list_jobs(settings)
+        if as_json:
+            out.print_json(json.dumps([vars(j) for j in jobs], ensure_ascii=False, default=str))
+            return
+        table = Table("job", "schedule", "next run", "state", title=f"times in {settings.timezone}")
+        for job in jobs:
+            when = f"{job.next_run_at.astimezone(settings.tz):%a %Y-%m-%d %H:%M}" if job.next_run_at else "—"
+            table.add_row(job.id, job.schedule, when, job.state)
+        out.print(table)
+        return
+    scheduler.configure_service_logging(settings, _State.verbose)
+    raise typer.Exit(scheduler.Service(settings).run_forever())
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="exit 1 when there is a problem (for probes)")
+    ] = False,
+) -> None:
+    """Health of the service: scheduler, last success per stage, degraded sources, outbox, database size."""
+    from signals.status import service_status
+
+    settings = _settings()
+    with _store(settings) as store:
+        state = service_status(store, settings)
+    if as_json:
+        out.print_json(json.dumps(state.as_dict(), ensure_ascii=False, default=str))
+    else:
+        _print_status(state, settings)
+    if check and state.problems:
+        raise typer.Exit(1)
+
+
+def _print_status(state: Any, settings: Settings) -> None:
+    def local(moment: Any) -> str:
+        return f"{moment.astimezone(settings.tz):%Y-%m-%d %H:%M}" if moment else "never"
+
+    lock = state.scheduler
+    if lock is None:
+        out.print("scheduler: not running")
+    else:
+        age = (state.checked_at - lock.heartbeat_at).total_seconds()
+        alive = {True: "alive", False: "dead", None: "on another host"}[lock.alive]
+        out.print(
+            f"scheduler: {lock.holder} ({alive}), since {local(lock.acquired_at)}, heartbeat {age:.0f} s ago"
+        )
+    if state.jobs_running:
+        out.print("running: " + ", ".join(state.jobs_running))
+    table = Table("stage", "last success", "last run", "last status", "failed (7 days)")
+    for s in state.stages:
+        table.add_row(
+            s.stage,
+            local(s.last_success_at),
+            local(s.last_run_at),
+            s.last_status or "—",
+            str(s.failed_last_week),
+        )
+    out.print(table)
+    out.print("degraded sources: " + (", ".join(state.degraded_sources) or "none"))
+    unsent = ", ".join(f"{k}: {v}" for k, v in sorted(state.deliveries.items())) or "none"
+    oldest = f" (oldest queued {local(state.oldest_unsent_at)})" if state.oldest_unsent_at else ""
+    out.print(f"unsent e-mails: {unsent}{oldest}")
+    if state.interrupted_runs:
+        out.print(f"interrupted runs (closed at the next scheduler start): {state.interrupted_runs}")
+    size = f"{state.database_bytes / 2**20:.1f} MiB" if state.database_bytes is not None else "unknown"
+    out.print(f"database: {size}")
+    for problem in state.problems:
+        out.print(f"[red]problem:[/red] {problem}")
+
+
 @app.command()
 def backtest(
     from_: Annotated[str, typer.Option("--from", help="first week (a date in it)")],

@@ -10,6 +10,7 @@ The defaults run with nothing installed beyond the package: SQLite under ``var/`
 from __future__ import annotations
 
 import os
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -144,6 +145,79 @@ class SeriesSettings(BaseModel):
     break_n: int = Field(5, description="...of the last n points since the forecast was made")
 
 
+_CRONTAB = re.compile(r"^\S+(\s+\S+){4}$")
+_CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ScheduleSettings(BaseModel):
+    """The long-running service (``signals schedule``): when each stage runs, and how it stays safe.
+
+    Stage times are crontab expressions (minute hour day month day-of-week) in the service's time zone.
+    Name the days (``mon``...``sun``): APScheduler counts day 0 as Monday where cron counts it as Sunday.
+    Collection follows each source's ``cadence`` (sources.yaml); daily and weekly collections run at
+    ``collect_at``, hourly ones at a minute past the hour that is stable per source, so that they spread.
+    Local times between 02:00 and 03:00 do not exist, or exist twice, on the nights of the clock changes:
+    the defaults avoid them.
+    """
+
+    analyze: str = Field("0 6 * * mon", description="weekly analysis of the last complete week")
+    brief: str = Field("30 7 * * mon", description="weekly brief: rendered once, archived, sent")
+    report: str = Field("0 8 2 1,4,7,10 *", description="quarterly report of the last complete quarter")
+    housekeeping: str = Field("30 3 * * sun", description="retention, database maintenance, log rotation")
+    deliver: str = Field("10 * * * *", description="retries of queued e-mails (the brief sends at once)")
+    collect_at: str = Field("04:00", description="local time of daily and weekly collections")
+    collect_weekday: str = Field("mon", description="day of weekly collections (before the analysis)")
+    collect_spread_minutes: int = Field(
+        20, ge=1, le=60, description="collections start over this many minutes, a stable offset per source"
+    )
+    catch_up_weeks: int = Field(
+        8, ge=1, description="after a downtime, the analysis replays at most this many missed weeks"
+    )
+    retry_attempts: int = Field(4, ge=0, description="early retries of a failed job before its next turn")
+    retry_backoff_s: float = Field(300.0, gt=0, description="first retry delay; doubles at each attempt")
+    retry_max_delay_s: float = Field(6 * 3600.0, gt=0, description="longest delay between two retries")
+    heartbeat_s: float = Field(30.0, gt=0, description="how often the running instance renews its lock")
+    lock_stale_s: float = Field(
+        300.0, gt=0, description="a lock of another host not renewed for this long is taken over"
+    )
+    stop_timeout_s: float = Field(
+        900.0, gt=0, description="on SIGTERM, wait this long for the current stage, then abandon it"
+    )
+    runs_retention_days: int = Field(
+        400, ge=30, description="older run records are summarised into logs/runs-archive.jsonl and deleted"
+    )
+    http_cache_retention_days: int = Field(
+        180, ge=1, description="HTTP validators of pages not fetched for this long are deleted"
+    )
+    vacuum_free_ratio: float = Field(
+        0.2, ge=0, le=1, description="SQLite: VACUUM when this share of the file is free pages"
+    )
+    log_max_mb: float = Field(10.0, gt=0, description="size of a log file before it is rotated")
+    log_backups: int = Field(5, ge=1, description="rotated log files kept")
+
+    @field_validator("analyze", "brief", "report", "housekeeping", "deliver")
+    @classmethod
+    def _crontab(cls, value: str) -> str:
+        if not _CRONTAB.match(value.strip()):
+            raise ValueError(f"{value!r} is not a crontab expression (minute hour day month day-of-week)")
+        return value.strip()
+
+    @field_validator("collect_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not _CLOCK_TIME.match(value.strip()):
+            raise ValueError(f"{value!r} is not a time of day (HH:MM)")
+        return value.strip()
+
+    @field_validator("collect_weekday")
+    @classmethod
+    def _weekday(cls, value: str) -> str:
+        if value.strip().lower() not in WEEKDAYS:
+            raise ValueError(f"{value!r} is not a day name ({', '.join(WEEKDAYS)})")
+        return value.strip().lower()
+
+
 class Settings(BaseSettings):
     """Effective settings of one service instance."""
 
@@ -184,6 +258,7 @@ class Settings(BaseSettings):
     detection: DetectionSettings = Field(default_factory=DetectionSettings)
     series: SeriesSettings = Field(default_factory=SeriesSettings)
     topics: TopicSettings = Field(default_factory=TopicSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
 
     @field_validator("timezone")
     @classmethod
@@ -233,6 +308,10 @@ class Settings(BaseSettings):
     @property
     def demo_dir(self) -> Path:
         return self.home / "demo"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
 
     def ensure_dirs(self) -> None:
         for folder in (self.home, self.outbox_dir, self.archive_dir, self.cache_dir):

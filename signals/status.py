@@ -1,0 +1,124 @@
+"""The health of the service at a glance (``signals status``): is the scheduler alive, when did each stage
+last succeed, which sources are degraded, what e-mail waits in the outbox, how big is the database.
+
+``problems`` lists what an operator should act on; ``signals status --check`` exits non-zero when there
+is any (for a container health check or a monitoring probe).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from signals.health import source_health
+from signals.housekeeping import database_bytes
+from signals.schema import Delivery, Run
+from signals.service import JOB_PREFIX, SERVICE_LOCK, LockState, lock_states, process_alive
+from signals.settings import Settings
+from signals.store import Store
+
+STAGES = ("collect", "import", "analyze", "brief", "report", "housekeeping", "deliver")
+WEEKLY_STAGES = ("analyze", "brief")  # a week without one of them is a problem
+_OK = ("ok", "partial")
+
+
+@dataclass
+class StageStatus:
+    stage: str
+    last_success_at: datetime | None
+    last_run_at: datetime | None
+    last_status: str | None
+    failed_last_week: int
+
+
+@dataclass
+class ServiceStatus:
+    checked_at: datetime
+    scheduler: LockState | None  # None: no scheduler holds the lock
+    jobs_running: list[str]
+    stages: list[StageStatus]
+    degraded_sources: list[str]
+    deliveries: dict[str, int]  # unsent deliveries by status: queued, sending, failed
+    oldest_unsent_at: datetime | None
+    interrupted_runs: int  # runs still marked running whose process is gone
+    database_bytes: int | None
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def service_status(store: Store, settings: Settings, now: datetime | None = None) -> ServiceStatus:
+    """Everything ``signals status`` shows, read from the database.
+
+    >>> store = Store("sqlite://"); _ = store.migrate()
+    >>> status = service_status(store, Settings())
+    >>> status.scheduler is None, status.problems
+    (True, ['no scheduler is running'])
+    """
+    now = now or datetime.now(UTC)
+    locks = lock_states(store)
+    scheduler = next((lock for lock in locks if lock.name == SERVICE_LOCK), None)
+    with store.session() as session:
+        stages = [_stage(session, stage, now) for stage in STAGES]
+        deliveries = dict(
+            session.execute(
+                select(Delivery.status, func.count())
+                .where(Delivery.status != "sent")
+                .group_by(Delivery.status)
+            ).all()
+        )
+        oldest = session.scalar(select(func.min(Delivery.created_at)).where(Delivery.status != "sent"))
+        running = session.execute(select(Run.pid).where(Run.status == "running")).scalars().all()
+    status = ServiceStatus(
+        checked_at=now,
+        scheduler=scheduler,
+        jobs_running=[
+            lock.name.removeprefix(JOB_PREFIX) for lock in locks if lock.name.startswith(JOB_PREFIX)
+        ],
+        stages=[s for s in stages if s.last_run_at is not None],
+        degraded_sources=[h.name for h in source_health(store, settings) if h.degraded and h.enabled],
+        deliveries={str(k): int(v) for k, v in deliveries.items()},
+        oldest_unsent_at=oldest,
+        interrupted_runs=sum(1 for pid in running if pid is None or not process_alive(pid)),
+        database_bytes=database_bytes(store),
+    )
+    status.problems = _problems(status, settings, now)
+    return status
+
+
+def _stage(session: Any, stage: str, now: datetime) -> StageStatus:
+    last = session.execute(
+        select(Run.started_at, Run.status).where(Run.stage == stage).order_by(Run.id.desc()).limit(1)
+    ).first()
+    success = session.scalar(select(func.max(Run.started_at)).where(Run.stage == stage, Run.status.in_(_OK)))
+    failed = session.scalar(
+        select(func.count())
+        .select_from(Run)
+        .where(Run.stage == stage, Run.status == "failed", Run.started_at >= now - timedelta(days=7))
+    )
+    return StageStatus(stage, success, last[0] if last else None, last[1] if last else None, int(failed or 0))
+
+
+def _problems(status: ServiceStatus, settings: Settings, now: datetime) -> list[str]:
+    problems = []
+    lock = status.scheduler
+    if lock is None:
+        problems.append("no scheduler is running")
+    elif lock.alive is False:
+        problems.append(f"the scheduler {lock.holder} is dead (its lock is stale)")
+    elif (now - lock.heartbeat_at).total_seconds() > settings.schedule.lock_stale_s:
+        problems.append(f"the scheduler's heartbeat is {(now - lock.heartbeat_at).total_seconds():.0f} s old")
+    if status.degraded_sources:
+        problems.append("degraded sources: " + ", ".join(status.degraded_sources))
+    for stage in status.stages:
+        if stage.stage in WEEKLY_STAGES and stage.last_success_at is not None:
+            days = (now - stage.last_success_at).total_seconds() / 86400
+            if days > 8:
+                problems.append(f"no successful {stage.stage} for {days:.0f} days")
+    if status.deliveries.get("failed"):
+        problems.append(f"{status.deliveries['failed']} e-mails failed for good (see the outbox)")
+    return problems
