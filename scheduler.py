@@ -81,7 +81,7 @@ from signals.store import Store
 log = logging.getLogger("scheduler")
 
 JOBS_TABLE = "apscheduler_jobs"
-STAGE_JOBS = ("analyze", "brief", "report", "deliver", "housekeeping")
+STAGE_JOBS = ("analyze", "forecast", "brief", "report", "deliver", "housekeeping")
 _ANCHOR = datetime(2024, 1, 1)  # a Monday: start of the interval triggers (cadences of several days)
 
 
@@ -134,12 +134,12 @@ def quarterly_report(ctx: JobContext, _: str | None = None) -> None:
 
 def deliver(ctx: JobContext, _: str | None = None) -> None:
     """Send the deliveries whose retry is due (a brief's own deliveries go out with it)."""
-    from reports.outbox import deliver_pending
+    pipeline.deliver(ctx.store, ctx.settings)
 
-    with ctx.store.recording("deliver") as run:
-        result = deliver_pending(ctx.store, ctx.settings)
-        for key in ("sent", "retrying", "failed"):
-            run.count(key, getattr(result, key))
+
+def forecast(ctx: JobContext, _: str | None = None) -> None:
+    """Refit the series' forecasts that are due (each series on its own cadence)."""
+    pipeline.forecast(ctx.store, ctx.settings)
 
 
 def tidy(ctx: JobContext, _: str | None = None) -> None:
@@ -150,6 +150,7 @@ Stage = Callable[[JobContext, str | None], None]
 STAGES: dict[str, Stage] = {
     "collect": collect_source,
     "analyze": analyze_weeks,
+    "forecast": forecast,
     "brief": send_brief,
     "report": quarterly_report,
     "deliver": deliver,
@@ -183,7 +184,7 @@ def plan_jobs(settings: Settings, sources: Sequence[SourceDef]) -> list[JobSpec]
     >>> from signals.sources import RssSource
     >>> feed = RssSource(kind="rss", name="echo", url="https://echo.example/feed.xml", cadence="1h")
     >>> [(job.id, job.schedule) for job in plan_jobs(Settings(), [feed])][:3]
-    [('collect:echo', 'every hour at :07'), ('analyze', 'cron 0 6 * * mon'), ('brief', 'cron 30 7 * * mon')]
+    [('collect:echo', 'every hour at :07'), ('analyze', 'cron 0 6 * * mon'), ('forecast', 'cron 0 7 * * mon')]
     """
     specs = []
     for source in sources:

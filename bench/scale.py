@@ -45,8 +45,13 @@ def e5_throughput(n: int) -> dict[str, float]:
     from bench.embedding import measure_throughput
     from models.embeddings import make_embedder, prepare_text
 
-    texts = _real_texts(n) or [prepare_text(r["title"], r["text"]) for r in synthetic_corpus(
-        weeks=4, per_week=n // 4 + 1, plants=[], seed=3).records][:n]
+    texts = (
+        _real_texts(n)
+        or [
+            prepare_text(r["title"], r["text"])
+            for r in synthetic_corpus(weeks=4, per_week=n // 4 + 1, plants=[], seed=3).records
+        ][:n]
+    )
     embedder = make_embedder("e5-int8", cache_dir=Path(mkdtemp(prefix="bench-e5-")))
     figures, _ = measure_throughput(embedder, texts)
     return figures
@@ -76,16 +81,21 @@ def main() -> None:
     weeks, per_week = (21, 1000) if args.quick else (21, 10_000)
     home = Path(mkdtemp(prefix="bench-scale-"))
     communes = [c.name for c in COMMUNES]
-    dump_sources(SourcesFile(territory=Territory(name="Banc d'essai", communes=communes)), home / "sources.yaml")
+    dump_sources(
+        SourcesFile(territory=Territory(name="Banc d'essai", communes=communes)), home / "sources.yaml"
+    )
     settings = Settings(home=home / "var", sources_file=home / "sources.yaml", embedding_model="hashing")
     store = Store.open(settings)
     figures: dict = {"quick": args.quick}
 
     started = time.perf_counter()
-    plants = [Plant(theme, onset=weeks - 4 + i % 3, start_rate=per_week / 400, growth=1.3,
-                    cap=per_week / 50) for i, theme in enumerate(EMERGING[:4])]
-    records = synthetic_corpus(weeks, per_week, plants, first_monday=FIRST, communes=communes, seed=5,
-                               unique=True).records
+    plants = [
+        Plant(theme, onset=weeks - 4 + i % 3, start_rate=per_week / 400, growth=1.3, cap=per_week / 50)
+        for i, theme in enumerate(EMERGING[:4])
+    ]
+    records = synthetic_corpus(
+        weeks, per_week, plants, first_monday=FIRST, communes=communes, seed=5, unique=True
+    ).records
     last_week = FIRST + timedelta(weeks=weeks - 1)
     history = [r for r in records if r["published_at"][:10] < last_week.isoformat()]
     new = [r for r in records if r["published_at"][:10] >= last_week.isoformat()]
@@ -125,9 +135,11 @@ def main() -> None:
     figures["embedding_docs_per_s"] = e5["docs_per_s"]
     figures["e5_week_embedding_s"] = round(len(new) / max(e5["docs_per_s"], 1e-9), 1)
     figures["peak_rss_mb"] = round(peak_rss_mb(), 1)
-    print(f"history {len(history)} documents, new week {len(new)}: incremental {figures['incremental_s']} s, "
-          f"full refit {figures['refit_s']} s (x{figures['speedup']}), peak RSS {figures['peak_rss_mb']} MB; "
-          f"e5-int8 {e5['docs_per_s']} documents/s")
+    print(
+        f"history {len(history)} documents, new week {len(new)}: incremental {figures['incremental_s']} s, "
+        f"full refit {figures['refit_s']} s (x{figures['speedup']}), peak RSS {figures['peak_rss_mb']} MB; "
+        f"e5-int8 {e5['docs_per_s']} documents/s"
+    )
     emit(figures)
 
 

@@ -66,10 +66,11 @@ def crawl(
     store = None
     if not preview:
         try:
+            from signals.service import close_interrupted_runs
             from signals.store import Store
 
             store = Store.open(settings)
-            close_interrupted_runs(store)
+            close_interrupted_runs(store)  # runs a dead process left open, whatever the stage
         except Exception as exc:  # no database, no crawl: say so for every source
             return [_failed(s.name, f"database unavailable: {type(exc).__name__}: {exc}") for s in sources]
     try:
@@ -166,21 +167,6 @@ def crawl_timeout(settings: Settings, sources: list[SourceDef]) -> float | None:
             return None  # a source without a budget: no limit
         longest = max(longest, float(sum(budgets)))
     return longest + START_MARGIN_S
-
-
-def close_interrupted_runs(store: Any) -> int:
-    """Collect runs left ``running`` by a crawl process that no longer exists are marked failed."""
-    import psutil
-
-    from signals.schema import Run
-
-    closed = 0
-    with store.session() as session:
-        for run in session.scalars(select(Run).where(Run.stage == "collect", Run.status == "running")):
-            if run.pid is None or not psutil.pid_exists(run.pid):
-                _mark_failed(session, run, f"interrupted: crawl process {run.pid} ended without finishing")
-                closed += 1
-    return closed
 
 
 def close_runs_of(store: Any, pid: int, names: list[str], reason: str) -> dict[str, CrawlOutcome]:

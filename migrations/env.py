@@ -11,12 +11,18 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def _ours(name, type_, parent_names) -> bool:  # type: ignore[no-untyped-def]
+    """APScheduler creates and owns its job table in the same database: autogenerate leaves it alone."""
+    return not (type_ == "table" and name == "apscheduler_jobs")
+
+
 def _configure(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite cannot ALTER most things: batch mode copies the table
         compare_type=True,
+        include_name=_ours,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -162,6 +162,10 @@ class ScheduleSettings(BaseModel):
     """
 
     analyze: str = Field("0 6 * * mon", description="weekly analysis of the last complete week")
+    forecast: str = Field(
+        "0 7 * * mon",
+        description="forecasts refitted when due, after the analysis checked new points against them",
+    )
     brief: str = Field("30 7 * * mon", description="weekly brief: rendered once, archived, sent")
     report: str = Field("0 8 2 1,4,7,10 *", description="quarterly report of the last complete quarter")
     housekeeping: str = Field("30 3 * * sun", description="retention, database maintenance, log rotation")

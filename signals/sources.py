@@ -24,8 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from signals.errors import UserError
 
-_CADENCE = re.compile(r"^(\d+)\s*(m|h|d|w)$")
-_CADENCE_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_CADENCE = re.compile(r"^(\d+)\s*(mo|m|h|d|w)$")
+_CADENCE_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "mo": 30 * 86400}
 
 
 class SourceError(UserError, ValueError):
@@ -40,7 +40,7 @@ class _SourceBase(BaseModel):
     territory: str | None = Field(None, description="commune or level; None: detected from the gazetteer")
     language: str = "fr"
     enabled: bool = True
-    cadence: str = Field("1d", description="how often to collect: 30m, 1h, 1d, 1w...")
+    cadence: str = Field("1d", description="how often to collect: 30m, 1h, 1d, 1w, 1mo (30 days)...")
     item_cap: int | None = Field(None, description="overrides collect.item_cap for this source")
     time_budget_s: int | None = Field(None, description="overrides collect.time_budget_s")
     max_pages: int = Field(100, description="pagination limit per run")
@@ -49,7 +49,7 @@ class _SourceBase(BaseModel):
     @classmethod
     def _valid_cadence(cls, value: str) -> str:
         if not _CADENCE.match(value.strip()):
-            raise ValueError(f"cadence {value!r} must look like 30m, 1h, 1d or 2w")
+            raise ValueError(f"cadence {value!r} must look like 30m, 1h, 1d, 2w or 1mo")
         return value.strip()
 
     @field_validator("url")

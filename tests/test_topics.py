@@ -20,8 +20,14 @@ FIRST = date(2025, 1, 6)
 
 @pytest.fixture
 def corpus_store(store, settings, tmp_path):
-    corpus = synthetic_corpus(weeks=30, per_week=40, first_monday=FIRST, communes=COMMUNES, seed=8,
-                              plants=[Plant(EMERGING[6], onset=24, start_rate=6.0, growth=1.3, cap=15)])
+    corpus = synthetic_corpus(
+        weeks=30,
+        per_week=40,
+        first_monday=FIRST,
+        communes=COMMUNES,
+        seed=8,
+        plants=[Plant(EMERGING[6], onset=24, start_rate=6.0, growth=1.3, cap=15)],
+    )
     import_file(store, settings, write_jsonl(tmp_path / "c.jsonl", corpus.records))
     return store, settings
 
@@ -47,7 +53,9 @@ def test_first_run_fits_later_runs_extend_and_nothing_is_embedded_twice(corpus_s
     assert any("agrivolta" in label for label in labels), labels
     assert _count(store, TopicModel) == 1
     with store.session() as session:  # every document of the window has its topic, once
-        assert session.scalar(select(func.count(DocumentTopic.document_id))) == first.assigned + later.assigned
+        assert (
+            session.scalar(select(func.count(DocumentTopic.document_id))) == first.assigned + later.assigned
+        )
 
 
 def test_refit_on_demand_replaces_the_model(corpus_store):
@@ -73,6 +81,8 @@ def test_weekly_analysis_records_topic_volumes(corpus_store):
     pipeline.analyze(store, settings, FIRST + timedelta(weeks=28, days=6))
     with store.session() as session:
         series = session.scalars(select(Observation.series).distinct()).all()
-        weeks = session.scalars(select(func.count(Observation.id)).where(Observation.series == series[0])).one()
+        weeks = session.scalars(
+            select(func.count(Observation.id)).where(Observation.series == series[0])
+        ).one()
     assert series and all(s.startswith(VOLUME_SERIES + "/") for s in series)
     assert weeks >= 20  # backfilled over the window when the model was fitted
