@@ -1,9 +1,10 @@
 """Scale: one weekly incremental analysis of 10k new documents over a 200k-document history, against a full
 refit of the topic model on the same data, in the same run; wall time and peak memory.
 
-The weekly analysis is the service's own (``signals.pipeline.analyze``): embeddings of the new documents,
-topic assignment and extension, term emergence over the 60-week window, series watching. The refit fits the
-topic model on the whole window again, then runs the same detection.
+The weekly analysis is the service's own (``signals.pipeline.analyze``): embeddings and terms of the new
+documents, topic assignment and extension, term emergence over the 60-week window, series watching. The refit
+is the same analysis with the topic model fitted again on the whole window (``--refit-topics``), run on a copy
+of the same database. Each runs in its own process, as the weekly job does: wall time and own peak memory.
 
 Embeddings: the history's 200k documents are embedded with the lexical ``hashing`` embedder, because the
 default e5 model would take about an hour for them on 2 cores; the topic clustering's cost depends on the
@@ -16,7 +17,9 @@ in service, documents are embedded as they arrive, not all on Monday.
 
 from __future__ import annotations
 
+import argparse
 import json
+import shutil
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -76,15 +79,63 @@ def _real_texts(n: int) -> list[str]:
     return texts
 
 
+def _settings(home: Path) -> Settings:
+    return Settings(home=home / "var", sources_file=home / "sources.yaml", embedding_model="hashing")
+
+
+def run_step(step: str, home: Path, as_of: date) -> dict[str, float]:
+    """One stage in its own process, as the weekly job runs: its wall time and its own peak memory."""
+    import subprocess
+    import sys
+
+    command = [
+        sys.executable,
+        "-m",
+        "bench.scale",
+        "--step",
+        step,
+        "--home",
+        str(home),
+        "--as-of",
+        as_of.isoformat(),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=3600)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _step(step: str, home: Path, as_of: date) -> None:
+    settings = _settings(home)
+    store = Store.open(settings)
+    started = time.perf_counter()
+    result = pipeline.analyze(store, settings, as_of, refit_topics=step == "refit")
+    store.close()
+    print(
+        json.dumps(
+            {
+                "window_docs": result.documents,
+                "seconds": round(time.perf_counter() - started, 1),
+                "peak_rss_mb": round(peak_rss_mb(), 1),
+            }
+        )
+    )
+
+
 def main() -> None:
-    args = parser("Weekly incremental analysis vs full refit, at scale").parse_args()
+    p = parser("Weekly incremental analysis vs full refit, at scale")
+    p.add_argument("--step", choices=["analyze", "refit"], help=argparse.SUPPRESS)
+    p.add_argument("--home", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--as-of", type=date.fromisoformat, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.step:
+        _step(args.step, args.home, args.as_of)
+        return
     weeks, per_week = (21, 1000) if args.quick else (21, 10_000)
     home = Path(mkdtemp(prefix="bench-scale-"))
     communes = [c.name for c in COMMUNES]
     dump_sources(
         SourcesFile(territory=Territory(name="Banc d'essai", communes=communes)), home / "sources.yaml"
     )
-    settings = Settings(home=home / "var", sources_file=home / "sources.yaml", embedding_model="hashing")
+    settings = _settings(home)
     store = Store.open(settings)
     figures: dict = {"quick": args.quick}
 
@@ -101,44 +152,37 @@ def main() -> None:
     new = [r for r in records if r["published_at"][:10] >= last_week.isoformat()]
     import_file(store, settings, _write(home / "history.jsonl", history))
     figures["setup_import_s"] = round(time.perf_counter() - started, 1)
-
-    started = time.perf_counter()  # the history as the service would have it: analysed, topics fitted
-    pipeline.analyze(store, settings, last_week - timedelta(days=1))
-    figures["history_first_analysis_s"] = round(time.perf_counter() - started, 1)
+    # The history as the service would have it: analysed week after week, topics fitted.
+    first = run_step("analyze", home, last_week - timedelta(days=1))
+    figures["history_first_analysis_s"] = first["seconds"]
 
     import_file(store, settings, _write(home / "new.jsonl", new))
-    as_of = last_week + timedelta(days=6)
-    started = time.perf_counter()
-    incremental = pipeline.analyze(store, settings, as_of)
-    figures["incremental_s"] = round(time.perf_counter() - started, 1)
-    figures["incremental_rss_mb"] = round(peak_rss_mb(), 1)
-
-    started = time.perf_counter()
-    with store.session() as session:
-        from signals.analysis import detect
-        from signals.topics import update_topics
-
-        refit = update_topics(session, settings, as_of, refit=True)
-        detect(session, as_of, settings, gazetteer=communes, topic_model_id=refit.model_id)
-    figures["refit_s"] = round(time.perf_counter() - started, 1)
     store.close()
-
+    # The refit runs on a copy of the same state, so neither run finds the other's work done.
+    refit_home = Path(mkdtemp(prefix="bench-scale-refit-"))
+    shutil.copytree(home, refit_home, dirs_exist_ok=True)
+    as_of = last_week + timedelta(days=6)
+    incremental = run_step("analyze", home, as_of)
+    refit = run_step("refit", refit_home, as_of)
     figures.update(
         history_docs=len(history),
         new_docs=len(new),
-        window_docs=incremental.documents,
-        topics_after_refit=refit.topics,
-        speedup=round(figures["refit_s"] / max(figures["incremental_s"], 1e-9), 1),
+        window_docs=incremental["window_docs"],
+        incremental_s=incremental["seconds"],
+        incremental_peak_rss_mb=incremental["peak_rss_mb"],
+        refit_s=refit["seconds"],
+        refit_peak_rss_mb=refit["peak_rss_mb"],
+        speedup=round(refit["seconds"] / max(incremental["seconds"], 1e-9), 1),
     )
     e5 = e5_throughput(200 if args.quick else 1000)
     figures["e5_embedding"] = e5
     figures["embedding_docs_per_s"] = e5["docs_per_s"]
     figures["e5_week_embedding_s"] = round(len(new) / max(e5["docs_per_s"], 1e-9), 1)
-    figures["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    figures["peak_rss_mb"] = max(incremental["peak_rss_mb"], refit["peak_rss_mb"])
     print(
-        f"history {len(history)} documents, new week {len(new)}: incremental {figures['incremental_s']} s, "
-        f"full refit {figures['refit_s']} s (x{figures['speedup']}), peak RSS {figures['peak_rss_mb']} MB; "
-        f"e5-int8 {e5['docs_per_s']} documents/s"
+        f"history {len(history)} documents, new week {len(new)}: incremental {figures['incremental_s']} s "
+        f"({figures['incremental_peak_rss_mb']} MB), full refit {figures['refit_s']} s "
+        f"({figures['refit_peak_rss_mb']} MB), x{figures['speedup']}; e5-int8 {e5['docs_per_s']} documents/s"
     )
     emit(figures)
 

@@ -214,10 +214,17 @@ def score_columns(window: Window, indicator: sparse.csr_matrix, settings: Settin
 
 def _places_per_week(window: Window, indicator: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     """Distinct places (communes and sources) per week mentioning each column, and in all."""
-    n_weeks, n_places = len(window.weeks), window.week_places.shape[1] // max(len(window.weeks), 1)
-    seen = (indicator.T @ window.week_places) > 0  # columns x (week, place)
-    counts = np.asarray(seen.sum(axis=0) if indicator.shape[1] == 0 else seen.toarray(), dtype=float)
-    counts = counts.reshape(indicator.shape[1], n_weeks, n_places).sum(axis=2).T
+    n_weeks = len(window.weeks)
+    n_places = window.week_places.shape[1] // max(n_weeks, 1)
+    seen = ((indicator.T @ window.week_places) > 0).astype(np.float32)  # columns x (week, place), sparse
+    by_week = sparse.csr_matrix(  # (week, place) -> week
+        (
+            np.ones(n_weeks * n_places, dtype=np.float32),
+            (np.arange(n_weeks * n_places), np.repeat(np.arange(n_weeks), n_places)),
+        ),
+        shape=(n_weeks * n_places, n_weeks),
+    )
+    counts = np.asarray((seen @ by_week).todense(), dtype=float).T
     totals = (np.asarray(window.week_places.sum(axis=0)).ravel() > 0).reshape(n_weeks, n_places).sum(axis=1)
     return counts, totals.astype(float)
 

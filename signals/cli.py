@@ -245,12 +245,15 @@ def analyze(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="analyse with data published up to this date")
     ] = None,
+    refit_topics: Annotated[
+        bool, typer.Option("--refit-topics", help="fit the topic model again on the whole window")
+    ] = False,
 ) -> None:
     """Detect emerging themes for the week of --as-of (default: today) and update the signals."""
     day = _parse_date(as_of, "--as-of")
     settings = _settings()
     with _store(settings) as store:
-        result = _busy("analysing…", lambda: pipeline.analyze(store, settings, day))
+        result = _busy("analysing…", lambda: pipeline.analyze(store, settings, day, refit_topics))
     statuses = ", ".join(f"{k}: {v}" for k, v in result.statuses.items()) or "no signal"
     out.print(f"week of {result.week} (as of {result.as_of}): {result.documents} documents — {statuses}")
     for label in result.new:

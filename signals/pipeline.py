@@ -87,8 +87,13 @@ class AnalysisResult:
     new: list[str] = field(default_factory=list)
 
 
-def analyze(store: Store, settings: Settings, as_of: date | None = None) -> AnalysisResult:
-    """Detect this week's emerging themes from data published up to ``as_of`` and update the signals."""
+def analyze(
+    store: Store, settings: Settings, as_of: date | None = None, refit_topics: bool = False
+) -> AnalysisResult:
+    """Detect this week's emerging themes from data published up to ``as_of`` and update the signals.
+
+    The topic model is extended with the week's documents; ``refit_topics`` fits it again on the whole
+    window instead (on demand: after a change of embedding model, or when topics have drifted)."""
     from signals.analysis import (
         detect,
     )  # numpy/scipy/river/bertopic: loaded only by the stages that need them
@@ -98,7 +103,7 @@ def analyze(store: Store, settings: Settings, as_of: date | None = None) -> Anal
     as_of = as_of or datetime.now(settings.tz).date()
     week = week_start(as_of)
     with store.recording("analyze", target=week_label(week)) as run, store.session() as session:
-        topics = update_topics(session, settings, as_of) if settings.topics.enabled else None
+        topics = update_topics(session, settings, as_of, refit_topics) if settings.topics.enabled else None
         tracked = load_tracked(session, week, THEME_KINDS)
         _, communes = _territory(settings)
         hashes = {t.id: t.term_hashes for t in tracked if t.id is not None}
