@@ -22,8 +22,8 @@ Method (Hyndman & Koehler 2006 for MASE; Tashman 2000 for rolling origins):
 
 Data: ``nyc_taxi`` (NAB realKnownCause: New York taxi passengers per 30 minutes, July 2014 - January 2015,
 read from ../shared/data) summed per day and per week (weeks ending on Sunday); days or weeks with missing
-half-hours are dropped (the first and last weeks are partial). Tourism: ``synthetic_tourism_nights``, a
-stand-in for the demo territory generator.
+half-hours are dropped (the first and last weeks are partial). Tourism: the demo territory's monthly nights
+(12 communes, 48 months, ``demo_tourism_nights``).
 """
 
 from __future__ import annotations
@@ -47,29 +47,15 @@ HORIZONS = (4, 12)
 MAX_HORIZON = max(HORIZONS)
 
 
-def synthetic_tourism_nights(n_communes: int = 12, years: int = 6, seed: int = 0) -> dict[str, pd.Series]:
-    """Monthly tourist nights of ``n_communes`` made-up communes: yearly cycle, trend, noise, one anomaly.
+def demo_tourism_nights() -> dict[str, pd.Series]:
+    """Monthly tourist nights of the demo territory's 12 communes (48 months, with its planted anomaly)."""
+    from signals.demo.generate import generate
 
-    A stand-in for the demo territory generator, with the same shape (commune name -> monthly Series) so
-    it can be swapped for it (``data_sets(tourism=...)``). Each commune: a base level (2 000 to 200 000
-    nights), a yearly cycle peaking in summer or in winter (log amplitude 0.2 to 0.8: the peak month 1.5
-    to 5 times the low one), a trend of -3 % to +6 % a year, multiplicative log-normal noise of 8 %;
-    commune_05 has one month (July 2023) at 1.8 times its value.
-    """
-    rng = np.random.default_rng(seed)
-    months = pd.date_range("2019-01-01", periods=12 * years, freq="MS")
-    t = np.arange(len(months))
-    series = {}
-    for i in range(n_communes):
-        base, amplitude = rng.uniform(2e3, 2e5), rng.uniform(0.2, 0.8)
-        peak_month = rng.choice([6, 7, 1])
-        cycle = np.exp(amplitude * np.cos(2 * np.pi * (t % 12 - peak_month) / 12))
-        trend = np.exp(rng.uniform(-0.03, 0.06) * t / 12)
-        nights = base * cycle * trend * np.exp(rng.normal(0, 0.08, len(t)))
-        if i == 5 and len(t) > 54:
-            nights[54] *= 1.8  # the planted anomaly (a festival month), as in the demo generator
-        series[f"commune_{i:02d}"] = pd.Series(nights, index=months)
-    return series
+    series: dict[str, dict[pd.Timestamp, float]] = {}
+    for obs in generate().observations:
+        if obs.indicator == "tourisme.nuitees":
+            series.setdefault(obs.commune, {})[pd.Timestamp(obs.month)] = obs.value
+    return {name: pd.Series(values).sort_index() for name, values in series.items()}
 
 
 def nyc_taxi(path: Path, rule: str) -> pd.Series:
@@ -91,7 +77,7 @@ class DataSet:
 
 
 def data_sets(
-    quick: bool, nyc_taxi_csv: Path, tourism: Callable[[], dict[str, pd.Series]] = synthetic_tourism_nights
+    quick: bool, nyc_taxi_csv: Path, tourism: Callable[[], dict[str, pd.Series]] = demo_tourism_nights
 ) -> list[DataSet]:
     communes = list(tourism().values())
     origins = 8 if quick else 20
