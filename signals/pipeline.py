@@ -55,7 +55,32 @@ def collect(store: Store, settings: Settings, names: list[str] | None = None) ->
     chosen = [sources.get(n) for n in names] if names else [s for s in sources.sources if s.enabled]
     if not chosen:
         raise UserError(f"no enabled source in {settings.sources_file}")
-    return crawl(settings, chosen, territory=sources.territory)
+    outcomes = crawl(settings, chosen, territory=sources.territory)
+    if any(o.counts.get("new") for o in outcomes):
+        prepare(store, settings)
+    return outcomes
+
+
+def prepare(store: Store, settings: Settings) -> dict[str, int]:
+    """The per-document work, done as documents arrive rather than all on analysis day: each new
+    document's terms and embedding, computed once and cached."""
+    from models.terms import TermExtractor
+    from signals.analysis import ensure_term_features
+    from signals.periods import start_of_day_utc, utcnow
+    from signals.topics import embedder_for, ensure_embeddings
+
+    _, communes = _territory(settings)
+    now = utcnow()
+    since = start_of_day_utc(now.astimezone(settings.tz).date(), settings.tz) - timedelta(
+        weeks=settings.detection.lookback_weeks
+    )
+    with store.recording("prepare") as run, store.session() as session:
+        counts = {"terms": ensure_term_features(session, TermExtractor(extra_stop=communes), now)}
+        if settings.topics.enabled:
+            counts["embedded"] = ensure_embeddings(session, embedder_for(settings), now, since)
+        for key, n in counts.items():
+            run.count(key, n)
+    return counts
 
 
 def preview_source(settings: Settings, name: str, limit: int = 10) -> Any:

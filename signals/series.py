@@ -21,7 +21,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.anomaly import SeriesDetector, config_for
-from models.forecast import ForecastConfig, Forecaster
 from models.forecast_break import check_forecast_break
 from signals.lifecycle import NEW, RISING, THEME_KINDS, Candidate
 from signals.periods import week_start
@@ -257,6 +256,8 @@ def refresh_forecasts(
     """Refit the forecaster of each series whose refit is due (its cadence, not every point); returns how
     many were refitted. Each stored forecast keeps its band, so later points are checked against it. Series
     that cannot be forecast are listed in ``skipped`` with the reason."""
+    from models.forecast import ForecastConfig, Forecaster  # Prophet: loaded by this stage only
+
     skipped = skipped if skipped is not None else []
     fitted = 0
     topics = forecast_topics(session)

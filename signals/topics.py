@@ -231,12 +231,18 @@ def _save_topics(session: Session, model_id: int, model: Any) -> None:
 
 def document_topics(session: Session, model_id: int, ids: np.ndarray) -> np.ndarray:
     """Topic of each document id (-1: none or not assigned)."""
-    found = dict(
-        session.execute(
-            select(DocumentTopic.document_id, DocumentTopic.topic).where(DocumentTopic.model_id == model_id)
-        ).all()
-    )
-    return np.array([found.get(int(i), -1) for i in ids], dtype=np.int64)
+    rows = session.execute(
+        select(DocumentTopic.document_id, DocumentTopic.topic).where(DocumentTopic.model_id == model_id)
+    ).all()
+    out = np.full(len(ids), -1, dtype=np.int64)
+    if rows:
+        known, topics = np.array(rows, dtype=np.int64).T
+        order = np.argsort(known)
+        known, topics = known[order], topics[order]
+        positions = np.minimum(np.searchsorted(known, ids), len(known) - 1)
+        found = known[positions] == ids
+        out[found] = topics[positions[found]]
+    return out
 
 
 def topic_labels(session: Session, model_id: int) -> dict[int, Topic]:
