@@ -23,7 +23,7 @@ from reports.mail import content_id, inline_css, with_data_uris
 from reports.rendering import render
 from signals.lifecycle import CONFIRMED, ESTABLISHED, FADING, NEW, RISING, SERIES_KINDS
 from signals.periods import week_label
-from signals.registry import week_view
+from signals.registry import flagged_series_weeks, week_view
 from signals.schema import Document, Run, Signal, SignalWeek
 from signals.settings import Settings
 
@@ -180,17 +180,9 @@ def _series_alerts(session: Session, settings: Settings, week: date, key: bytes 
     """Alerts on series from the last ``series.brief_weeks`` weeks, this week's first: a monthly indicator's
     break is news for a while."""
     since = week - timedelta(weeks=settings.series.brief_weeks - 1)
-    rows = session.execute(
-        select(Signal, SignalWeek)
-        .join(SignalWeek, SignalWeek.signal_id == Signal.id)
-        .where(
-            Signal.kind.in_(SERIES_KINDS),
-            SignalWeek.flagged.is_(True),
-            SignalWeek.week >= since,
-            SignalWeek.week <= week,
-        )
-        .order_by(SignalWeek.week.desc(), SignalWeek.score.desc())
-    ).all()
+    rows = sorted(
+        flagged_series_weeks(session, since, week), key=lambda r: (r[1].week, r[1].score), reverse=True
+    )
     cards = []
     for signal, row in rows:
         card = _card(settings, signal, row, key)

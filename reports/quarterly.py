@@ -24,8 +24,9 @@ from reports.brief import STATUS_LABELS, CitedDocument
 from reports.extract import Quote, key_sentences
 from reports.forecasts import ForecastBand, ForecastFn, forecast_on_the_fly
 from reports.rendering import render
-from signals.lifecycle import SERIES_KINDS, THEME_KINDS
+from signals.lifecycle import THEME_KINDS
 from signals.periods import parse_quarter, start_of_day_utc, week_label, weeks_between
+from signals.registry import flagged_series_weeks
 from signals.schema import (
     TOPIC_VOLUME_SERIES,
     Document,
@@ -203,17 +204,7 @@ def _theme(settings: Settings, signal: Signal, rows: list[SignalWeek], start: da
 
 
 def _series_events(session: Session, start: date, end: date) -> list[SeriesEvent]:
-    rows = session.execute(
-        select(Signal, SignalWeek)
-        .join(SignalWeek, SignalWeek.signal_id == Signal.id)
-        .where(
-            Signal.kind.in_(SERIES_KINDS),
-            SignalWeek.flagged.is_(True),
-            SignalWeek.week >= start,
-            SignalWeek.week <= end,
-        )
-        .order_by(SignalWeek.week)
-    ).all()
+    rows = flagged_series_weeks(session, start, end)
     events: dict[int, SeriesEvent] = {}
     for signal, row in rows:
         m = row.metrics or {}

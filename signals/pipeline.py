@@ -61,19 +61,18 @@ def collect(store: Store, settings: Settings, names: list[str] | None = None) ->
     return outcomes
 
 
-def prepare(store: Store, settings: Settings) -> dict[str, int]:
-    """The per-document work, done as documents arrive rather than all on analysis day: each new
-    document's terms and embedding, computed once and cached."""
+def prepare(store: Store, settings: Settings, as_of: date | None = None) -> dict[str, int]:
+    """The per-document work, done as documents arrive rather than all on analysis day: the terms and
+    embedding of each document of the analysis window (up to ``as_of``, default today), computed once."""
     from models.terms import TermExtractor
     from signals.analysis import ensure_term_features
-    from signals.periods import start_of_day_utc, utcnow
+    from signals.periods import end_of_day_utc, start_of_day_utc
     from signals.topics import embedder_for, ensure_embeddings
 
     _, communes = _territory(settings)
-    now = utcnow()
-    since = start_of_day_utc(now.astimezone(settings.tz).date(), settings.tz) - timedelta(
-        weeks=settings.detection.lookback_weeks
-    )
+    day = as_of or datetime.now(settings.tz).date()
+    now = end_of_day_utc(day, settings.tz)
+    since = start_of_day_utc(day, settings.tz) - timedelta(weeks=settings.detection.lookback_weeks)
     with store.recording("prepare") as run, store.session() as session:
         counts = {"terms": ensure_term_features(session, TermExtractor(extra_stop=communes), now)}
         if settings.topics.enabled:

@@ -20,6 +20,7 @@ from signals.lifecycle import (
     DISMISSED,
     NEW,
     RISING,
+    SERIES_KINDS,
     STATUSES,
     Tracked,
     Update,
@@ -227,6 +228,25 @@ def week_view(session: Session, week: date, kinds: tuple[str, ...] | None = None
     if kinds:
         query = query.where(Signal.kind.in_(kinds))
     return WeekView(week, [(s, w) for s, w in session.execute(query).all()])
+
+
+def flagged_series_weeks(session: Session, first: date, last: date) -> list[tuple[Signal, SignalWeek]]:
+    """The weeks from ``first`` to ``last`` in which a series signal (anomaly, forecast break) was raised,
+    oldest first."""
+    return [
+        (signal, row)
+        for signal, row in session.execute(
+            select(Signal, SignalWeek)
+            .join(SignalWeek, SignalWeek.signal_id == Signal.id)
+            .where(
+                Signal.kind.in_(SERIES_KINDS),
+                SignalWeek.flagged.is_(True),
+                SignalWeek.week >= first,
+                SignalWeek.week <= last,
+            )
+            .order_by(SignalWeek.week, Signal.id)
+        ).all()
+    ]
 
 
 def latest_week(session: Session) -> date | None:

@@ -145,7 +145,7 @@ class NamedLock:
         """Take the lock, taking it over if stale; raises :class:`LockHeld` otherwise."""
         now = datetime.now(UTC)
         try:
-            with self.store.session() as session:
+            with self.store.session(write=True) as session:
                 row = session.get(ServiceLock, self.name)
                 if row is None:
                     session.add(
@@ -222,7 +222,7 @@ def close_interrupted_runs(store: Store) -> list[Run]:
     Returns the closed runs (detached), so that the caller can redo their work.
     """
     closed: list[Run] = []
-    with store.session() as session:
+    with store.session(write=True) as session:
         for run in session.scalars(select(Run).where(Run.status == "running")):
             if run.pid is None or _ran_it(run.pid, run.started_at):
                 continue

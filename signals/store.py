@@ -123,6 +123,11 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite upgrades a read transaction to a write one only if no other writer committed since it
+        # began, and fails at once otherwise (the busy timeout does not apply): units that read and
+        # then write where another thread or process may write too take the write lock at BEGIN.
+        immediate = self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+        self._write_sessions = sessionmaker(immediate, expire_on_commit=False)
         self._source_ids: dict[str, int] = {}
 
     @classmethod
@@ -174,9 +179,13 @@ class Store:
     # sessions
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: committed when the block ends, rolled back if it raises."""
-        session = self._sessions()
+    def session(self, write: bool = False) -> Iterator[Session]:
+        """A unit of work: committed when the block ends, rolled back if it raises.
+
+        ``write=True`` for a short read-modify-write unit that competes with other writers (locks,
+        run records): on SQLite it waits for the write lock up front instead of failing mid-way.
+        """
+        session = (self._write_sessions if write else self._sessions)()
         try:
             yield session
             session.commit()
@@ -322,7 +331,7 @@ class Store:
         The run row is committed at start (so a crash leaves a visible ``running`` row) and at the end.
         An exception marks the run failed and propagates.
         """
-        with self.session() as session:
+        with self.session(write=True) as session:
             source_id = self.source_id(session, source) if source else None
             run = Run(stage=stage, target=target, source_id=source_id, pid=os.getpid())
             session.add(run)
@@ -338,7 +347,7 @@ class Store:
         self.finish_run(recorder)
 
     def finish_run(self, recorder: RunRecorder) -> None:
-        with self.session() as session:
+        with self.session(write=True) as session:
             run = session.get(Run, recorder.run_id)
             assert run is not None
             run.finished_at = datetime.now(UTC)
@@ -420,4 +429,4 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    connection.exec_driver_sql(connection.get_execution_options().get("sqlite_begin", "BEGIN"))

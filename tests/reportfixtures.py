@@ -22,9 +22,8 @@ from signals.demo.synthetic import Plant, synthetic_corpus
 from signals.demo.themes import EMERGING
 from signals.importer import import_file
 from signals.settings import Settings
-from signals.sources import SourcesFile, Territory, dump_sources
 from signals.store import Store
-from tests.conftest import COMMUNES, write_jsonl
+from tests.conftest import COMMUNES, workspace_settings, write_jsonl
 
 FIRST = date(2025, 1, 6)
 WEEK = FIRST + timedelta(weeks=29)  # the brief's week (2025-W31)
@@ -69,10 +68,7 @@ def _observations(path: Path) -> Path:
 
 
 def _build(folder: Path) -> None:
-    dump_sources(
-        SourcesFile(territory=Territory(name="Val de Test", communes=COMMUNES)), folder / "sources.yaml"
-    )
-    settings = Settings(home=folder / "var", sources_file=folder / "sources.yaml")
+    settings = workspace_settings(folder)
     store = Store.open(settings)
     corpus = synthetic_corpus(
         weeks=32,
@@ -114,6 +110,7 @@ def analysed_home(tmp_path_factory: Any, name: str, **overrides: Any) -> Setting
         "home": folder / "var",
         "sources_file": folder / "sources.yaml",
         "recipients": ["veille@example.fr", "élus@example.fr"],
+        "embedding_model": "hashing",  # as the template was built
     }
     return Settings(**(values | overrides))
 

@@ -3,45 +3,24 @@
 from __future__ import annotations
 
 import email
-from datetime import date, timedelta
 from email import policy
 
 import pytest
 from sqlalchemy import func, select
 
 from signals import pipeline
-from signals.demo.synthetic import Plant, synthetic_corpus
-from signals.demo.themes import EMERGING
-from signals.importer import import_file
 from signals.schema import Brief, Delivery
-from tests.conftest import COMMUNES, workspace_settings, write_jsonl
-
-FIRST = date(2025, 1, 6)
+from tests.reportfixtures import HOSTILE_TITLE, WEEK, analysed_home
 
 
 @pytest.fixture(scope="module")
 def briefed(tmp_path_factory):
     from signals.store import Store
 
-    tmp = tmp_path_factory.mktemp("brief")
-    settings = workspace_settings(tmp, recipients=["veille@example.fr"])
+    settings = analysed_home(tmp_path_factory, "brief", recipients=["veille@example.fr"])
     store = Store.open(settings)
-    corpus = synthetic_corpus(
-        weeks=32,
-        per_week=40,
-        first_monday=FIRST,
-        communes=COMMUNES,
-        seed=21,
-        plants=[Plant(EMERGING[0], onset=26, start_rate=2.0, growth=1.3)],
-    )
-    for i, record in enumerate(corpus.records):
-        record["url"] = f"https://presse.example.fr/article/{i}"
-        record["text"] += " <script>alert('x')</script>" if i % 50 == 0 else ""
-    import_file(store, settings, write_jsonl(tmp / "c.jsonl", corpus.records))
-    week = FIRST + timedelta(weeks=29)
-    pipeline.replay(store, settings, week - timedelta(weeks=3), week + timedelta(days=6))
-    first = pipeline.brief(store, settings, week, out=tmp / "brief.html", send=True)
-    second = pipeline.brief(store, settings, week, send=True)
+    first = pipeline.brief(store, settings, WEEK, out=settings.home.parent / "brief.html", send=True)
+    second = pipeline.brief(store, settings, WEEK, send=True)
     yield settings, store, first, second
     store.close()
 
@@ -56,7 +35,7 @@ def test_brief_is_french_html_with_numbers_and_cited_documents(briefed):
     assert "documents sur les 4 dernières semaines" in html and "attendus" in html
     assert 'href="https://presse.example.fr/article/' in html
     assert "signals feedback" in html  # how to confirm or dismiss without a web endpoint
-    assert "<script>" not in html  # document text is escaped
+    assert "<script>" not in html and HOSTILE_TITLE not in html  # document text is escaped
     assert first.out.read_text(encoding="utf-8") == html
 
 

@@ -1,3 +1,4 @@
+import threading
 from datetime import date
 
 import pytest
@@ -93,3 +94,39 @@ def test_naive_dates_are_refused(store):
 
     with store.session() as session, pytest.raises(ValueError, match="aware"):
         store.add_document(session, NewDocument("s", "t", "x", datetime(2026, 1, 1)))
+
+
+@pytest.mark.parametrize("write", [True, False])
+def test_read_then_write_units_wait_for_a_concurrent_writer_instead_of_failing(settings, write):
+    """SQLite cannot upgrade a read transaction once another writer committed: write units lock first."""
+    from sqlalchemy.exc import OperationalError
+
+    from signals.schema import ServiceLock
+
+    first, second = Store.open(settings), Store.open(settings)
+    now = aware(date(2026, 3, 2))
+    try:
+        with first.session(write=write) as session:
+            session.get(ServiceLock, "a")  # the read that starts the transaction
+            other = threading.Thread(target=_insert_lock, args=(second, "b", now))
+            other.start()
+            other.join(0.5)  # a writer that has to wait stays alive; one that does not commits now
+            session.add(ServiceLock(name="a", holder="h:1:0", pid=1, acquired_at=now, heartbeat_at=now))
+            if not write:
+                with pytest.raises(OperationalError, match="locked"):
+                    session.flush()
+                session.rollback()
+        other.join(30)
+        with first.session() as session:
+            names = set(session.scalars(select(ServiceLock.name)))
+        assert names == ({"a", "b"} if write else {"b"})
+    finally:
+        first.close()
+        second.close()
+
+
+def _insert_lock(store: Store, name: str, now) -> None:
+    from signals.schema import ServiceLock
+
+    with store.session() as session:
+        session.add(ServiceLock(name=name, holder="h:2:0", pid=2, acquired_at=now, heartbeat_at=now))
