@@ -175,7 +175,7 @@ def close_runs_of(store: Any, pid: int, names: list[str], reason: str) -> dict[s
 
     outcomes: dict[str, CrawlOutcome] = {}
     try:
-        with store.session() as session:
+        with store.session(write=True) as session:
             runs = session.scalars(
                 select(Run).where(Run.stage == "collect", Run.status == "running", Run.pid == pid)
             ).all()

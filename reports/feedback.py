@@ -138,7 +138,7 @@ class FeedbackServer:
         given = (form if method == "POST" else query).get("t", [""])[0]
         if not verify(self.key, signal_id, verdict, given):
             return self._page(HTTPStatus.FORBIDDEN, "Ce lien n'est pas valide (il a peut-être été modifié).")
-        with self.store.session() as session:
+        with self.store.session(write=method == "POST") as session:
             try:
                 signal = get_signal(session, signal_id)
             except SignalNotFound:

@@ -234,7 +234,7 @@ def reconcile(
     ``sent``; abandoned by a dead process of this host, or past its lease -> back in the queue."""
     result = result or DeliveryResult()
     accepted = journal_for(settings).accepted()
-    with store.session() as session:
+    with store.session(write=True) as session:
         for delivery in session.scalars(select(Delivery).where(Delivery.status == SENDING)):
             location = accepted.get(delivery.message_id)
             if location is None and not settings.smtp.host:
@@ -259,7 +259,7 @@ def reconcile(
 
 def requeue(store: Store, delivery_ids: list[int] | None = None) -> int:
     """Put failed deliveries (all, or these) back in the queue with a fresh count of attempts."""
-    with store.session() as session:
+    with store.session(write=True) as session:
         query = select(Delivery).where(Delivery.status == FAILED)
         if delivery_ids:
             query = query.where(Delivery.id.in_(delivery_ids))
@@ -303,7 +303,7 @@ def _claim(
 
 
 def _mark_sent(store: Store, delivery_id: int, location: str) -> None:
-    with store.session() as session:
+    with store.session(write=True) as session:
         delivery = session.get_one(Delivery, delivery_id)
         delivery.status, delivery.sent_at, delivery.location = SENT, datetime.now(UTC), location
         delivery.next_attempt_at, delivery.last_error = None, None
@@ -313,7 +313,7 @@ def _record_failure(
     store: Store, settings: Settings, delivery_id: int, exc: Exception, now: datetime, result: DeliveryResult
 ) -> None:
     permanent = is_permanent(exc)
-    with store.session() as session:
+    with store.session(write=True) as session:
         delivery = session.get_one(Delivery, delivery_id)
         delivery.last_error = f"{type(exc).__name__}: {exc}"[:500]
         delivery.location = None

@@ -400,7 +400,7 @@ def feedback(
     if verdict not in ("confirm", "dismiss"):
         raise typer.BadParameter("must be confirm or dismiss", param_hint="VERDICT")
     settings = _settings()
-    with _store(settings) as store, store.session() as session:
+    with _store(settings) as store, store.session(write=True) as session:
         signal = give_feedback(session, signal_id, verdict, note, author)
         out.print(f"signal {signal.id} ({signal.subject}): {signal.status}")
 

@@ -42,7 +42,7 @@ def read_sources(settings: Settings) -> SourcesFile:
 
 def sync_sources(store: Store, settings: Settings) -> SourcesFile:
     sources = read_sources(settings)
-    with store.session() as session:
+    with store.session(write=True) as session:
         store.sync_sources(session, sources.sources)
     return sources
 
