@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -236,7 +237,9 @@ def document_topics(session: Session, model_id: int, ids: np.ndarray) -> np.ndar
     ).all()
     out = np.full(len(ids), -1, dtype=np.int64)
     if rows:
-        known, topics = np.array(rows, dtype=np.int64).T
+        # Rows as a flat stream: np.array on Row objects probes each one for the array protocol (slow).
+        pairs = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=2 * len(rows))
+        known, topics = pairs.reshape(-1, 2).T
         order = np.argsort(known)
         known, topics = known[order], topics[order]
         positions = np.minimum(np.searchsorted(known, ids), len(known) - 1)
