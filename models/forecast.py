@@ -293,6 +293,20 @@ class _Seasonality:
         return cls(weekly, yearly, period)
 
 
+def naive_period(n: int, frequency: Frequency) -> int:
+    """The seasonal naive's period for a history of ``n`` steps: the natural cycle (a week of days, a year
+    of weeks or months) once one whole cycle is known, else 1 (the last value repeated).
+
+    It does not wait for the two cycles Prophet's seasonality needs: with 13 to 23 months of history, last
+    year's month is still a far better guess for a seasonal series than last month.
+
+    >>> naive_period(16, Frequency("MS")), naive_period(11, Frequency("MS")), naive_period(29, Frequency("W"))
+    (12, 1, 1)
+    """
+    cycle = 7 if frequency.code == "D" else round(frequency.per_year)
+    return cycle if n >= cycle else 1
+
+
 @dataclass(frozen=True)
 class _Smoothing:
     """Residual smoother settings: level and seasonal weights, clipping in robust standard deviations."""
@@ -386,7 +400,7 @@ class _Core:
             float(fitted["trend"].iloc[-1]),
             config.trend_damping,
             _ResidualState(),
-            actual[-period:].tolist(),
+            actual[-naive_period(len(actual), frequency) :].tolist(),
             residuals=actual - fitted["yhat"].to_numpy(),
         )
         core.residual = core.smooth(smoothing, period)
@@ -611,7 +625,10 @@ class Forecaster:
                 best = (mae, candidate, predicted)
         assert best is not None
         model_mae, self._smoothing, predicted = best
-        naive = [seasonal_naive(actual[:origin], len(base), period) for origin, _, base in runs]
+        naive = [
+            seasonal_naive(actual[:origin], len(base), naive_period(origin, self._frequency))
+            for origin, _, base in runs
+        ]
         naive_mae = float(np.mean(np.abs(np.concatenate(truth) - np.concatenate(naive))))
         self._refit_mae = {"prophet": model_mae, "seasonal_naive": naive_mae}
         core.residual = core.smooth(self._smoothing, period)
@@ -647,12 +664,14 @@ class Forecaster:
         """Cores refitted at earlier cut-offs, with their base forecasts: (cut-off, core, base).
 
         Cut-offs are spaced by a quarter of the calibration horizon and only keep histories long enough to
-        get the same seasonalities as the full one, so the errors are those of the same kind of model.
+        get the same seasonalities and seasonal naive as the full one, so the errors are those of the same
+        kinds of forecast.
         """
         assert self._frequency is not None
         n, frequency = len(working), self._frequency
         full = _Seasonality.choose(n, frequency, self.config)
         minimum = next(m for m in range(4, n + 1) if _Seasonality.choose(m, frequency, self.config) == full)
+        minimum = max(minimum, naive_period(n, frequency))  # and the same seasonal naive as the forecast's
         spacing = max(1, horizon // 4)
         origins = [n - horizon - i * spacing for i in range(self.config.calibration_origins)]
         origins = [o for o in origins if o >= minimum]
@@ -667,7 +686,7 @@ class Forecaster:
     def _naive_errors(self, values: np.ndarray, horizon: int) -> list[np.ndarray]:
         """Fallback for short histories: in-sample errors of the seasonal-naive forecast at each step."""
         assert self._frequency is not None
-        period = self._period(len(values))
+        period = naive_period(len(values), self._frequency)
         errors: list[np.ndarray] = []
         for step in range(1, horizon + 1):
             lag = period * math.ceil(step / period)

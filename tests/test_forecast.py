@@ -156,10 +156,21 @@ def test_counts_with_zeros_get_a_non_negative_band() -> None:
 
 def test_seasonal_naive_takes_over_only_where_it_forecasts_better() -> None:
     rng = np.random.default_rng(8)
-    weeks = pd.date_range("2023-01-01", periods=60, freq="W-SUN")
+    weeks = pd.date_range("2023-01-01", periods=48, freq="W-SUN")  # under a year: the naive is last week's
     # a level that jumps up or down and stays, with no noise: last week's value is the best forecast
-    jumps = (rng.random(60) < 0.2) * rng.choice([-300, 300], 60)
+    jumps = (rng.random(48) < 0.2) * rng.choice([-300, 300], 48)
     steps = pd.Series(3000 + np.cumsum(jumps), index=weeks, dtype=float)
     assert Forecaster().fit(steps).method == "seasonal_naive"
     assert Forecaster(ForecastConfig(naive_fallback=False)).fit(steps).method == "prophet"
     assert Forecaster().fit(monthly_nights(9)).method == "prophet"
+
+
+def test_a_history_of_one_to_two_years_is_forecast_from_last_year_not_last_month() -> None:
+    """Prophet's yearly cycle needs two years; until then the fallback repeats last year, not last month."""
+    history, actual = monthly_nights(4, months=18), monthly_nights(4, months=30).iloc[18:]
+    forecaster = Forecaster().fit(history)
+    band = forecaster.forecast(12)
+    assert forecaster.method == "seasonal_naive"
+    assert np.allclose(band.yhat.to_numpy(), history.iloc[6:18].to_numpy())
+    assert band.ds.dt.month[band.yhat.idxmax()] in (7, 8, 9)
+    assert float(np.mean(inside(band, actual))) >= 0.5
