@@ -103,7 +103,6 @@ def content_hash(title: str, text: str) -> str:
 
 
 # Statements built once (the store's hot path runs them for every collected document).
-_DOCUMENT_BY_URL = select(Document.id).where(Document.url == bindparam("url"))
 _SIGHTED_AT_URL = select(Sighting.document_id).where(Sighting.url == bindparam("url")).limit(1)
 _DOCUMENT_BY_HASH = select(Document.id).where(Document.content_hash == bindparam("hash"))
 _SIGHTING = select(Sighting.id).where(
@@ -276,10 +275,8 @@ class Store:
     ) -> tuple[int | None, AddOutcome]:
         """The stored document this one repeats: same URL (stored or seen there), the near-duplicate the
         caller named, or the same text."""
-        if url:
-            found = session.execute(_DOCUMENT_BY_URL, {"url": url}).scalar()
-            if found is None:
-                found = session.execute(_SIGHTED_AT_URL, {"url": url}).scalar()
+        if url:  # a document's own URL is its first sighting's: one lookup covers both
+            found = session.execute(_SIGHTED_AT_URL, {"url": url}).scalar()
             if found is not None:
                 return found, "duplicate_url"
         if same_as is not None:
@@ -287,10 +284,9 @@ class Store:
         return session.execute(_DOCUMENT_BY_HASH, {"hash": digest}).scalar(), "duplicate_content"
 
     def known_urls(self, session: Session, urls: list[str]) -> set[str]:
-        """Which of these URLs (canonicalised) are already stored, as documents or sightings."""
+        """Which of these URLs (canonicalised) are already stored (a document's URL is its first sighting's)."""
         canon = {canonical_url(u): u for u in urls}
-        found = set(session.scalars(select(Document.url).where(Document.url.in_(list(canon)))))
-        found |= set(session.scalars(select(Sighting.url).where(Sighting.url.in_(list(canon)))))
+        found = set(session.scalars(select(Sighting.url).where(Sighting.url.in_(list(canon)))))
         return {canon[c] for c in found if c in canon}
 
     # observations
