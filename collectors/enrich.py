@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pickle
 import re
-import unicodedata
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from w3lib.html import remove_tags, remove_tags_with_content, replace_entities
+
+from signals.parsing import fold
 
 # --- text ---------------------------------------------------------------------------------------------
 
@@ -47,20 +48,6 @@ def html_to_text(fragment: str) -> str:
     without_code = remove_tags_with_content(fragment, which_ones=("script", "style", "noscript"))
     with_breaks = _BLOCK_END.sub("\n", without_code)
     return replace_entities(remove_tags(with_breaks)).strip()
-
-
-_LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "’": "'"})
-_WORD = re.compile(r"[^\W_]+")
-
-
-def fold(text: str) -> str:
-    """Lowercase ASCII words separated by single spaces: accents, case, hyphens and apostrophes ignored.
-
-    >>> fold("Saint-Aubin-des-Prés, l’Étang, Œuvre")
-    'saint aubin des pres l etang oeuvre'
-    """
-    ascii_text = unicodedata.normalize("NFKD", text.translate(_LIGATURES)).encode("ascii", "ignore").decode()
-    return " ".join(_WORD.findall(ascii_text.casefold()))
 
 
 def slug(text: str) -> str:

@@ -10,7 +10,8 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from collectors.enrich import fold, normalise_text
+from collectors.enrich import normalise_text
+from signals.parsing import fold
 
 
 class ExtractionError(Exception):

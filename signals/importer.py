@@ -14,7 +14,6 @@ import csv
 import gzip
 import io
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,13 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from signals.errors import UserError
-from signals.periods import parse_quarter, parse_week
+from signals.parsing import parse_number, parse_period
 from signals.settings import Settings
 from signals.store import NewDocument, NewObservation, RunRecorder, Store
 
 BATCH = 1000  # lines per transaction: a crash loses at most the current batch, which a re-run restores
 OBSERVATION_COLUMNS = ("series", "period", "value", "unit", "territory")
-_YEAR, _MONTH = re.compile(r"^\d{4}$"), re.compile(r"^(\d{4})-(\d{2})$")
 
 
 class ImportFileError(UserError):
@@ -259,38 +257,20 @@ def parse_observation(row: dict[str, str], width: int, expected: int, delimiter:
     series = row.get("series", "").strip()
     if not series:
         raise ValueError("missing field: series is empty")
-    raw_value = row.get("value", "").strip().replace("\u00a0", "").replace(" ", "")
-    if delimiter == ";":
-        raw_value = raw_value.replace(",", ".")
+    try:  # a ";"-separated file writes decimals with a comma (the French spreadsheet export)
+        value = parse_number(row.get("value", ""), decimal="," if delimiter == ";" else ".")
+    except ValueError as exc:
+        raise ValueError(f"bad value: {exc}") from None
+    if value is None:
+        raise ValueError(f"bad value: {row.get('value', '')!r} is a missing value")
     try:
-        value = float(raw_value)
-    except ValueError:
-        raise ValueError(f"bad value: {row.get('value', '')!r} is not a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(f"bad value: {raw_value!r} is not a finite number")
+        period = parse_period(row.get("period", ""))
+    except ValueError as exc:
+        raise ValueError(f"bad period: {exc}") from None
     return NewObservation(
         series=series,
-        period=parse_period(row.get("period", "")),
+        period=period,
         value=value,
         unit=(row.get("unit") or "").strip() or None,
         territory=(row.get("territory") or "").strip() or None,
     )
-
-
-def parse_period(value: str) -> date:
-    """Start date of a period: 2025-03-14, 2025-03, 2025-W10, 2025Q1, 2025."""
-    text = value.strip()
-    try:
-        if _YEAR.match(text):
-            return date(int(text), 1, 1)
-        if month := _MONTH.match(text):
-            return date(int(month.group(1)), int(month.group(2)), 1)
-        if "W" in text.upper():
-            return parse_week(text.upper())
-        if "Q" in text.upper():
-            return parse_quarter(text)[0]
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(
-            f"bad period: {value!r} is not a date, month (2025-03), week (2025-W10), quarter (2025Q1) or year"
-        ) from None

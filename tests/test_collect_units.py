@@ -15,7 +15,8 @@ from collectors.ledger import RunLedger
 from collectors.neardup import NearDuplicateIndex
 from collectors.run import crawl_timeout
 from collectors.settings import scrapy_settings
-from collectors.tabular import decode, parse_number, parse_period, sniff_delimiter
+from collectors.tabular import decode, sniff_delimiter
+from signals.parsing import parse_number, parse_period
 from signals.privacy import EMAIL_PLACEHOLDER, PHONE_PLACEHOLDER, redact
 from signals.settings import CollectSettings, Settings
 from signals.sources import RssSource

@@ -2,7 +2,8 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from signals.importer import import_file, parse_period
+from signals.importer import import_file
+from signals.parsing import parse_period
 from signals.schema import Document, Observation, Run
 from tests.conftest import doc, write_jsonl
 

@@ -18,9 +18,8 @@ from collectors.tabular import (
     decode,
     dotted,
     json_records,
-    parse_number,
-    parse_period,
 )
+from signals.parsing import parse_number, parse_period
 
 
 class SeriesSpider(SourceSpider):
