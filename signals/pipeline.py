@@ -194,8 +194,11 @@ def forecast(store: Store, settings: Settings, as_of: date | None = None) -> int
         skipped: list[tuple[str, str]] = []
         fitted = refresh_forecasts(session, settings, as_of, skipped)
         run.count("refitted", fitted)
-        for series, reason in skipped:
-            run.reject(series, reason, code="not_forecastable")
+        # Not an input error: irregular series (a consultation's counters, read when it changes) are watched
+        # for anomalies but have no forecast. Counted, and named in the log.
+        if skipped:
+            run.count("not_forecastable", len(skipped))
+            log.info("%d series not forecast: %s", len(skipped), "; ".join(f"{s} ({r})" for s, r in skipped))
     return fitted
 
 

@@ -282,8 +282,7 @@ def refresh_forecasts(
                 forecaster = Forecaster(ForecastConfig(interval_width=settings.series.forecast_interval)).fit(
                     _history(available)
                 )
-        except ValueError as exc:  # an irregular or degenerate series: said once, the others go on
-            log.warning("series %s not forecast: %s", series, exc)
+        except ValueError as exc:  # an irregular or degenerate series: listed, the others go on
             skipped.append((series, str(exc)))
             continue
         band = forecaster.forecast(settings.series.forecast_horizon)

@@ -4,13 +4,13 @@ are not, and the stored detector state gives the same answers as a replay."""
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 from sqlalchemy import select
 
 from signals import pipeline
-from signals.schema import ModelState, Signal
+from signals.schema import ModelState, Run, Signal
 from signals.series import frequency, period_end
 from signals.store import NewObservation
 
@@ -98,7 +98,15 @@ def test_forecasts_are_refitted_on_their_cadence_and_a_lasting_break_is_flagged(
                     "Nord",
                 ),
             )
+        for i in range(14):  # a consultation's vote counter, read every 46 days: watched, never forecast
+            day = date(2025, 1, 1) + timedelta(days=46 * i)
+            store.upsert_observation(
+                session, NewObservation("participer.votes/x", day, 10.0 * i, "votes", None)
+            )
     assert pipeline.forecast(store, settings, date(2026, 10, 4)) == 3  # one fit per series
+    with store.session() as session:
+        run = session.scalars(select(Run).where(Run.stage == "forecast")).one()
+    assert (run.status, run.counts["not_forecastable"], run.error_count) == ("ok", 1, 0)
     assert pipeline.forecast(store, settings, date(2026, 10, 11)) == 0  # not due yet
     with store.session() as session:
         band = stored_forecast(session, "tourisme.nuitees/nord")
