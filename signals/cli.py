@@ -34,8 +34,8 @@ app = typer.Typer(
 )
 sources_app = typer.Typer(help="Sources: list, preview, health.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)  # paths and URLs stay whole, to be copied
+err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 
