@@ -564,14 +564,11 @@ class JobInfo:
 def list_jobs(settings: Settings) -> list[JobInfo]:
     """Every planned job with its next run: the stored one when the service has run, else the one it
     would get now. Reads the job store without scheduling anything (safe beside a running service)."""
-    store = Store.open(settings)
-    try:
+    with Store.open(settings) as store:
         specs = plan_jobs(settings, pipeline.read_sources(settings).sources)
         jobstore = SQLAlchemyJobStore(engine=store.engine, tablename=JOBS_TABLE)
         jobstore.start(BackgroundScheduler(timezone=settings.tz), "default")
         stored = {job.id: job for job in jobstore.get_all_jobs()}
-    finally:
-        store.close()
     now = datetime.now(settings.tz)
     jobs = []
     for spec in specs:

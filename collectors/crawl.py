@@ -96,21 +96,17 @@ def run_job(job: dict[str, Any]) -> list[dict[str, Any]]:
     from collectors.storage import StoreWriter
     from signals.store import Store
 
-    store = Store.open(settings)
     logs = settings.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    try:
-        with store.session() as session:
-            writer = StoreWriter(store, session)
-            crawl = CrawlContext(
-                settings=settings,
-                gazetteer=gazetteer,
-                writer=writer,
-                neardup=NearDuplicateIndex(loader=writer.published_between),
-            )
-            return CrawlProcess(crawl, None, log_file=str(logs / "collect.log")).run(sources)
-    finally:
-        store.close()
+    with Store.open(settings) as store, store.session() as session:
+        writer = StoreWriter(store, session)
+        crawl = CrawlContext(
+            settings=settings,
+            gazetteer=gazetteer,
+            writer=writer,
+            neardup=NearDuplicateIndex(loader=writer.published_between),
+        )
+        return CrawlProcess(crawl, None, log_file=str(logs / "collect.log")).run(sources)
 
 
 class CrawlProcess:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -73,15 +72,6 @@ def _configure_logging(settings: Settings) -> None:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
-@contextmanager
-def _store(settings: Settings) -> Iterator[Store]:
-    store = Store.open(settings)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
 def _parse_date(value: str | None, option: str) -> date | None:
     if value is None:
         return None
@@ -106,7 +96,7 @@ def _busy(message: str, work: Callable[[], T]) -> T:
 def init() -> None:
     """Create the database or upgrade it to the latest schema."""
     settings = _settings()
-    with _store(settings) as store:
+    with Store.open(settings) as store:
         out.print(f"database ready: {settings.public_view()['database_url']} (schema {store.revision()})")
 
 
@@ -160,7 +150,7 @@ def sources_health() -> None:
     from signals.health import source_health
 
     settings = _settings()
-    with _store(settings) as store:
+    with Store.open(settings) as store:
         rows = source_health(store, settings)
     table = Table(
         "source", "kind", "last success", "last run", "items/run", "rejects", "error rate", "latency", "state"
@@ -188,7 +178,7 @@ def collect(
 ) -> None:
     """Collect the enabled sources (or the given ones) into the store."""
     settings = _settings()
-    with _store(settings) as store:
+    with Store.open(settings) as store:
         outcomes = _busy("collecting…", lambda: pipeline.collect(store, settings, source))
     _print_outcomes(outcomes)
     if outcomes and all(o.status == "failed" for o in outcomes):
@@ -225,7 +215,7 @@ def import_(
     except LookupError:
         raise typer.BadParameter(f"unknown encoding {encoding!r}", param_hint="--encoding") from None
     settings = _settings()
-    with _store(settings) as store:
+    with Store.open(settings) as store:
         report = _busy(f"importing {path}…", lambda: pipeline.import_path(store, settings, path, encoding))
     outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(report.outcomes.items())) or "nothing"
     out.print(f"{path}: {report.lines} {report.kind} lines — {outcomes}; rejected: {len(report.rejected)}")
@@ -252,7 +242,7 @@ def analyze(
     """Detect emerging themes for the week of --as-of (default: today) and update the signals."""
     day = _parse_date(as_of, "--as-of")
     settings = _settings()
-    with _store(settings) as store:
+    with Store.open(settings) as store:
         result = _busy("analysing…", lambda: pipeline.analyze(store, settings, day, refit_topics))
     statuses = ", ".join(f"{k}: {v}" for k, v in result.statuses.items()) or "no signal"
     out.print(f"week of {result.week} (as of {result.as_of}): {result.documents} documents — {statuses}")
@@ -267,7 +257,7 @@ def forecast_(
     """Refit the forecasts of the numeric series that are due (each on its cadence)."""
     day = _parse_date(as_of, "--as-of")
     settings = _settings()
-    with _store(settings) as store:
+    with Store.open(settings) as store:
         fitted = _busy("forecasting…", lambda: pipeline.forecast(store, settings, day))
     out.print(f"{fitted} series forecast refitted")
 
@@ -283,7 +273,7 @@ def list_(
     from signals.registry import list_signals
 
     settings = _settings()
-    with _store(settings) as store, store.session() as session:
+    with Store.open(settings) as store, store.session() as session:
         try:
             signals = list_signals(session, status)
         except ValueError as exc:
@@ -329,7 +319,7 @@ def show(
     from signals.registry import get_signal
 
     settings = _settings()
-    with _store(settings) as store, store.session() as session:
+    with Store.open(settings) as store, store.session() as session:
         signal = get_signal(session, signal_id)
         data = _signal_summary(signal) | {
             "metrics": {k: v for k, v in signal.metrics.items() if k != "term_hashes"},
@@ -400,7 +390,7 @@ def feedback(
     if verdict not in ("confirm", "dismiss"):
         raise typer.BadParameter("must be confirm or dismiss", param_hint="VERDICT")
     settings = _settings()
-    with _store(settings) as store, store.session(write=True) as session:
+    with Store.open(settings) as store, store.session(write=True) as session:
         signal = give_feedback(session, signal_id, verdict, note, author)
         out.print(f"signal {signal.id} ({signal.subject}): {signal.status}")
 
@@ -420,7 +410,7 @@ def brief(
         monday = pipeline.resolve_week(week, settings)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--week") from None
-    with _store(settings) as store:
+    with Store.open(settings) as store:
         result = _busy(
             "rendering the brief…", lambda: pipeline.brief(store, settings, monday, out_path, send)
         )
@@ -447,7 +437,7 @@ def report(
         label = pipeline.resolve_quarter(quarter, settings)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--quarter") from None
-    with _store(settings) as store:
+    with Store.open(settings) as store:
         result = _busy(
             "rendering the report…", lambda: pipeline.quarterly_report(store, settings, label, out_dir)
         )
@@ -466,7 +456,7 @@ def deliveries(
 ) -> None:
     """The outbox: each brief's delivery per recipient, with attempts, errors and where it went."""
     settings = _settings()
-    with _store(settings) as store:
+    with Store.open(settings) as store:
         if retry_failed:
             out.print(f"queued again: {pipeline.retry_failed(store)}")
         if send:
@@ -499,7 +489,7 @@ def archive_(
 ) -> None:
     """Every archived brief and report with its files and deliveries."""
     settings = _settings()
-    with _store(settings) as store:
+    with Store.open(settings) as store:
         entries = pipeline.archive(store, kind, limit)
     table = Table("kind", "period", "created", "files", "deliveries", "subject")
     for e in entries:
@@ -525,7 +515,7 @@ def serve_feedback(
 ) -> None:
     """Serve the brief's confirm/dismiss links (set SIGNALS_PUBLIC_URL to the address readers reach)."""
     settings = _settings()
-    with _store(settings) as store:
+    with Store.open(settings) as store:
         server = pipeline.feedback_server(store, settings, host, port)
         out.print(
             f"feedback endpoint on {server.url} (links point to {settings.public_url or 'nowhere: set SIGNALS_PUBLIC_URL'})"
@@ -549,7 +539,7 @@ def runs(
     from signals.schema import Run
 
     settings = _settings()
-    with _store(settings) as store, store.session() as session:
+    with Store.open(settings) as store, store.session() as session:
         query = select(Run).order_by(Run.id.desc()).limit(limit)
         if stage:
             query = query.where(Run.stage == stage)
@@ -613,7 +603,7 @@ def status(
     from signals.status import service_status
 
     settings = _settings()
-    with _store(settings) as store:
+    with Store.open(settings) as store:
         state = service_status(store, settings)
     if as_json:
         out.print_json(json.dumps(state.as_dict(), ensure_ascii=False, default=str))
@@ -679,7 +669,7 @@ def backtest(
     known = load_events(events) if events else []
     settings = _settings()
     _, communes = pipeline._territory(settings)
-    with _store(settings) as store:
+    with Store.open(settings) as store:
         if err.is_terminal:
             from rich.progress import Progress
 

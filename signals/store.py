@@ -141,6 +141,12 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     # migrations
 
     def _alembic_config(self, connection: Any) -> Any:

@@ -9,8 +9,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
@@ -42,25 +40,16 @@ def _smtp_settings(tmp_path_factory, name: str, port: int, **smtp) -> Settings:
     return analysed_home(tmp_path_factory, name, smtp=values)
 
 
-@contextmanager
-def _open(settings: Settings) -> Iterator[Store]:
-    store = Store.open(settings)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
 def _brief(settings: Settings) -> None:
     """Render and queue the week's brief without sending it."""
-    with _open(settings) as store:
+    with Store.open(settings) as store:
         pipeline.brief(store, settings, WEEK)
         with store.session() as session:
             queue(session, session.scalar(select(Brief)), settings.recipients)
 
 
 def _statuses(settings: Settings) -> list[tuple[str, int, str | None]]:
-    with _open(settings) as store, store.session() as session:
+    with Store.open(settings) as store, store.session() as session:
         return [
             (d.status, d.attempts, d.last_error)
             for d in session.scalars(select(Delivery).order_by(Delivery.id))
@@ -72,7 +61,7 @@ def test_the_received_brief_parses_with_both_parts_its_images_and_links_to_cited
 ):
     inbox, port = smtp_server
     settings = _smtp_settings(tmp_path_factory, "smtp-ok", port)
-    with _open(settings) as store:
+    with Store.open(settings) as store:
         result = pipeline.brief(store, settings, WEEK, send=True)
         with store.session() as session:
             cited = {
@@ -142,7 +131,7 @@ def test_starttls_and_login_are_used_when_configured(tmp_path_factory):
             password="s3cret",
             cafile=str(cafile),
         )
-        with _open(settings) as store:
+        with Store.open(settings) as store:
             result = pipeline.brief(store, settings, WEEK, send=True)
     finally:
         controller.stop()
@@ -156,7 +145,7 @@ def test_a_failing_server_leads_to_retries_then_a_recorded_failure_not_a_loss(tm
     settings = _smtp_settings(tmp_path_factory, "smtp-451", port, max_attempts=3, backoff_s=60.0)
     _brief(settings)
     now = datetime.now(UTC)
-    with _open(settings) as store:
+    with Store.open(settings) as store:
         first = deliver_pending(store, settings, now)
         early = deliver_pending(store, settings, now + timedelta(seconds=30))  # before the backoff: nothing
         second = deliver_pending(store, settings, now + timedelta(seconds=61))
@@ -166,7 +155,7 @@ def test_a_failing_server_leads_to_retries_then_a_recorded_failure_not_a_loss(tm
     assert all(s == "failed" and a == 3 and "451" in e for s, a, e in _statuses(settings))
 
     inbox.reply = None  # the server is fixed; the failed deliveries are still there to be sent
-    with _open(settings) as store:
+    with Store.open(settings) as store:
         assert requeue(store) == 2
         assert deliver_pending(store, settings).sent == 2
         assert deliver_pending(store, settings).sent == 0
@@ -178,7 +167,7 @@ def test_a_permanent_refusal_fails_at_once(tmp_path_factory, smtp_server):
     inbox.reply = "550 5.1.1 No such user"
     settings = _smtp_settings(tmp_path_factory, "smtp-550", port, max_attempts=5)
     _brief(settings)
-    with _open(settings) as store:
+    with Store.open(settings) as store:
         result = deliver_pending(store, settings)
     assert result.failed == 2 and result.retrying == 0
     assert all(s == "failed" and a == 1 and "550" in e for s, a, e in _statuses(settings))
@@ -228,7 +217,7 @@ def test_a_crash_at_any_step_neither_loses_nor_duplicates_the_brief(tmp_path_fac
     assert len(inbox.messages) == expected_before
     assert [s for s, _, _ in _statuses(settings)] == ["sending", "queued"]
 
-    with _open(settings) as store:  # the restart
+    with Store.open(settings) as store:  # the restart
         result = deliver_pending(store, settings)
         again = deliver_pending(store, settings)
     assert len(inbox.messages) == 2  # each recipient once
@@ -251,7 +240,7 @@ def test_the_window_between_the_servers_reply_and_the_journal_resends_with_the_s
     settings = _smtp_settings(tmp_path_factory, "crash-accepted", port)
     _brief(settings)
     _crash_in_subprocess(settings, "accepted")
-    with _open(settings) as store:
+    with Store.open(settings) as store:
         deliver_pending(store, settings)
     received = [email.message_from_bytes(m, policy=policy.default) for m in inbox.messages]
     assert len(received) == 3
@@ -267,10 +256,10 @@ def test_a_delivery_claimed_by_a_live_process_is_left_to_it(tmp_path_factory, sm
     seen = []
 
     def second_sender(msg_id: str) -> None:  # while this process holds its claim, another pass runs
-        with _open(settings) as other:
+        with Store.open(settings) as other:
             seen.append(deliver_pending(other, settings))
 
-    with _open(settings) as store:
+    with Store.open(settings) as store:
         deliver_pending(store, settings, hooks=DeliveryHooks(claimed=second_sender))
     assert len(inbox.messages) == 2
     # the nested pass found the first delivery claimed (left alone) and sent the other one
