@@ -10,10 +10,13 @@ A bad line is rejected with its number and the reason; the valid lines are impor
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
 import json
+import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -69,22 +72,33 @@ def import_file(store: Store, settings: Settings, path: Path, encoding: str = "u
 
 def _lines(path: Path, encoding: str) -> Iterator[tuple[int, str | None, str]]:
     """(line number, decoded text or None, reason) — each line decoded on its own, so one bad byte
-    costs one line."""
+    costs one line. Lines end with ``\\n``, ``\\r\\n`` or a lone ``\\r`` (old Mac files, some spreadsheet
+    exports): universal newlines, as Python's text files read them."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            try:
-                yield number, raw.decode(encoding).rstrip("\r\n"), ""
-            except UnicodeDecodeError as exc:
-                bad = raw[exc.start : exc.start + 1].hex()
+    number = 0
+    with opener(path, "rb") as raw:
+        try:
+            if raw.peek(3)[:3] == codecs.BOM_UTF8:  # a UTF-8 mark, whatever encoding was asked for
+                raw.read(3)
+            handle = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline=None)
+            for number, line in enumerate(handle, start=1):
+                text = line.rstrip("\n")
+                bad = _UNDECODED.search(text)
+                if bad is None:
+                    yield number, text, ""
+                    continue
                 hint = (
                     " (if the file is Latin-1/Windows-1252, pass --encoding cp1252)"
-                    if encoding == "utf-8"
+                    if codecs.lookup(encoding).name == "utf-8"
                     else ""
                 )
-                yield number, None, f"not valid {encoding}: byte 0x{bad} at column {exc.start + 1}{hint}"
+                byte = ord(bad.group()) - 0xDC00
+                yield number, None, f"not valid {encoding}: byte 0x{byte:02x} at column {bad.start() + 1}{hint}"
+        except (OSError, EOFError, zlib.error) as exc:  # a truncated or corrupt gzip file
+            raise ImportFileError(f"{path}: unreadable after line {number}: {exc}") from None
+
+
+_UNDECODED = re.compile("[\udc80-\udcff]")  # bytes the codec could not decode (surrogateescape)
 
 
 def _batched_import(

@@ -132,3 +132,22 @@ def test_periods():
     assert parse_period("2026Q3") == date(2026, 7, 1)
     assert parse_period("2026") == date(2026, 1, 1)
     assert parse_period("2026-07-14") == date(2026, 7, 14)
+
+
+def test_csv_with_old_mac_line_endings_is_read_line_by_line(store, settings, tmp_path):
+    path = tmp_path / "mac.csv"
+    rows = ["series;period;value", "visites;2026-07;12", "visites;2026-08;oui", "visites;2026-09;14"]
+    path.write_bytes(("\r".join(rows) + "\r").encode("cp1252"))
+    report = import_file(store, settings, path)
+    assert (report.lines, report.outcomes) == (3, {"new": 2})
+    assert [(n, reason.split(":")[0]) for n, reason in report.rejected] == [(3, "bad value")]
+
+
+def test_a_bad_byte_costs_its_line_only_and_names_the_column(store, settings, tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes(b"\xef\xbb\xbfseries,period,value,unit\r\nvisites,2026-07,12,nuit\xe9es\r\nvisites,2026-08,13,u\r\n")
+    report = import_file(store, settings, path)
+    assert report.outcomes == {"new": 1}
+    ((number, reason),) = report.rejected
+    assert number == 2 and reason.startswith("not valid utf-8: byte 0xe9 at column 24")
+    assert import_file(store, settings, path, encoding="cp1252").outcomes == {"new": 1, "unchanged": 1}

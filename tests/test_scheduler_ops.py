@@ -96,9 +96,9 @@ def test_status_shows_the_running_scheduler_last_successes_and_the_outbox(settin
         assert status.deliveries == {"queued": 1}
         assert status.database_bytes and status.database_bytes > 0
         assert status.problems == []
-    store = Store.open(settings)
-    assert service_status(store, settings).problems == ["no scheduler is running"]
-    store.close()
+    with Store.open(settings) as store:  # an hour after the service stopped, on the same clock
+        later = service_status(store, settings, now=clock.current + timedelta(hours=1))
+    assert later.problems == ["no scheduler is running"]
 
 
 def _record(ctx: scheduler.JobContext, stage: str, target: str | None) -> None:
