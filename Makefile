@@ -30,11 +30,12 @@ run: install
 test: install-dev chromium
 	$(BIN)/python -m pytest
 
+## Debian's chromium for the browser tests; a failed install stops `make test` (the tests would fail anyway)
 chromium:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
 	  { echo "installing Debian's chromium for the browser tests"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null) \
-	    || echo "warning: could not install chromium; browser tests will be skipped"; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+	    || { echo "error: could not install chromium (apt-get install chromium, as root)" >&2; exit 1; }; }
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -1,5 +1,5 @@
 """Detection quality: recall, lead time after onset, false alerts per week and precision of the weekly
-analysis, replayed week by week (``signals.backtest``) on corpora with known answers:
+analysis, replayed week by week (``signals.stages.backtest``) on corpora with known answers:
 
 - the demo territory (its four planted themes);
 - a larger generated corpus: a background of local news, 12 emerging themes planted with various onsets and
@@ -24,15 +24,16 @@ import numpy as np
 
 from bench.common import emit, parser, peak_rss_mb
 from models.terms import TermExtractor
-from signals.analysis import _texts, load_window
-from signals.backtest import BacktestResult, Event, Flag, _matching_event, _score_events, backtest
+from signals.core.periods import weeks_between
+from signals.core.settings import Settings
+from signals.core.sources import SourcesFile, Territory, dump_sources
+from signals.core.store import Store
 from signals.demo.synthetic import Decoy, Plant, synthetic_corpus
 from signals.demo.themes import DECOYS, EMERGING
-from signals.importer import import_file
-from signals.periods import weeks_between
-from signals.settings import Settings
-from signals.sources import SourcesFile, Territory, dump_sources
-from signals.store import Store
+from signals.stages.analysis import document_texts
+from signals.stages.backtest import BacktestResult, Event, Flag, _matching_event, _score_events, backtest
+from signals.stages.importer import import_file
+from signals.stages.window import load_window
 
 FIRST = date(2024, 1, 1)
 SPIKE_WEEKS, SPIKE_SIGMAS, SPIKE_MIN = 8, 3.0, 3
@@ -101,7 +102,7 @@ def spike_baseline(
                 flagged_terms.add(int(window.term_hashes[column]))
                 rows = this_week[np.asarray(window.terms[this_week, column].todense()).ravel() > 0][:5]
                 ids = [int(i) for i in window.doc_ids[rows]]
-                texts = _texts(session, window.doc_ids[rows])
+                texts = document_texts(session, window.doc_ids[rows])
                 result.flags.append(
                     Flag(week, f"term {column}", float(z[column]), ids, _matching_event(events, texts))
                 )

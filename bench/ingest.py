@@ -145,9 +145,9 @@ def run_pipeline(root: Path, home: Path, total: int) -> dict[str, Any]:
     from collectors.neardup import NearDuplicateIndex
     from collectors.spiders.rss import RssSpider
     from collectors.storage import StoreWriter
-    from signals.settings import Settings
-    from signals.sources import RssSource
-    from signals.store import Store
+    from signals.core.settings import Settings
+    from signals.core.sources import RssSource
+    from signals.core.store import Store
 
     settings = Settings(home=home, database_url=f"sqlite:///{home / 'pipeline.db'}")
     store = Store.open(settings)
@@ -244,8 +244,8 @@ def run_baseline(root: Path, home: Path, limit: int) -> dict[str, Any]:
     """feedparser + Store.add_document, one transaction per document, on the first ``limit`` items."""
     import feedparser
 
-    from signals.settings import Settings
-    from signals.store import NewDocument, Store
+    from signals.core.settings import Settings
+    from signals.core.store import NewDocument, Store
 
     settings = Settings(home=home, database_url=f"sqlite:///{home / 'baseline.db'}")
     store = Store.open(settings)

@@ -56,12 +56,12 @@ def _series(path: Path, communes: list[str], months: int) -> Path:
 
 def _store(folder: Path, quick: bool) -> tuple[Any, Any, date]:
     from signals import pipeline
+    from signals.core.settings import Settings
+    from signals.core.sources import SourcesFile, Territory, dump_sources
+    from signals.core.store import Store
     from signals.demo.synthetic import Plant, synthetic_corpus
     from signals.demo.themes import EMERGING
-    from signals.importer import import_file
-    from signals.settings import Settings
-    from signals.sources import SourcesFile, Territory, dump_sources
-    from signals.store import Store
+    from signals.stages.importer import import_file
 
     dump_sources(SourcesFile(territory=Territory(name="Val de Bench", communes=COMMUNES)), folder / "s.yaml")
     settings = Settings(home=folder / "var", sources_file=folder / "s.yaml", recipients=["a@example.fr"])
@@ -134,7 +134,7 @@ def _delivery(settings: Any, store: Any, rendered: Any, messages: int, figures: 
 
     from reports.mail import build_message, encode_images, message_id
     from reports.outbox import deliver_pending, queue
-    from signals.schema import Brief
+    from signals.core.schema import Brief
 
     class Count:
         received = 0

@@ -30,13 +30,13 @@ from tempfile import mkdtemp
 
 from bench.common import emit, parser, peak_rss_mb
 from signals import pipeline
+from signals.core.settings import Settings
+from signals.core.sources import SourcesFile, Territory, dump_sources
+from signals.core.store import Store
 from signals.demo.synthetic import Plant, synthetic_corpus
 from signals.demo.territory import COMMUNES
 from signals.demo.themes import EMERGING
-from signals.importer import import_file
-from signals.settings import Settings
-from signals.sources import SourcesFile, Territory, dump_sources
-from signals.store import Store
+from signals.stages.importer import import_file
 
 FIRST = date(2025, 1, 6)
 
@@ -111,9 +111,9 @@ def _step(step: str, home: Path, as_of: date) -> None:
     # libraries once: load them before the clock starts, as that process has (BERTopic alone takes 5-8 s).
     import bertopic  # noqa: F401
 
-    import signals.analysis  # noqa: F401
-    import signals.series  # noqa: F401
-    import signals.topics  # noqa: F401
+    import signals.stages.analysis  # noqa: F401
+    import signals.stages.series  # noqa: F401
+    import signals.stages.topics  # noqa: F401
 
     settings = _settings(home)
     store = Store.open(settings)

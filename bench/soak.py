@@ -1,7 +1,7 @@
 """Soak: a year of the service's weekly cycles on the demo territory, on an accelerated clock.
 
-The real service (:class:`scheduler.Service`: lock, job store, job locks, retries, run records) runs on a
-:class:`scheduler.SimulatedScheduler`, whose clock jumps from one due job to the next. Every job runs its
+The real service (:class:`signals.service.runner.Service`: lock, job store, job locks, retries, run records) runs on a
+:class:`signals.service.simulation.SimulatedScheduler`, whose clock jumps from one due job to the next. Every job runs its
 real stage (analysis, brief rendered and delivered to the outbox, quarterly report, outbox retries,
 housekeeping) except collection: a source's job stores the demo corpus's items of that source published
 up to the simulated time (the crawl itself, a subprocess per source, is measured by ``bench.ingest``).
@@ -32,17 +32,20 @@ from zoneinfo import ZoneInfo
 import psutil
 from sqlalchemy import func, select
 
-import scheduler
 from bench.common import emit, parser, peak_rss_mb
-from collectors.enrich import slug
+from signals.core.clock import SimulatedClock
+from signals.core.parsing import slug
+from signals.core.schema import Delivery, Document, Run
+from signals.core.settings import Settings
+from signals.core.sources import dump_sources
+from signals.core.store import NewDocument, NewObservation, Store
 from signals.demo.generate import DemoCorpus, DemoDocument, generate
 from signals.demo.site import sources_file
 from signals.demo.territory import FIRST_WEEK, WEEKS
-from signals.housekeeping import database_bytes
-from signals.schema import Delivery, Document, Run
-from signals.settings import Settings
-from signals.sources import dump_sources
-from signals.store import NewDocument, NewObservation, Store
+from signals.service import plan
+from signals.service.runner import JobOutcome
+from signals.service.simulation import simulated_service
+from signals.stages.housekeeping import database_bytes
 
 PARIS = ZoneInfo("Europe/Paris")
 RECIPIENT = "veille-prospective@val-de-lirette.example"
@@ -118,7 +121,7 @@ def store_items(
 _FEED: DemoFeed | None = None
 
 
-def collect_from_feed(ctx: scheduler.JobContext, source: str | None) -> None:
+def collect_from_feed(ctx: plan.JobContext, source: str | None) -> None:
     """The soak's collection stage: the source's items published up to now, recorded as a collect run."""
     assert _FEED is not None and source is not None
     with ctx.store.recording("collect", target=source, source=source) as run:
@@ -164,12 +167,12 @@ def soak(weeks: int, home: Path) -> dict[str, Any]:
     store.close()
     prepared_s = time.perf_counter() - started
 
-    scheduler.STAGES["collect"] = collect_from_feed
+    plan.STAGES["collect"] = collect_from_feed
     figures: list[WeekFigures] = []
     current = WeekFigures(0, 0, 0.0, 0.0, 0.0, 0)
     failures: list[str] = []
 
-    def on_job(outcome: scheduler.JobOutcome) -> None:
+    def on_job(outcome: JobOutcome) -> None:
         current.stage_s[outcome.stage].append(outcome.wall_s)
         current.jobs += 1
         if outcome.error:
@@ -177,8 +180,8 @@ def soak(weeks: int, home: Path) -> dict[str, Any]:
 
     process = psutil.Process()
     with (
-        scheduler.SimulatedClock(start) as clock,
-        scheduler.simulated_service(settings, clock, on_job) as service,
+        SimulatedClock(start) as clock,
+        simulated_service(settings, clock, on_job) as service,
     ):
         assert service.store is not None
         for week in range(1, weeks + 1):

@@ -8,14 +8,15 @@ Spiders receive the source context as their ``context`` argument; pipelines read
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from collectors.enrich import Gazetteer
 from collectors.ledger import RunLedger
-from signals.settings import Settings
-from signals.sources import SourceDef
+from signals.core import clock
+from signals.core.settings import Settings
+from signals.core.sources import SourceDef
 
 if TYPE_CHECKING:
     from collectors.neardup import NearDuplicateIndex
@@ -30,7 +31,7 @@ class CrawlContext:
     gazetteer: Gazetteer
     writer: StoreWriter | None = None
     neardup: NearDuplicateIndex | None = None
-    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    started_at: datetime = field(default_factory=lambda: clock.now())
 
     @property
     def tz(self) -> ZoneInfo:

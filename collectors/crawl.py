@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter
 
-from signals.settings import Settings
-from signals.sources import SourceDef, Territory
+from signals.core.settings import Settings
+from signals.core.sources import SourceDef, Territory
 
 log = logging.getLogger(__name__)
 _SOURCE_ADAPTER: TypeAdapter[Any] = TypeAdapter(SourceDef)
@@ -94,7 +94,7 @@ def run_job(job: dict[str, Any]) -> list[dict[str, Any]]:
 
     from collectors.neardup import NearDuplicateIndex
     from collectors.storage import StoreWriter
-    from signals.store import Store
+    from signals.core.store import Store
 
     logs = settings.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -169,7 +169,7 @@ class CrawlProcess:
 
         from collectors.context import SourceContext
         from collectors.ledger import RunLedger
-        from signals.store import RunRecorder
+        from signals.core.store import RunRecorder
 
         writer = self.crawl.writer
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from w3lib.html import remove_tags, remove_tags_with_content, replace_entities
 
-from signals.parsing import fold
+from signals.core.parsing import fold
 
 # --- text ---------------------------------------------------------------------------------------------
 
@@ -48,15 +48,6 @@ def html_to_text(fragment: str) -> str:
     without_code = remove_tags_with_content(fragment, which_ones=("script", "style", "noscript"))
     with_breaks = _BLOCK_END.sub("\n", without_code)
     return replace_entities(remove_tags(with_breaks)).strip()
-
-
-def slug(text: str) -> str:
-    """Identifier-safe form of a name, as used in series keys (``tourisme.nuitees/lirac-sur-lirette``).
-
-    >>> slug("Saint-Aubin-des-Prés")
-    'saint-aubin-des-pres'
-    """
-    return fold(text).replace(" ", "-")
 
 
 # --- communes -----------------------------------------------------------------------------------------

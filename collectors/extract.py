@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from collectors.enrich import normalise_text
-from signals.parsing import fold
+from signals.core.parsing import fold
 
 
 class ExtractionError(Exception):

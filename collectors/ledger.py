@@ -10,7 +10,7 @@ import math
 import statistics
 from typing import Any
 
-from signals.store import RunRecorder
+from signals.core.store import RunRecorder
 
 # Close reasons of a Scrapy spider that mean the source was read to its end.
 FINISHED = "finished"

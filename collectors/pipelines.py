@@ -17,8 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from collectors.context import SourceContext
 from collectors.enrich import detect_language, implausible, normalise_text, parse_date
 from collectors.items import DocumentItem, ObservationItem
-from signals.privacy import redact
-from signals.store import NewDocument, NewObservation
+from signals.core.privacy import redact
+from signals.core.store import NewDocument, NewObservation
 
 _TITLE_FROM_TEXT = 120
 _MAX_URL = 2000  # documents.url and sightings.url

@@ -14,14 +14,14 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from signals.settings import Settings
-from signals.sources import SourceDef, Territory
+from signals.core import clock
+from signals.core.settings import Settings
+from signals.core.sources import SourceDef, Territory
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +66,8 @@ def crawl(
     store = None
     if not preview:
         try:
-            from signals.service import close_interrupted_runs
-            from signals.store import Store
+            from signals.core.locks import close_interrupted_runs
+            from signals.core.store import Store
 
             store = Store.open(settings)
             close_interrupted_runs(store)  # runs a dead process left open, whatever the stage
@@ -171,7 +171,7 @@ def crawl_timeout(settings: Settings, sources: list[SourceDef]) -> float | None:
 
 def close_runs_of(store: Any, pid: int, names: list[str], reason: str) -> dict[str, CrawlOutcome]:
     """The runs a dead crawl process left open: failed, with the reason; their sources' health updated."""
-    from signals.schema import Run, Source
+    from signals.core.schema import Run, Source
 
     outcomes: dict[str, CrawlOutcome] = {}
     try:
@@ -196,7 +196,7 @@ def close_runs_of(store: Any, pid: int, names: list[str], reason: str) -> dict[s
 
 def _mark_failed(session: Any, run: Any, reason: str) -> None:
     run.status = "failed"
-    run.finished_at = datetime.now(UTC)
+    run.finished_at = clock.now()
     run.errors = [*(run.errors or []), {"item": "run", "reason": reason[:500], "code": "failure"}]
     run.error_count = (run.error_count or 0) + 1
 

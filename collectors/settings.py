@@ -1,5 +1,5 @@
 """Scrapy settings of the collectors: the project's components, and the politeness knobs derived from
-``signals.settings.CollectSettings`` (so the service has one place for them, ``signals.yaml``).
+``signals.core.settings.CollectSettings`` (so the service has one place for them, ``signals.yaml``).
 
 The module-level names are the project's static settings (what ``scrapy`` reads from a settings module);
 :func:`scrapy_settings` returns them completed with the values of one source's crawl.
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from signals.settings import CollectSettings
+from signals.core.settings import CollectSettings
 
 BOT_NAME = "signaux-faibles"
 # Not the asyncio reactor (Scrapy's default): with it, Scrapy 2.19's downloader schedules downloads as

@@ -21,8 +21,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from signals.schema import Document, HttpCache, Run, Source
-from signals.store import AddOutcome, NewDocument, NewObservation, RunRecorder, Store, UpsertOutcome
+from signals.core import clock
+from signals.core.schema import Document, HttpCache, Run, Source
+from signals.core.store import AddOutcome, NewDocument, NewObservation, RunRecorder, Store, UpsertOutcome
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ class StoreWriter:
                 row = HttpCache(url=url)
                 self.session.add(row)
             row.etag, row.last_modified, row.status = etag, last_modified, status
-            row.fetched_at = datetime.now(UTC)
+            row.fetched_at = clock.now()
         self.commit()
 
     # runs and health
@@ -182,7 +183,7 @@ class StoreWriter:
                 row.consecutive_failures = (row.consecutive_failures or 0) + 1
             else:
                 row.consecutive_failures = 0
-                row.last_success_at = datetime.now(UTC)
+                row.last_success_at = clock.now()
             self.commit()
         except SQLAlchemyError as exc:  # health is secondary: never lose the crawl over it
             self.rollback()

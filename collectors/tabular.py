@@ -1,4 +1,4 @@
-"""Tabular open data with French conventions: encodings, delimiters, records (cells: ``signals.parsing``).
+"""Tabular open data with French conventions: encodings, delimiters, records (cells: ``signals.core.parsing``).
 
 Pure functions over bytes and strings, used by the ``series`` spider.
 """

@@ -1,11 +1,11 @@
-"""Alembic environment: runs migrations on the connection or URL given by ``signals.store``."""
+"""Alembic environment: runs migrations on the connection or URL given by ``signals.core.store``."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
 
-from signals.schema import Base
+from signals.core.schema import Base
 
 config = context.config
 target_metadata = Base.metadata

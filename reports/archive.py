@@ -1,6 +1,6 @@
 """The archive: every weekly brief and quarterly report is kept, as a database row and as files.
 
-The row (``signals.schema.Brief``) holds what was rendered, once: the HTML as sent (charts as ``cid:``
+The row (``signals.core.schema.Brief``) holds what was rendered, once: the HTML as sent (charts as ``cid:``
 references, their PNG in ``meta["images"]``), the plain text, and the paths of the archived files (a
 self-contained HTML for a browser; the PDF of a report). A lost file is rewritten from the row.
 """
@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from reports.mail import decode_images, with_data_uris
-from signals.schema import Brief
+from signals.core.schema import Brief
 
 
 @dataclass

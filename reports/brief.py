@@ -16,25 +16,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reports import charts
+from reports import charts, wording
 from reports.extract import Quote, key_sentences
 from reports.feedback import feedback_link, secret_key
 from reports.mail import content_id, inline_css, with_data_uris
 from reports.rendering import render
-from signals.lifecycle import CONFIRMED, ESTABLISHED, FADING, NEW, RISING, SERIES_KINDS
-from signals.periods import week_label
-from signals.registry import flagged_series_weeks, week_view
-from signals.schema import Document, Run, Signal, SignalWeek
-from signals.settings import Settings
-
-STATUS_LABELS = {
-    NEW: "nouveau",
-    RISING: "en progression",
-    ESTABLISHED: "installé",
-    FADING: "en déclin",
-    CONFIRMED: "confirmé",
-    "dismissed": "écarté",
-}
+from signals.core import clock
+from signals.core.lifecycle import CONFIRMED, ESTABLISHED, FADING, NEW, RISING, SERIES_KINDS
+from signals.core.periods import week_label
+from signals.core.registry import flagged_series_weeks, week_view
+from signals.core.schema import Document, Run, Signal, SignalWeek
+from signals.core.settings import Settings
 
 
 @dataclass
@@ -114,7 +106,7 @@ def _card(settings: Settings, signal: Signal, week_row: SignalWeek, key: bytes |
         kind=signal.kind,
         subject=signal.subject,
         status=week_row.status,
-        status_label=STATUS_LABELS.get(week_row.status, week_row.status),
+        status_label=wording.STATUS_LABELS.get(week_row.status, week_row.status),
         score=week_row.score,
         metrics=metrics,
         weekly=[w["docs"] for w in weekly],
@@ -148,7 +140,7 @@ def coverage(
     )
     analysed = int((analysis.counts or {}).get("documents", 0)) if analysis else 0
     # The runs behind this brief: the week before its analysis, up to now.
-    since = (analysis.started_at if analysis else datetime.now(UTC)) - timedelta(days=7)
+    since = (analysis.started_at if analysis else clock.now()) - timedelta(days=7)
     runs = session.scalars(select(Run).where(Run.started_at >= since)).all()
     cov = Coverage(documents_week=int(docs_week), documents_analysed=analysed, runs=len(runs))
     for run in runs:
@@ -157,7 +149,7 @@ def coverage(
             cov.failed_runs += 1
         if run.stage == "collect" and run.target:
             if run.status == "failed":
-                reason = run.errors[0]["reason"] if run.errors else "échec"
+                reason = run.errors[0]["reason"] if run.errors else wording.RUN_FAILED
                 cov.sources_failed.append((run.target, reason))
             elif run.target not in cov.sources_ok:
                 cov.sources_ok.append(run.target)
@@ -186,7 +178,9 @@ def _series_alerts(session: Session, settings: Settings, week: date, key: bytes 
     cards = []
     for signal, row in rows:
         card = _card(settings, signal, row, key)
-        card.status, card.status_label = (NEW, STATUS_LABELS[NEW]) if row.week == week else ("past", "récent")
+        card.status, card.status_label = (
+            (NEW, wording.STATUS_LABELS[NEW]) if row.week == week else ("past", wording.RECENT)
+        )
         cards.append(card)
     return cards
 
@@ -215,7 +209,7 @@ def brief_context(
         "territory": territory,
         "week": week,
         "week_label": week_label(week),
-        "generated_at": datetime.now(UTC).astimezone(settings.tz),
+        "generated_at": clock.now().astimezone(settings.tz),
         "new": cards[NEW][:size],
         "more_new": max(len(cards[NEW]) - size, 0),
         "rising": cards[RISING][:size],
@@ -236,13 +230,11 @@ def _chart(card: SignalCard, recent_weeks: int) -> tuple[bytes, str] | None:
         m = card.metrics
         flagged = date.fromisoformat(str(m["period"])[:10])
         band = (m["band_low"], m["band_high"]) if m.get("band_low") is not None else None
-        alt = (
-            f"Série {m.get('series', '')} : {len(card.points)} dernières valeurs, la valeur signalée en rouge"
-        )
+        alt = wording.ALT_SERIES.format(series=m.get("series", ""), count=len(card.points))
         return charts.series_png(card.points, flagged, band), alt
     if not card.is_series and card.weekly:
         values = ", ".join(f"{v:g}" for v in card.weekly)
-        return charts.weekly_bars_png(card.weekly, recent_weeks), f"Documents par semaine : {values}"
+        return charts.weekly_bars_png(card.weekly, recent_weeks), wording.ALT_WEEKLY.format(values=values)
     return None
 
 

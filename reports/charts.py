@@ -20,6 +20,8 @@ from datetime import date
 
 import matplotlib
 
+from reports import wording
+
 matplotlib.use("Agg")  # no display, no GUI toolkit; set before any figure exists
 
 from matplotlib import dates as mdates  # noqa: E402
@@ -41,7 +43,7 @@ _STYLE = {
     "svg.fonttype": "none",  # SVG text stays text (searchable in the PDF)
     "svg.hashsalt": "signaux-faibles",  # stable element ids: same numbers, same bytes
 }
-_MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
+_MONTHS = wording.MONTHS_SHORT
 
 
 @contextmanager
@@ -138,7 +140,7 @@ def trajectory_svg(weeks: Sequence[date], docs: Sequence[float], shaded: tuple[d
         ax = figure.add_axes((0.07, 0.2, 0.92, 0.75))
         ax.axvspan(shaded[0], shaded[1], color=GRID, alpha=0.6, linewidth=0)
         ax.bar(weeks, docs, width=5.5, color=ACCENT)
-        ax.set_ylabel("documents / semaine")
+        ax.set_ylabel(wording.DOCUMENTS_PER_WEEK)
         ax.xaxis.set_major_locator(mdates.MonthLocator())
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(_month_label))
         ax.yaxis.set_major_locator(ticker.MaxNLocator(4, integer=True))
@@ -166,7 +168,7 @@ def forecast_svg(line: ForecastLine) -> bytes:
         ax = figure.add_axes((0.1, 0.22, 0.88, 0.72))
         days = [p for p, _ in line.history]
         values = [v for _, v in line.history]
-        ax.plot(days, values, color=INK, linewidth=1.3, label="observé")
+        ax.plot(days, values, color=INK, linewidth=1.3, label=wording.OBSERVED)
         if line.periods:
             # the band starts at the last observation, so history and forecast join
             joined = [days[-1], *line.periods] if days else list(line.periods)
@@ -178,7 +180,7 @@ def forecast_svg(line: ForecastLine) -> bytes:
                 color=BAND,
                 alpha=0.7,
                 linewidth=0,
-                label=f"bande de prévision ({round(line.interval * 100)} %)",
+                label=wording.FORECAST_BAND.format(percent=round(line.interval * 100)),
             )
             ax.plot(
                 joined,
@@ -186,7 +188,7 @@ def forecast_svg(line: ForecastLine) -> bytes:
                 color=FORECAST,
                 linewidth=1.3,
                 linestyle="--",
-                label="prévision",
+                label=wording.FORECAST,
             )
         flagged = [(d, v) for d, v in line.history if d in set(line.flagged)]
         if flagged:
@@ -197,7 +199,7 @@ def forecast_svg(line: ForecastLine) -> bytes:
                 marker="o",
                 markersize=5,
                 color=ACCENT,
-                label="anomalie signalée (une commune au moins)",
+                label=wording.FLAGGED_ANOMALY,
             )
         ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 4, 7, 10)))
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(_month_label))

@@ -14,8 +14,9 @@ of the document it comes from, chosen by how many of the signal's keywords they 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from signals.core.parsing import fold
 
 # A sentence ends at . ! ? or … followed by a space and a capital letter, a quote or a digit.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"A-ZÀ-ÖØ-Þ0-9])")
@@ -29,11 +30,6 @@ class Quote:
 
     document: int
     text: str
-
-
-def _fold(text: str) -> str:
-    """Lower case without accents, so 'Désimperméabilisation' matches 'desimpermeabilisation'."""
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
 
 
 def sentences(text: str) -> list[str]:
@@ -52,7 +48,7 @@ def key_sentences(texts: list[str], keywords: list[str], limit: int = 2) -> list
     sentence. A sentence already quoted (the same words in another outlet) is not quoted twice; sentences
     shorter than ``MIN_CHARS`` or longer than ``MAX_CHARS`` are skipped (headings, whole paragraphs).
     """
-    folded_keywords = [_fold(k) for k in keywords if k.strip()]
+    folded_keywords = [fold(k) for k in keywords if k.strip()]
     if not folded_keywords:
         return []
     scored: list[tuple[int, int, int, str]] = []
@@ -60,14 +56,14 @@ def key_sentences(texts: list[str], keywords: list[str], limit: int = 2) -> list
         for sentence in sentences(text):
             if not MIN_CHARS <= len(sentence) <= MAX_CHARS:
                 continue
-            folded = _fold(sentence)
+            folded = fold(sentence)
             hits = sum(1 for k in folded_keywords if k in folded)
             if hits:
                 scored.append((-hits, number, len(sentence), sentence))
     quotes: list[Quote] = []
     seen: set[str] = set()
     for _, number, _, sentence in sorted(scored):
-        key = _fold(sentence)
+        key = fold(sentence)
         if key in seen:
             continue
         seen.add(key)

@@ -6,7 +6,7 @@ random key created once in ``home/feedback.key`` (readable by its owner only).
 
 Opening a link (GET) only shows a page with a button: mail security scanners and link previews open every
 link of a message, and must not confirm or dismiss anything. The button posts the verdict (POST), which is
-recorded through ``signals.registry.give_feedback`` like ``signals feedback ID confirm|dismiss``.
+recorded through ``signals.core.registry.give_feedback`` like ``signals feedback ID confirm|dismiss``.
 
 >>> key = b"k" * 32
 >>> t = token(key, 12, "confirm")
@@ -30,10 +30,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from reports import wording
 from reports.rendering import render
-from signals.registry import VERDICTS, SignalNotFound, get_signal, give_feedback
-from signals.settings import Settings
-from signals.store import Store
+from signals.core.registry import VERDICTS, SignalNotFound, get_signal, give_feedback
+from signals.core.settings import Settings
+from signals.core.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -133,16 +134,16 @@ class FeedbackServer:
             return _Page(HTTPStatus.OK, "ok")
         match = _ROUTE.match(path)
         if match is None:
-            return self._page(HTTPStatus.NOT_FOUND, "Page introuvable.")
+            return self._page(HTTPStatus.NOT_FOUND, wording.PAGE_NOT_FOUND)
         signal_id, verdict = int(match.group(1)), match.group(2)
         given = (form if method == "POST" else query).get("t", [""])[0]
         if not verify(self.key, signal_id, verdict, given):
-            return self._page(HTTPStatus.FORBIDDEN, "Ce lien n'est pas valide (il a peut-être été modifié).")
+            return self._page(HTTPStatus.FORBIDDEN, wording.LINK_INVALID)
         with self.store.session(write=method == "POST") as session:
             try:
                 signal = get_signal(session, signal_id)
             except SignalNotFound:
-                return self._page(HTTPStatus.NOT_FOUND, f"Aucun signal n° {signal_id}.")
+                return self._page(HTTPStatus.NOT_FOUND, wording.NO_SUCH_SIGNAL.format(signal_id=signal_id))
             if method == "GET":
                 return self._page(HTTPStatus.OK, None, signal=signal, verdict=verdict, token=given)
             note = (form.get("note", [""])[0] or "").strip()[:MAX_NOTE] or None
@@ -176,7 +177,7 @@ def _handler(respond: Callable[..., _Page]) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:  # noqa: N802
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY:
-                self._send(_Page(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Requête trop longue."))
+                self._send(_Page(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, wording.REQUEST_TOO_LONG))
                 return
             body = self.rfile.read(length).decode("utf-8", "replace")
             self._answer("POST", parse_qs(body, max_num_fields=10))
@@ -187,9 +188,7 @@ def _handler(respond: Callable[..., _Page]) -> type[BaseHTTPRequestHandler]:
                 page = respond(method, url.path, parse_qs(url.query, max_num_fields=10), form)
             except Exception:  # the reader sees a plain error page; the log has the traceback
                 log.exception("feedback endpoint failed on %s %s", method, url.path)
-                page = _Page(
-                    HTTPStatus.INTERNAL_SERVER_ERROR, "Erreur interne : le verdict n'a pas été enregistré."
-                )
+                page = _Page(HTTPStatus.INTERNAL_SERVER_ERROR, wording.VERDICT_NOT_SAVED)
             self._send(page)
 
         def _send(self, page: _Page) -> None:

@@ -1,6 +1,6 @@
 """The outbox: each brief is rendered once, queued once per recipient, and delivered once.
 
-Deliveries are rows of the database (``signals.schema.Delivery``), one per brief and recipient, each with a
+Deliveries are rows of the database (``signals.core.schema.Delivery``), one per brief and recipient, each with a
 Message-ID derived from both (``reports.mail.message_id``). With an SMTP server configured, messages go
 through it (STARTTLS and login when configured); without one, each message is written as an ``.eml`` file
 named by its Message-ID into ``var/outbox/``.
@@ -46,7 +46,7 @@ import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -54,9 +54,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from reports.mail import build_message, decode_images, message_id, preview_html
-from signals.schema import Brief, Delivery
-from signals.settings import Settings
-from signals.store import Store
+from signals.core import clock
+from signals.core.schema import Brief, Delivery
+from signals.core.settings import Settings
+from signals.core.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ class AcceptedJournal:
 
     def record(self, msg_id: str, location: str) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = f"{msg_id}\t{datetime.now(UTC).isoformat()}\t{location}\n".encode()
+        line = f"{msg_id}\t{clock.now().isoformat()}\t{location}\n".encode()
         # One write() on an O_APPEND file: lines of concurrent writers never interleave.
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
@@ -164,7 +165,7 @@ def deliver_pending(
     store: Store, settings: Settings, now: datetime | None = None, hooks: DeliveryHooks | None = None
 ) -> DeliveryResult:
     """Reconcile what a crash left behind, then deliver every due message; one failure stops nothing."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     hooks = hooks or DeliveryHooks()
     journal = journal_for(settings)
     result = DeliveryResult()
@@ -305,7 +306,7 @@ def _claim(
 def _mark_sent(store: Store, delivery_id: int, location: str) -> None:
     with store.session(write=True) as session:
         delivery = session.get_one(Delivery, delivery_id)
-        delivery.status, delivery.sent_at, delivery.location = SENT, datetime.now(UTC), location
+        delivery.status, delivery.sent_at, delivery.location = SENT, clock.now(), location
         delivery.next_attempt_at, delivery.last_error = None, None
 
 

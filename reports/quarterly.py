@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from time import perf_counter
 from typing import Any
@@ -19,15 +19,16 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from reports import charts
-from reports.brief import STATUS_LABELS, CitedDocument
+from reports import charts, wording
+from reports.brief import CitedDocument
 from reports.extract import Quote, key_sentences
 from reports.forecasts import ForecastBand, ForecastFn, forecast_on_the_fly
 from reports.rendering import render
-from signals.lifecycle import THEME_KINDS
-from signals.periods import parse_quarter, start_of_day_utc, week_label, weeks_between
-from signals.registry import flagged_series_weeks
-from signals.schema import (
+from signals.core import clock
+from signals.core.lifecycle import THEME_KINDS
+from signals.core.periods import parse_quarter, start_of_day_utc, week_label, weeks_between
+from signals.core.registry import flagged_series_weeks
+from signals.core.schema import (
     TOPIC_VOLUME_SERIES,
     Document,
     Evidence,
@@ -37,7 +38,7 @@ from signals.schema import (
     SignalWeek,
     Source,
 )
-from signals.settings import Settings
+from signals.core.settings import Settings
 
 MAX_THEMES = 8
 HISTORY_MONTHS = 36  # shown on the indicator charts
@@ -187,7 +188,7 @@ def _theme(settings: Settings, signal: Signal, rows: list[SignalWeek], start: da
         id=signal.id,
         subject=signal.subject,
         status=last.status,
-        status_label=STATUS_LABELS.get(last.status, last.status),
+        status_label=wording.STATUS_LABELS.get(last.status, last.status),
         first_flagged=min(r.week for r in rows if r.flagged and r.week >= start),
         path=path,
         weeks=weeks,
@@ -401,7 +402,7 @@ def quarterly_context(
         "quarter": label,
         "start": start,
         "end": end,
-        "generated_at": datetime.now(UTC).astimezone(settings.tz),
+        "generated_at": clock.now().astimezone(settings.tz),
         "themes": _themes(session, settings, start, end),
         "indicators": indicators,
         "places": sorted({r.territory for ind in indicators for r in ind.rows}),
@@ -409,7 +410,7 @@ def quarterly_context(
         "coverage": _coverage(session, settings, start, end, communes),
         "settings": settings.detection,
         "cpu_watts": settings.cpu_watts,
-        "status_labels": STATUS_LABELS,
+        "status_labels": wording.STATUS_LABELS,
         "forecast_months": FORECAST_MONTHS,
     }
 
@@ -460,7 +461,7 @@ def _draw(context: dict[str, Any]) -> None:
                 charts.barometer_svg(
                     [r.territory for r in compared],
                     [r.change for r in compared],
-                    f"{ind.key} : évolution sur un an",
+                    wording.YEAR_ON_YEAR.format(indicator=ind.key),
                 )
             )
 

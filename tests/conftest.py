@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from signals.settings import Settings
-from signals.sources import SourcesFile, Territory, dump_sources
-from signals.store import Store
+from signals.core.settings import Settings
+from signals.core.sources import SourcesFile, Territory, dump_sources
+from signals.core.store import Store
 
 COMMUNES = [
     "Lirac-sur-Lirette",

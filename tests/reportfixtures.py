@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 
 from signals import pipeline
+from signals.core.settings import Settings
+from signals.core.store import Store
 from signals.demo.synthetic import Plant, synthetic_corpus
 from signals.demo.themes import EMERGING
-from signals.importer import import_file
-from signals.settings import Settings
-from signals.store import Store
+from signals.stages.importer import import_file
 from tests.conftest import COMMUNES, workspace_settings, write_jsonl
 
 FIRST = date(2025, 1, 6)

@@ -11,8 +11,9 @@ from datetime import datetime
 
 
 def main(argv: list[str]) -> None:
-    from scheduler import SimulatedClock, simulated_service
-    from signals.settings import load_settings
+    from signals.core.clock import SimulatedClock
+    from signals.core.settings import load_settings
+    from signals.service.simulation import simulated_service
 
     start, until = (datetime.fromisoformat(value) for value in argv[:2])
     with SimulatedClock(start) as clock, simulated_service(load_settings(), clock) as service:

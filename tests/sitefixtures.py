@@ -34,9 +34,9 @@ from typing import Any
 import pytest
 import yaml
 
-from signals.settings import CollectSettings, Settings
-from signals.sources import SourceDef, SourcesFile, Territory
-from signals.store import Store
+from signals.core.settings import CollectSettings, Settings
+from signals.core.sources import SourceDef, SourcesFile, Territory
+from signals.core.store import Store
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SITES = FIXTURES / "sites"

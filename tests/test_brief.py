@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from signals import pipeline
-from signals.schema import Brief, Delivery
+from signals.core.schema import Brief, Delivery
 from tests.reportfixtures import HOSTILE_TITLE, WEEK, analysed_home
 
 
 @pytest.fixture(scope="module")
 def briefed(tmp_path_factory):
-    from signals.store import Store
+    from signals.core.store import Store
 
     settings = analysed_home(tmp_path_factory, "brief", recipients=["veille@example.fr"])
     store = Store.open(settings)

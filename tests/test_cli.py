@@ -100,9 +100,9 @@ def test_import_reports_bad_lines_and_exits_zero_when_some_lines_are_imported(tm
 
 @pytest.mark.slow
 def test_analyze_list_show_feedback(tmp_path):
+    from signals.core.sources import SourcesFile, Territory, dump_sources
     from signals.demo.synthetic import Plant, synthetic_corpus
     from signals.demo.themes import EMERGING
-    from signals.sources import SourcesFile, Territory, dump_sources
     from tests.conftest import COMMUNES
 
     dump_sources(SourcesFile(territory=Territory(name="Val", communes=COMMUNES)), tmp_path / "sources.yaml")

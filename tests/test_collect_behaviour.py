@@ -15,10 +15,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from signals.health import source_health
-from signals.schema import Run, Source
-from signals.sources import RssSource
-from signals.store import Store
+from signals.core.schema import Run, Source
+from signals.core.sources import RssSource
+from signals.core.store import Store
+from signals.stages.health import source_health
 from tests.sitefixtures import (  # noqa: F401 - pytest fixtures
     FIXTURES,
     Site,

@@ -11,12 +11,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from signals.core.schema import Document, Observation, Source
+from signals.core.store import Store
 from signals.demo import site as demo_site
 from signals.demo.generate import generate
 from signals.demo.server import serve
 from signals.demo.territory import COMMUNES, MONTHS
-from signals.schema import Document, Observation, Source
-from signals.store import Store
 from tests.sitefixtures import collect, collect_home, crawl_settings  # noqa: F401 - pytest fixture
 
 CAP = 12

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from signals.schema import Document, Observation, Run, Sighting, Source
-from signals.store import Store
+from signals.core.schema import Document, Observation, Run, Sighting, Source
+from signals.core.store import Store
 from tests.sitefixtures import (  # noqa: F401 - pytest fixtures
     Site,
     collect,

@@ -15,8 +15,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from collectors.run import prepare_job
-from signals.schema import Document, Observation, Run, Sighting, Source
-from signals.store import Store
+from signals.core.schema import Document, Observation, Run, Sighting, Source
+from signals.core.store import Store
 from tests.sitefixtures import (  # noqa: F401 - pytest fixtures
     SITES,
     TERRITORY,

@@ -16,11 +16,11 @@ from collectors.neardup import NearDuplicateIndex
 from collectors.run import crawl_timeout
 from collectors.settings import scrapy_settings
 from collectors.tabular import decode, sniff_delimiter
-from signals.parsing import parse_number, parse_period
-from signals.privacy import EMAIL_PLACEHOLDER, PHONE_PLACEHOLDER, redact
-from signals.settings import CollectSettings, Settings
-from signals.sources import RssSource
-from signals.store import RunRecorder
+from signals.core.parsing import parse_number, parse_period
+from signals.core.privacy import EMAIL_PLACEHOLDER, PHONE_PLACEHOLDER, redact
+from signals.core.settings import CollectSettings, Settings
+from signals.core.sources import RssSource
+from signals.core.store import RunRecorder
 from tests.sitefixtures import SITES
 
 PARIS = ZoneInfo("Europe/Paris")

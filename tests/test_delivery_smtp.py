@@ -20,9 +20,9 @@ from sqlalchemy import select
 
 from reports.outbox import DeliveryHooks, deliver_pending, journal_for, queue, requeue
 from signals import pipeline
-from signals.schema import Brief, Delivery, Document, Evidence
-from signals.settings import Settings
-from signals.store import Store
+from signals.core.schema import Brief, Delivery, Document, Evidence
+from signals.core.settings import Settings
+from signals.core.store import Store
 from tests.reportfixtures import HOSTILE_URL, REPO, WEEK, Inbox, analysed_home, free_port
 
 
@@ -176,8 +176,8 @@ def test_a_permanent_refusal_fails_at_once(tmp_path_factory, smtp_server):
 CRASHING_SENDER = """
 import os, sys
 from reports.outbox import DeliveryHooks, deliver_pending
-from signals.settings import load_settings
-from signals.store import Store
+from signals.core.settings import load_settings
+from signals.core.store import Store
 
 settings = load_settings()
 store = Store.open(settings)

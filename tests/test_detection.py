@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from signals import pipeline
+from signals.core.schema import Signal, SignalWeek
 from signals.demo.synthetic import Decoy, Plant, synthetic_corpus
 from signals.demo.themes import DECOYS, EMERGING
-from signals.importer import import_file
-from signals.schema import Signal, SignalWeek
+from signals.stages.importer import import_file
 from tests.conftest import COMMUNES, workspace_settings, write_jsonl
 
 FIRST = date(2025, 1, 6)
@@ -37,7 +37,7 @@ def _matches(signal: Signal, patterns: list[str]) -> bool:
 
 @pytest.fixture(scope="module")
 def planted_store(tmp_path_factory):
-    from signals.store import Store
+    from signals.core.store import Store
 
     settings = workspace_settings(tmp_path_factory.mktemp("planted"))
     store = Store.open(settings)
@@ -103,7 +103,7 @@ def test_analysis_has_no_look_ahead(store, settings, tmp_path):
 
 
 def _snapshot(store, settings, as_of):
-    from signals.analysis import detect
+    from signals.stages.analysis import detect
 
     with store.session() as session:
         detection = detect(session, as_of, settings, gazetteer=COMMUNES)

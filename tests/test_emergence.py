@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from signals.emergence import score_terms
-from signals.settings import DetectionSettings
+from signals.core.settings import DetectionSettings
+from signals.stages.emergence import score_terms
 
 PARAMS = DetectionSettings()
 WEEKS = 60

@@ -2,9 +2,9 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from signals.importer import import_file
-from signals.parsing import parse_period
-from signals.schema import Document, Observation, Run
+from signals.core.parsing import parse_period
+from signals.core.schema import Document, Observation, Run
+from signals.stages.importer import import_file
 from tests.conftest import doc, write_jsonl
 
 
@@ -118,7 +118,7 @@ def test_csv_observations_update_never_duplicate(store, settings, tmp_path):
 def test_wrong_csv_columns_name_the_expected_ones(store, settings, tmp_path):
     import pytest
 
-    from signals.importer import ImportFileError
+    from signals.stages.importer import ImportFileError
 
     path = tmp_path / "obs.csv"
     path.write_text("serie,mois,valeur\nx,2026-01,1\n", encoding="utf-8")
@@ -145,7 +145,9 @@ def test_csv_with_old_mac_line_endings_is_read_line_by_line(store, settings, tmp
 
 def test_a_bad_byte_costs_its_line_only_and_names_the_column(store, settings, tmp_path):
     path = tmp_path / "latin.csv"
-    path.write_bytes(b"\xef\xbb\xbfseries,period,value,unit\r\nvisites,2026-07,12,nuit\xe9es\r\nvisites,2026-08,13,u\r\n")
+    path.write_bytes(
+        b"\xef\xbb\xbfseries,period,value,unit\r\nvisites,2026-07,12,nuit\xe9es\r\nvisites,2026-08,13,u\r\n"
+    )
     report = import_file(store, settings, path)
     assert report.outcomes == {"new": 1}
     ((number, reason),) = report.rejected

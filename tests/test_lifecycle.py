@@ -2,8 +2,8 @@
 
 from datetime import date, timedelta
 
-from signals.lifecycle import Candidate, Tracked, step
-from signals.settings import DetectionSettings
+from signals.core.lifecycle import Candidate, Tracked, step
+from signals.core.settings import DetectionSettings
 
 W0 = date(2026, 3, 2)
 PARAMS = DetectionSettings()

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from signals.periods import (
+from signals.core.periods import (
     end_of_day_utc,
     last_complete_week,
     parse_quarter,

@@ -17,8 +17,8 @@ from reports.archive import archive_entries
 from reports.forecasts import ForecastBand
 from reports.quarterly import quarterly_context, render_quarterly
 from signals import pipeline
-from signals.schema import Brief, Document, Evidence
-from signals.store import Store
+from signals.core.schema import Brief, Document, Evidence
+from signals.core.store import Store
 from tests.reportfixtures import ANOMALY, HOSTILE_TITLE, QUARTER, WEEK, analysed_home
 
 

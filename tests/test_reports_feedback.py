@@ -10,9 +10,9 @@ import urllib.request
 import pytest
 
 from reports.feedback import FeedbackServer, feedback_link, secret_key
-from signals.registry import give_feedback
-from signals.schema import Feedback, Signal
-from signals.settings import Settings
+from signals.core.registry import give_feedback
+from signals.core.schema import Feedback, Signal
+from signals.core.settings import Settings
 
 
 def _signal(store) -> int:

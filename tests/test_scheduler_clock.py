@@ -12,14 +12,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-import scheduler
 from reports.brief import coverage
-from scheduler import SimulatedClock, simulated_service
-from signals.periods import week_start
-from signals.schema import Run
-from signals.settings import Settings
-from signals.sources import RssSource, SeriesSource, SourcesFile, Territory, dump_sources
-from signals.store import Store
+from signals.core.clock import SimulatedClock
+from signals.core.periods import week_start
+from signals.core.schema import Run
+from signals.core.settings import Settings
+from signals.core.sources import RssSource, SeriesSource, SourcesFile, Territory, dump_sources
+from signals.core.store import Store
+from signals.service import plan
+from signals.service.simulation import simulated_service
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -59,14 +60,14 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, datetime]]:
     """Every stage replaced by a recorder of (job id, local time of the run)."""
     seen: list[tuple[str, datetime]] = []
 
-    def recorder(stage: str) -> scheduler.Stage:
-        def record(ctx: scheduler.JobContext, argument: str | None) -> None:
+    def recorder(stage: str) -> plan.Stage:
+        def record(ctx: plan.JobContext, argument: str | None) -> None:
             seen.append((f"{stage}:{argument}" if argument else stage, ctx.now))
 
         return record
 
-    for stage in scheduler.STAGES:
-        monkeypatch.setitem(scheduler.STAGES, stage, recorder(stage))
+    for stage in plan.STAGES:
+        monkeypatch.setitem(plan.STAGES, stage, recorder(stage))
     return seen
 
 
@@ -121,12 +122,12 @@ def test_ten_days_of_downtime_give_exactly_one_catch_up_run_per_job(settings, ru
 def test_a_failing_job_is_retried_with_backoff_and_counted_in_the_brief_coverage(settings, runs, monkeypatch):
     failures = iter([True, True])
 
-    def flaky_analysis(ctx: scheduler.JobContext, _: str | None) -> None:
+    def flaky_analysis(ctx: plan.JobContext, _: str | None) -> None:
         runs.append(("analyze", ctx.now))
         if next(failures, False):
             raise RuntimeError("database unavailable")
 
-    monkeypatch.setitem(scheduler.STAGES, "analyze", flaky_analysis)
+    monkeypatch.setitem(plan.STAGES, "analyze", flaky_analysis)
     monday = datetime(2026, 6, 15, 5, 0, tzinfo=PARIS)
     with SimulatedClock(monday) as clock:
         with simulated_service(settings, clock) as service:
@@ -149,11 +150,11 @@ def test_a_failing_job_is_retried_with_backoff_and_counted_in_the_brief_coverage
 def test_retries_are_bounded_then_the_job_waits_for_its_next_turn(settings, runs, monkeypatch):
     settings.schedule.retry_attempts = 2
 
-    def dead_source(ctx: scheduler.JobContext, source: str | None) -> None:
+    def dead_source(ctx: plan.JobContext, source: str | None) -> None:
         runs.append((f"collect:{source}", ctx.now))
-        raise scheduler.StageFailed(f"source {source!r}: HTTP 503")
+        raise plan.StageFailed(f"source {source!r}: HTTP 503")
 
-    monkeypatch.setitem(scheduler.STAGES, "collect", dead_source)
+    monkeypatch.setitem(plan.STAGES, "collect", dead_source)
     start = datetime(2026, 6, 16, 10, 0, tzinfo=PARIS)
     with SimulatedClock(start) as clock, simulated_service(settings, clock) as service:
         service.scheduler.advance(start + timedelta(hours=2))
@@ -172,16 +173,8 @@ def test_the_plan_follows_the_sources_file_and_keeps_unchanged_jobs_times(settin
         _sources(settings.sources_file, {"echo": "30m", "gazette": "1d"})  # one changed, one new, one gone
         with simulated_service(settings, clock) as service:
             jobs = {job.id: job for job in service.scheduler.get_jobs()}
-            assert set(jobs) == {"collect:echo", "collect:gazette", *scheduler.STAGE_JOBS}
+            assert set(jobs) == {"collect:echo", "collect:gazette", *plan.STAGE_JOBS}
             assert jobs["brief"].next_run_time == brief
             assert jobs["collect:echo"].next_run_time - start <= timedelta(minutes=30)
             assert jobs["collect:gazette"].next_run_time.astimezone(PARIS).hour == 4
     assert weekly.astimezone(PARIS).strftime("%a %H") == "Mon 04"
-
-
-def test_the_examples_of_the_scheduler_module_hold():
-    """scheduler.py sits outside the doctest paths of the suite: its examples are run here."""
-    import doctest
-
-    result = doctest.testmod(scheduler, optionflags=doctest.ELLIPSIS)
-    assert result.attempted >= 3 and result.failed == 0

@@ -12,15 +12,17 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-import scheduler
-from scheduler import SimulatedClock, simulated_service
 from signals.cli import app
-from signals.housekeeping import housekeeping
-from signals.schema import Brief, Delivery, HttpCache, Run
-from signals.settings import Settings
-from signals.sources import RssSource, SourcesFile, Territory, dump_sources
-from signals.status import service_status
-from signals.store import Store
+from signals.core.clock import SimulatedClock
+from signals.core.logs import configure_logging
+from signals.core.schema import Brief, Delivery, HttpCache, Run
+from signals.core.settings import Settings
+from signals.core.sources import RssSource, SourcesFile, Territory, dump_sources
+from signals.core.store import Store
+from signals.service import plan
+from signals.service.simulation import simulated_service
+from signals.stages.housekeeping import housekeeping
+from signals.stages.status import service_status
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -36,8 +38,8 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def quiet(monkeypatch: pytest.MonkeyPatch) -> None:
     """Stages that do nothing (no crawl of the test sources), for the tests that replace only one."""
-    for stage in scheduler.STAGES:
-        monkeypatch.setitem(scheduler.STAGES, stage, lambda ctx, argument: None)
+    for stage in plan.STAGES:
+        monkeypatch.setitem(plan.STAGES, stage, lambda ctx, argument: None)
 
 
 def test_housekeeping_prunes_old_records_summarises_them_and_vacuums(settings):
@@ -81,9 +83,9 @@ def test_housekeeping_prunes_old_records_summarises_them_and_vacuums(settings):
 
 
 def test_status_shows_the_running_scheduler_last_successes_and_the_outbox(settings, quiet, monkeypatch):
-    monkeypatch.setitem(scheduler.STAGES, "collect", lambda ctx, source: _record(ctx, "collect", source))
-    monkeypatch.setitem(scheduler.STAGES, "analyze", lambda ctx, _: _record(ctx, "analyze", "2026-W46"))
-    monkeypatch.setitem(scheduler.STAGES, "brief", lambda ctx, _: _queue_brief(ctx))
+    monkeypatch.setitem(plan.STAGES, "collect", lambda ctx, source: _record(ctx, "collect", source))
+    monkeypatch.setitem(plan.STAGES, "analyze", lambda ctx, _: _record(ctx, "analyze", "2026-W46"))
+    monkeypatch.setitem(plan.STAGES, "brief", lambda ctx, _: _queue_brief(ctx))
     monday = datetime(2026, 11, 23, 5, 0, tzinfo=PARIS)
     with SimulatedClock(monday) as clock, simulated_service(settings, clock) as service:
         service.scheduler.advance(monday + timedelta(hours=3))
@@ -101,12 +103,12 @@ def test_status_shows_the_running_scheduler_last_successes_and_the_outbox(settin
     assert later.problems == ["no scheduler is running"]
 
 
-def _record(ctx: scheduler.JobContext, stage: str, target: str | None) -> None:
+def _record(ctx: plan.JobContext, stage: str, target: str | None) -> None:
     with ctx.store.recording(stage, target=target) as run:
         run.count("items", 3)
 
 
-def _queue_brief(ctx: scheduler.JobContext) -> None:
+def _queue_brief(ctx: plan.JobContext) -> None:
     with ctx.store.session() as session:
         brief = Brief(kind="weekly", period="2026-W47", subject="Veille", html="<p>", text="")
         session.add(brief)
@@ -121,7 +123,7 @@ def test_cli_lists_jobs_with_their_next_run_and_status_check_fails_without_a_sch
     listed = runner.invoke(app, ["schedule", "--list", "--json"])
     assert listed.exit_code == 0, listed.output
     jobs = {job["id"]: job for job in json.loads(listed.output)}
-    assert set(jobs) == {"collect:echo", *scheduler.STAGE_JOBS}
+    assert set(jobs) == {"collect:echo", *plan.STAGE_JOBS}
     assert {job["state"] for job in jobs.values()} == {"not scheduled yet"}
     next_brief = datetime.fromisoformat(jobs["brief"]["next_run_at"]).astimezone(PARIS)
     assert (next_brief.strftime("%a %H:%M"), next_brief > datetime.now(PARIS)) == ("Mon 07:30", True)
@@ -143,7 +145,7 @@ def test_service_logs_are_json_lines_with_the_job_fields(settings, quiet):
     handlers, level = list(root.handlers), root.level
     settings = settings.model_copy(update={"log_json": True})
     try:
-        scheduler.configure_service_logging(settings)
+        configure_logging(settings, logging.INFO, log_file="scheduler.log")
         start = datetime(2026, 11, 23, 9, 0, tzinfo=PARIS)
         with SimulatedClock(start) as clock, simulated_service(settings, clock) as service:
             service.scheduler.advance(start + timedelta(minutes=15))
@@ -159,10 +161,10 @@ def test_service_logs_are_json_lines_with_the_job_fields(settings, quiet):
 
 
 def test_a_run_of_every_stage_is_recorded_even_when_it_fails_before_recording(settings, quiet, monkeypatch):
-    def broken(ctx: scheduler.JobContext, _: str | None) -> None:
+    def broken(ctx: plan.JobContext, _: str | None) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setitem(scheduler.STAGES, "housekeeping", broken)
+    monkeypatch.setitem(plan.STAGES, "housekeeping", broken)
     sunday = datetime(2026, 11, 22, 3, 0, tzinfo=PARIS)
     with SimulatedClock(sunday) as clock, simulated_service(settings, clock) as service:
         service.scheduler.advance(sunday + timedelta(minutes=31))

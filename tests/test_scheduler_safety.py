@@ -21,13 +21,15 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
-import scheduler
-from scheduler import Service, SimulatedClock, simulated_service
-from signals.schema import Brief, Delivery, Document, Run
-from signals.service import SERVICE_LOCK, Holder, LockHeld, NamedLock, close_interrupted_runs, lock_states
-from signals.settings import Settings
-from signals.sources import SourcesFile, Territory, dump_sources
-from signals.store import NewDocument, Store
+from signals.core.clock import SimulatedClock
+from signals.core.locks import SERVICE_LOCK, Holder, LockHeld, NamedLock, close_interrupted_runs, lock_states
+from signals.core.schema import Brief, Delivery, Document, Run
+from signals.core.settings import Settings
+from signals.core.sources import SourcesFile, Territory, dump_sources
+from signals.core.store import NewDocument, Store
+from signals.service import plan
+from signals.service.runner import Service
+from signals.service.simulation import simulated_service
 
 PARIS = ZoneInfo("Europe/Paris")
 ROOT = Path(__file__).resolve().parents[1]
@@ -234,8 +236,8 @@ def test_kill_9_while_sending_the_brief_then_restart_sends_each_email_once(setti
 def test_runs_left_running_by_a_killed_process_are_marked_interrupted(settings):
     code = (
         "import sys, time\n"
-        "from signals.settings import load_settings\n"
-        "from signals.store import Store\n"
+        "from signals.core.settings import load_settings\n"
+        "from signals.core.store import Store\n"
         "store = Store.open(load_settings())\n"
         "with store.recording('analyze', target='2026-W47'):\n"
         "    print('ready', flush=True); time.sleep(60)\n"
@@ -267,13 +269,13 @@ def test_stop_lets_the_running_stage_finish_and_the_queued_job_runs_at_the_next_
     started, release = threading.Event(), threading.Event()
     done: list[str] = []
 
-    def slow_analysis(ctx: scheduler.JobContext, _: str | None) -> None:
+    def slow_analysis(ctx: plan.JobContext, _: str | None) -> None:
         started.set()
         assert release.wait(20)
         done.append("analyze")
 
-    monkeypatch.setitem(scheduler.STAGES, "analyze", slow_analysis)
-    monkeypatch.setitem(scheduler.STAGES, "brief", lambda ctx, _: done.append("brief"))
+    monkeypatch.setitem(plan.STAGES, "analyze", slow_analysis)
+    monkeypatch.setitem(plan.STAGES, "brief", lambda ctx, _: done.append("brief"))
     service = Service(settings)  # the real background scheduler, one worker thread
     service.start()
     now = datetime.now(settings.tz)

@@ -10,9 +10,9 @@ import numpy as np
 from sqlalchemy import select
 
 from signals import pipeline
-from signals.schema import ModelState, Run, Signal
-from signals.series import frequency, period_end
-from signals.store import NewObservation
+from signals.core.schema import ModelState, Run, Signal
+from signals.core.store import NewObservation
+from signals.stages.series import frequency, period_end
 
 SEASON = [0.35, 0.4, 0.6, 0.85, 1.0, 1.3, 2.1, 2.3, 1.2, 0.8, 0.45, 0.65]
 
@@ -83,7 +83,7 @@ def test_frequency_and_period_end():
 
 
 def test_forecasts_are_refitted_on_their_cadence_and_a_lasting_break_is_flagged(store, settings):
-    from signals.series import stored_forecast
+    from signals.stages.series import stored_forecast
 
     _load(store, drop_at=None)
     with store.session() as session:  # from October 2026 on, "nord" runs at a third of its usual level

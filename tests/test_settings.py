@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from signals.settings import Settings, load_settings, mask_url
+from signals.core.settings import Settings, load_settings, mask_url
 
 
 def test_defaults_run_with_nothing_configured():

@@ -4,8 +4,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from signals.schema import Document, Observation, Run, Sighting
-from signals.store import NewDocument, NewObservation, Store, canonical_url, content_hash
+from signals.core.schema import Document, Observation, Run, Sighting
+from signals.core.store import NewDocument, NewObservation, Store, canonical_url, content_hash
 from tests.conftest import aware
 
 
@@ -101,7 +101,7 @@ def test_read_then_write_units_wait_for_a_concurrent_writer_instead_of_failing(s
     """SQLite cannot upgrade a read transaction once another writer committed: write units lock first."""
     from sqlalchemy.exc import OperationalError
 
-    from signals.schema import ServiceLock
+    from signals.core.schema import ServiceLock
 
     first, second = Store.open(settings), Store.open(settings)
     now = aware(date(2026, 3, 2))
@@ -126,7 +126,7 @@ def test_read_then_write_units_wait_for_a_concurrent_writer_instead_of_failing(s
 
 
 def _insert_lock(store: Store, name: str, now) -> None:
-    from signals.schema import ServiceLock
+    from signals.core.schema import ServiceLock
 
     with store.session() as session:
         session.add(ServiceLock(name=name, holder="h:2:0", pid=2, acquired_at=now, heartbeat_at=now))

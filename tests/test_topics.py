@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from signals import pipeline
+from signals.core.schema import DocumentFeatures, DocumentTopic, Observation, Topic, TopicModel
 from signals.demo.synthetic import Plant, synthetic_corpus
 from signals.demo.themes import EMERGING
-from signals.importer import import_file
-from signals.schema import DocumentFeatures, DocumentTopic, Observation, Topic, TopicModel
-from signals.topics import VOLUME_SERIES, update_topics
+from signals.stages.importer import import_file
+from signals.stages.topics import VOLUME_SERIES, update_topics
 from tests.conftest import COMMUNES, write_jsonl
 
 FIRST = date(2025, 1, 6)

@@ -14,13 +14,14 @@ from typing import Any
 
 from scrapy.http import Response
 
-from collectors.enrich import html_to_text, parse_date, slug
+from collectors.enrich import html_to_text, parse_date
 from collectors.extract import sniff
 from collectors.items import DocumentItem
 from collectors.spiders.base import SourceSpider
 from collectors.storage import StoreWriter
 from collectors.tabular import dotted
-from signals.store import NewObservation
+from signals.core.parsing import slug
+from signals.core.store import NewObservation
 
 FIGURES = ("votes", "comments")
 

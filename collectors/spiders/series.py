@@ -9,7 +9,6 @@ from typing import Any
 
 from scrapy.http import Response
 
-from collectors.enrich import slug
 from collectors.items import ObservationItem
 from collectors.spiders.base import SourceSpider
 from collectors.tabular import (
@@ -19,7 +18,7 @@ from collectors.tabular import (
     dotted,
     json_records,
 )
-from signals.parsing import parse_number, parse_period
+from signals.core.parsing import parse_number, parse_period, slug
 
 
 class SeriesSpider(SourceSpider):

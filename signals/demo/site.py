@@ -15,9 +15,7 @@ from collections.abc import Iterable
 from email.utils import format_datetime
 from pathlib import Path
 
-from signals.demo.generate import DemoCorpus, DemoDocument, slugify
-from signals.demo.territory import COMMUNES, COUNCILS, LAST_DAY, OUTLETS, TERRITORY_NAME
-from signals.sources import (
+from signals.core.sources import (
     ConsultationSource,
     ListingSource,
     RssSource,
@@ -25,6 +23,8 @@ from signals.sources import (
     SourcesFile,
     Territory,
 )
+from signals.demo.generate import DemoCorpus, DemoDocument, slugify
+from signals.demo.territory import COMMUNES, COUNCILS, LAST_DAY, OUTLETS, TERRITORY_NAME
 
 FEED_PAGE = 25
 LISTING_PAGE = 20

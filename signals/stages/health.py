@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from signals.schema import Run, Source
-from signals.settings import Settings
-from signals.sources import SOURCE_KINDS
-from signals.store import Store
+from signals.core.schema import Run, Source
+from signals.core.settings import Settings
+from signals.core.sources import SOURCE_KINDS
+from signals.core.store import Store
 
 RECENT_RUNS = 10
 
@@ -51,7 +51,7 @@ class SourceHealth:
 def source_health(store: Store, settings: Settings, recent_runs: int = RECENT_RUNS) -> list[SourceHealth]:
     """Health of every collected source (defined in sources.yaml), by name.
 
-    >>> from signals.sources import RssSource
+    >>> from signals.core.sources import RssSource
     >>> store = Store("sqlite://"); _ = store.migrate()
     >>> with store.session() as s:
     ...     _ = store.sync_sources(s, [RssSource(kind="rss", name="echo", url="http://echo.example/feed.xml")])

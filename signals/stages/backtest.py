@@ -20,12 +20,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from signals.errors import UserError
-from signals.lifecycle import Tracked, step
-from signals.periods import end_of_day_utc, start_of_day_utc, week_start, weeks_between
-from signals.schema import Document
-from signals.settings import Settings
-from signals.store import Store
+from signals.core.errors import UserError
+from signals.core.lifecycle import Tracked, step
+from signals.core.periods import end_of_day_utc, start_of_day_utc, week_start, weeks_between
+from signals.core.schema import Document
+from signals.core.settings import Settings
+from signals.core.store import Store
 
 EARLY_WEEKS = 4  # a signal up to this many weeks before an event's onset still detects it (a run-up)
 
@@ -125,7 +125,7 @@ def backtest(
     progress: Callable[[date], None] | None = None,
 ) -> BacktestResult:
     """Replay the weekly analysis from ``first`` to ``last`` and score it against ``events``."""
-    from signals.analysis import detect
+    from signals.stages.analysis import detect
 
     if last < first:
         raise UserError(f"--to {last} is before --from {first}")
@@ -148,9 +148,7 @@ def backtest(
                     gazetteer=gazetteer or (),
                 )
                 for signal in tracked:
-                    measure = detection.tracked.get(signal.id or -1)
-                    if measure:
-                        signal.level, signal.recent_docs = measure["level"], measure["docs"]
+                    signal.follow(detection.tracked.get(signal.id or -1))
                 updates = step(tracked, detection.candidates, week, settings.detection)
                 new = sorted(
                     (u for u in updates if u.event == "created" and u.candidate), key=lambda u: -u.score

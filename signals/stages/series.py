@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 
 from models.anomaly import SeriesDetector, config_for
 from models.forecast_break import check_forecast_break
-from signals.lifecycle import NEW, RISING, THEME_KINDS, Candidate
-from signals.periods import week_start
-from signals.schema import TOPIC_VOLUME_SERIES, ModelState, Observation, Signal
-from signals.settings import Settings
+from signals.core.lifecycle import NEW, RISING, THEME_KINDS, Candidate
+from signals.core.periods import week_start
+from signals.core.schema import TOPIC_VOLUME_SERIES, ModelState, Observation, Signal
+from signals.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -312,7 +312,7 @@ def refresh_forecasts(
 
 def forecast_topics(session: Session) -> set[str]:
     """Volume series of the topics of new or rising themes: the topics worth a forecast."""
-    from signals.topics import topic_volume_series
+    from signals.stages.topics import topic_volume_series
 
     keys = set()
     for signal in session.scalars(

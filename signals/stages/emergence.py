@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from signals.settings import DetectionSettings
+from signals.core.settings import DetectionSettings
 
 PERIOD_WEEKS = 4  # DoV / DoD are computed on 4-week periods
 

@@ -7,15 +7,15 @@ earlier week gives the same answer as the first time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from signals.errors import UserError
-from signals.lifecycle import (
+from signals.core.errors import UserError
+from signals.core.lifecycle import (
     CONFIRMED,
     DISMISSED,
     NEW,
@@ -26,7 +26,7 @@ from signals.lifecycle import (
     Update,
     label_from_keywords,
 )
-from signals.schema import Evidence, Feedback, Signal, SignalWeek
+from signals.core.schema import Evidence, Feedback, Signal, SignalWeek
 
 VERDICTS = {"confirm": CONFIRMED, "dismiss": DISMISSED}
 
@@ -135,7 +135,7 @@ def _week_view(update: Update) -> tuple[dict[str, Any], tuple[list[int], list[in
     """(metrics, (document ids, observation ids) to cite or None to keep the current evidence)."""
     view, candidate = update.signal.view, update.candidate
     if view and update.event != "created":
-        return dict(view["metrics"]), (list(view["evidence"]), [])
+        return dict(view.metrics or {}), (list(view.evidence), [])
     if candidate is not None:
         return dict(candidate.metrics), (list(candidate.evidence), list(candidate.observations))
     return {}, None
@@ -260,3 +260,89 @@ def list_signals(session: Session, status: str | None = None) -> list[Signal]:
     if status:
         query = query.where(Signal.status == status)
     return list(session.scalars(query))
+
+
+# --- what ``signals list`` and ``signals show`` (and the console to come) show of a signal ---------------
+
+
+@dataclass
+class SignalSummary:
+    id: int
+    kind: str
+    key: str
+    subject: str
+    status: str
+    score: float
+    first_seen: date
+    last_seen: date
+    territory: str | None
+
+    @classmethod
+    def of(cls, signal: Signal) -> SignalSummary:
+        return cls(
+            signal.id,
+            signal.kind,
+            signal.key,
+            signal.subject,
+            signal.status,
+            signal.score,
+            signal.first_seen,
+            signal.last_seen,
+            signal.territory,
+        )
+
+
+@dataclass
+class HistoryWeek:
+    week: date
+    status: str
+    flagged: bool
+    score: float
+
+
+@dataclass
+class CitedDocument:
+    title: str
+    url: str | None
+    published_at: datetime
+    source: str
+    commune: str | None
+
+
+@dataclass
+class Verdict:
+    verdict: str
+    note: str | None
+    author: str | None
+    at: datetime
+
+
+@dataclass
+class SignalDetail(SignalSummary):
+    """A signal with the numbers behind it, its weekly history, its cited documents and its feedback."""
+
+    metrics: dict[str, Any] = field(default_factory=dict)
+    history: list[HistoryWeek] = field(default_factory=list)
+    evidence: list[CitedDocument] = field(default_factory=list)
+    feedback: list[Verdict] = field(default_factory=list)
+
+
+def signal_detail(session: Session, signal_id: int) -> SignalDetail:
+    signal = get_signal(session, signal_id)
+    return SignalDetail(
+        **vars(SignalSummary.of(signal)),
+        metrics={k: v for k, v in signal.metrics.items() if k != "term_hashes"},  # internal
+        history=[HistoryWeek(w.week, w.status, w.flagged, w.score) for w in signal.weeks],
+        evidence=[
+            CitedDocument(
+                e.document.title,
+                e.document.url,
+                e.document.published_at,
+                e.document.source.name,
+                e.document.territory,
+            )
+            for e in signal.evidence
+            if e.document is not None
+        ],
+        feedback=[Verdict(f.verdict, f.note, f.author, f.created_at) for f in signal.feedback],
+    )

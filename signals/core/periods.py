@@ -87,7 +87,3 @@ def weeks_between(first: date, last: date) -> list[date]:
     start, stop = week_start(first), week_start(last)
     count = (stop - start).days // 7 + 1
     return [start + timedelta(weeks=i) for i in range(max(count, 0))]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

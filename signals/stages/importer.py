@@ -23,10 +23,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from signals.errors import UserError
-from signals.parsing import parse_number, parse_period
-from signals.settings import Settings
-from signals.store import NewDocument, NewObservation, RunRecorder, Store
+from signals.core import clock
+from signals.core.errors import UserError
+from signals.core.parsing import parse_number, parse_period
+from signals.core.settings import Settings
+from signals.core.store import NewDocument, NewObservation, RunRecorder, Store
 
 BATCH = 1000  # lines per transaction: a crash loses at most the current batch, which a re-run restores
 OBSERVATION_COLUMNS = ("series", "period", "value", "unit", "territory")
@@ -93,7 +94,11 @@ def _lines(path: Path, encoding: str) -> Iterator[tuple[int, str | None, str]]:
                     else ""
                 )
                 byte = ord(bad.group()) - 0xDC00
-                yield number, None, f"not valid {encoding}: byte 0x{byte:02x} at column {bad.start() + 1}{hint}"
+                yield (
+                    number,
+                    None,
+                    f"not valid {encoding}: byte 0x{byte:02x} at column {bad.start() + 1}{hint}",
+                )
         except (OSError, EOFError, zlib.error) as exc:  # a truncated or corrupt gzip file
             raise ImportFileError(f"{path}: unreadable after line {number}: {exc}") from None
 
@@ -154,7 +159,7 @@ def _import_documents(
     report: ImportReport,
     run: RunRecorder,
 ) -> None:
-    from signals.privacy import redact
+    from signals.core.privacy import redact
 
     def parsed() -> Iterator[tuple[int, NewDocument]]:
         for number, text in _records(lines, report, run):
@@ -224,7 +229,7 @@ def parse_datetime(value: str, settings: Settings) -> datetime:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=settings.tz)
-    if parsed.astimezone(UTC) > datetime.now(UTC) + timedelta(days=2):
+    if parsed.astimezone(UTC) > clock.now() + timedelta(days=2):
         raise ValueError(f"bad date: published_at {value!r} is in the future")
     return parsed
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from signals.settings import DetectionSettings
+from signals.core.settings import DetectionSettings
 
 NEW, RISING, ESTABLISHED, FADING, DISMISSED, CONFIRMED = (
     "new",
@@ -39,6 +39,17 @@ SIMILAR_BOOST = 0.5  # rank boost of a theme fully similar to a confirmed one
 
 
 @dataclass
+class ThemeMeasure:
+    """This week's measure of a followed signal's theme (from the documents with its leading terms)."""
+
+    level: float  # recent share of documents
+    docs: set[int]  # ids of the theme's documents in the recent weeks
+    weekly: list[dict[str, Any]]  # documents per week of the window
+    metrics: dict[str, Any] | None = None  # the numbers behind it; None when none of its terms appeared
+    evidence: list[int] = field(default_factory=list)  # document ids to cite, most telling first
+
+
+@dataclass
 class Tracked:
     """What the lifecycle needs to know of a signal before this week's analysis."""
 
@@ -54,7 +65,13 @@ class Tracked:
     dismissed_level: float | None = None
     recent_docs: set[int] = field(default_factory=set)  # this week's documents of its theme
     level: float = 0.0  # this week's level
-    view: dict[str, Any] | None = None  # this week's metrics and evidence of its theme, when followed
+    view: ThemeMeasure | None = None  # this week's metrics and evidence of its theme, when its terms appeared
+
+    def follow(self, view: ThemeMeasure | None) -> None:
+        """Take this week's measure of the signal's theme (none: its terms did not appear at all)."""
+        if view is not None:
+            self.level, self.recent_docs = view.level, view.docs
+            self.view = view if view.metrics is not None else None
 
 
 @dataclass

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,13 +25,14 @@ from sqlalchemy import Engine, bindparam, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 from w3lib.url import canonicalize_url, url_query_cleaner
 
-from signals.errors import UserError
-from signals.schema import Document, Observation, Run, Sighting, Source
-from signals.settings import Settings
+from signals.core import clock
+from signals.core.errors import UserError
+from signals.core.schema import Document, Observation, Run, Sighting, Source
+from signals.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 MAX_RUN_ERRORS = 200  # errors kept per run record; all are counted
 _TRACKING_PARAMS = (
     "utm_source",
@@ -216,7 +217,7 @@ class Store:
         return source.id
 
     def sync_sources(self, session: Session, definitions: list[Any]) -> list[Source]:
-        """Mirror source definitions (``signals.sources``) into the table, keeping their health."""
+        """Mirror source definitions (``signals.core.sources``) into the table, keeping their health."""
         rows = []
         for definition in definitions:
             row = session.scalar(select(Source).where(Source.name == definition.name))
@@ -352,7 +353,7 @@ class Store:
         with self.session(write=True) as session:
             run = session.get(Run, recorder.run_id)
             assert run is not None
-            run.finished_at = datetime.now(UTC)
+            run.finished_at = clock.now()
             run.status = recorder.status
             run.counts = recorder.summary()
             run.errors = recorder.errors

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from signals.errors import UserError
+from signals.core.errors import UserError
 
 _CADENCE = re.compile(r"^(\d+)\s*(mo|m|h|d|w)$")
 _CADENCE_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "mo": 30 * 86400}

@@ -8,17 +8,18 @@ is any (for a container health check or a monitoring probe).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
-from signals.health import source_health
-from signals.housekeeping import database_bytes
-from signals.schema import Delivery, Run
-from signals.service import JOB_PREFIX, SERVICE_LOCK, LockState, lock_states, process_alive
-from signals.settings import Settings
-from signals.store import Store
+from signals.core import clock
+from signals.core.locks import JOB_PREFIX, SERVICE_LOCK, LockState, lock_states, process_alive
+from signals.core.schema import Delivery, Run
+from signals.core.settings import Settings
+from signals.core.store import Store
+from signals.stages.health import source_health
+from signals.stages.housekeeping import database_bytes
 
 STAGES = ("collect", "import", "analyze", "brief", "report", "housekeeping", "deliver")
 WEEKLY_STAGES = ("analyze", "brief")  # a week without one of them is a problem
@@ -59,7 +60,7 @@ def service_status(store: Store, settings: Settings, now: datetime | None = None
     >>> status.scheduler is None, status.problems
     (True, ['no scheduler is running'])
     """
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     locks = lock_states(store)
     scheduler = next((lock for lock in locks if lock.name == SERVICE_LOCK), None)
     with store.session() as session:
@@ -122,3 +123,14 @@ def _problems(status: ServiceStatus, settings: Settings, now: datetime) -> list[
     if status.deliveries.get("failed"):
         problems.append(f"{status.deliveries['failed']} e-mails failed for good (see the outbox)")
     return problems
+
+
+def recent_runs(store: Store, limit: int = 20, stage: str | None = None) -> list[Run]:
+    """The last stage runs, newest first (detached: read after the session closes)."""
+    query = select(Run).order_by(Run.id.desc()).limit(limit)
+    if stage:
+        query = query.where(Run.stage == stage)
+    with store.session() as session:
+        rows = list(session.scalars(query))
+        session.expunge_all()
+    return rows

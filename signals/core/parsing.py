@@ -25,6 +25,15 @@ def fold(text: str) -> str:
     return " ".join(_WORD.findall(ascii_text.casefold()))
 
 
+def slug(text: str, max_length: int = 120) -> str:
+    """Identifier-safe form of a name (the one slug of the project: series keys, signal keys, file names).
+
+    >>> slug("Saint-Aubin-des-Prés"), slug("Cœur de ville"), slug("l’Étang"), slug("?!")
+    ('saint-aubin-des-pres', 'coeur-de-ville', 'l-etang', '')
+    """
+    return fold(text).replace(" ", "-")[:max_length].strip("-")
+
+
 _THOUSANDS_DOT = re.compile(r"^-?\d{1,3}(\.\d{3})+$")
 
 

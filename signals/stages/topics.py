@@ -22,18 +22,18 @@ import numpy as np
 from sqlalchemy import and_, delete, select
 from sqlalchemy.orm import Session
 
-from signals.periods import end_of_day_utc, start_of_day_utc, week_start
-from signals.schema import (
+from signals.core.periods import end_of_day_utc, start_of_day_utc, week_start
+from signals.core.schema import (
     TOPIC_VOLUME_SERIES as VOLUME_SERIES,
 )
-from signals.schema import (
+from signals.core.schema import (
     Document,
     DocumentFeatures,
     DocumentTopic,
     Topic,
     TopicModel,
 )
-from signals.settings import Settings
+from signals.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -267,7 +267,7 @@ def record_volumes(
     """Each topic's weekly number of documents in completed weeks, as a series the streaming detectors watch
     (counts: their Poisson noise is known). The last two completed weeks are (re)written, every week of the
     window on ``backfill``."""
-    from signals.store import NewObservation
+    from signals.core.store import NewObservation
 
     complete = [i for i, week in enumerate(weeks) if week + timedelta(days=6) <= as_of]
     written = 0

@@ -23,9 +23,10 @@ import psutil
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from signals.errors import UserError
-from signals.schema import Run, ServiceLock
-from signals.store import Store
+from signals.core import clock
+from signals.core.errors import UserError
+from signals.core.schema import Run, ServiceLock
+from signals.core.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class LockHeld(UserError):
     """The lock is held by a live process (or one of another host whose heartbeat is recent)."""
 
     def __init__(self, name: str, holder: str, heartbeat_at: datetime) -> None:
-        age = (datetime.now(UTC) - heartbeat_at).total_seconds()
+        age = (clock.now() - heartbeat_at).total_seconds()
         super().__init__(
             f"{name!r} is already held by {holder} (heartbeat {age:.0f} s ago): "
             "another scheduler is running; stop it first, or wait until its lock is stale"
@@ -128,7 +129,7 @@ class NamedLock:
     >>> NamedLock(store, "scheduler", holder=Holder("other-host", 7, 0.0)).acquire()
     Traceback (most recent call last):
     ...
-    signals.service.LockHeld: 'scheduler' is already held by ... another scheduler is running; ...
+    signals.core.locks.LockHeld: 'scheduler' is already held by ... another scheduler is running; ...
     >>> lock.release(); [s.name for s in lock_states(store)]
     []
     """
@@ -143,7 +144,7 @@ class NamedLock:
 
     def acquire(self) -> None:
         """Take the lock, taking it over if stale; raises :class:`LockHeld` otherwise."""
-        now = datetime.now(UTC)
+        now = clock.now()
         try:
             with self.store.session(write=True) as session:
                 row = session.get(ServiceLock, self.name)
@@ -186,7 +187,7 @@ class NamedLock:
             renewed = session.execute(
                 update(ServiceLock)
                 .where(ServiceLock.name == self.name, ServiceLock.holder == self.holder)
-                .values(heartbeat_at=datetime.now(UTC))
+                .values(heartbeat_at=clock.now())
             ).rowcount
         return bool(renewed)
 
@@ -228,7 +229,7 @@ def close_interrupted_runs(store: Store) -> list[Run]:
                 continue
             reason = f"interrupted: process {run.pid} ended without finishing this run"
             run.status = "failed"
-            run.finished_at = datetime.now(UTC)
+            run.finished_at = clock.now()
             run.errors = [*(run.errors or []), {"item": "run", "reason": reason, "code": "interrupted"}]
             run.error_count = (run.error_count or 0) + 1
             closed.append(run)

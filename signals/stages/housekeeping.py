@@ -16,15 +16,16 @@ import logging
 import os
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select, text
 
-from signals.schema import HttpCache, Run
-from signals.settings import Settings
-from signals.store import Store
+from signals.core import clock
+from signals.core.schema import HttpCache, Run
+from signals.core.settings import Settings
+from signals.core.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def housekeeping(store: Store, settings: Settings, now: datetime | None = None) 
     >>> housekeeping(store, settings).http_cache_deleted
     1
     """
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     plan = settings.schedule
     result = HousekeepingResult(database_bytes_before=database_bytes(store))
     with store.recording("housekeeping") as run:

@@ -9,24 +9,23 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from functools import cached_property
+from datetime import date
 from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.terms import TermExtractor, decode, encode, normalise, term_hash
-from signals.emergence import Scores, quadrant, score_terms
-from signals.lifecycle import CORE_TERMS, FOLLOWED_TERMS, Candidate, label_from_keywords
-from signals.periods import end_of_day_utc, start_of_day_utc, week_start
-from signals.schema import Document, DocumentFeatures, Sighting, Source
-from signals.settings import Settings
+from models.terms import TermExtractor, normalise, term_hash
+from signals.core.lifecycle import CORE_TERMS, FOLLOWED_TERMS, Candidate, ThemeMeasure, label_from_keywords
+from signals.core.parsing import slug
+from signals.core.schema import Document
+from signals.core.settings import Settings
+from signals.stages.emergence import Scores, quadrant, score_terms
+from signals.stages.window import Window, load_window
 
 log = logging.getLogger(__name__)
 
@@ -40,167 +39,14 @@ MAX_KEYWORDS = 8
 
 
 @dataclass
-class Window:
-    """The documents of the analysed period, as matrices over weeks, places and terms."""
-
-    weeks: list[date]  # Mondays, oldest first; the last one is the analysed week
-    doc_ids: np.ndarray
-    week_of_doc: np.ndarray
-    terms: sparse.csr_matrix  # documents x terms (binary)
-    term_hashes: np.ndarray  # hash of each term column
-    communes: sparse.csr_matrix  # documents x communes
-    commune_names: list[str]
-    sources: sparse.csr_matrix  # documents x sources (every sighting)
-    source_names: list[str]
-
-    @property
-    def totals(self) -> np.ndarray:
-        return np.bincount(self.week_of_doc, minlength=len(self.weeks)).astype(float)
-
-    def weekly(self, indicator: sparse.spmatrix) -> np.ndarray:
-        """Documents per week (rows) for each column of a documents x columns indicator."""
-        by_week = sparse.csr_matrix(
-            (np.ones(len(self.doc_ids)), (self.week_of_doc, np.arange(len(self.doc_ids)))),
-            shape=(len(self.weeks), len(self.doc_ids)),
-        )
-        return np.asarray((by_week @ indicator).todense(), dtype=float)
-
-    @cached_property
-    def week_places(self) -> sparse.csr_matrix:
-        """documents x (week, place): where and when each document appeared (places: communes, then
-        sources), so the distinct places of any column per week are one product away."""
-        places = sparse.hstack([self.communes, self.sources]).tocsr().tocoo()
-        n_places = self.communes.shape[1] + self.sources.shape[1]
-        columns = self.week_of_doc[places.row] * n_places + places.col
-        return sparse.csr_matrix(
-            (np.ones(places.nnz, dtype=np.float32), (places.row, columns)),
-            shape=(len(self.doc_ids), len(self.weeks) * n_places),
-        )
-
-    def recent_mask(self, recent_weeks: int) -> np.ndarray:
-        return self.week_of_doc >= len(self.weeks) - recent_weeks
-
-
-@dataclass
 class Detection:
     week: date
     as_of: date
     documents: int
     candidates: list[Candidate]
-    tracked: dict[int, dict[str, Any]] = field(default_factory=dict)  # signal id -> current level and counts
+    tracked: dict[int, ThemeMeasure] = field(default_factory=dict)  # signal id -> its theme now
     topic_candidates: list[Candidate] = field(default_factory=list)  # emerging topics (kind emerging_topic)
     topic_volumes: tuple[list[date], np.ndarray, np.ndarray, list[int]] | None = None  # weeks, counts, totals
-
-
-def slug(text: str) -> str:
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:120] or "theme"
-
-
-# --- the per-document term cache ------------------------------------------------------------------------
-
-
-def ensure_term_features(
-    session: Session, extractor: TermExtractor, until_utc: Any, batch: int = 2000
-) -> int:
-    """Compute and store the terms of documents that have none yet (published up to ``until_utc``)."""
-    missing = (
-        select(Document.id, Document.title, Document.text)
-        .outerjoin(
-            DocumentFeatures,
-            and_(DocumentFeatures.document_id == Document.id, DocumentFeatures.kind == extractor.version),
-        )
-        .where(DocumentFeatures.document_id.is_(None), Document.published_at <= until_utc)
-    )
-    done = 0
-    while True:
-        rows = session.execute(missing.limit(batch)).all()
-        if not rows:
-            return done
-        session.add_all(
-            DocumentFeatures(
-                document_id=i, kind=extractor.version, data=encode(extractor.hashes(f"{t}. {x}"))
-            )
-            for i, t, x in rows
-        )
-        session.flush()
-        done += len(rows)
-
-
-# --- loading the window ---------------------------------------------------------------------------------
-
-
-def load_window(session: Session, as_of: date, settings: Settings, extractor: TermExtractor) -> Window:
-    tz = settings.tz
-    last_week = week_start(as_of)
-    n_weeks = settings.detection.lookback_weeks
-    weeks = [last_week - timedelta(weeks=n_weeks - 1 - i) for i in range(n_weeks)]
-    start, cutoff = start_of_day_utc(weeks[0], tz), end_of_day_utc(as_of, tz)
-    in_window = and_(Document.published_at >= start, Document.published_at <= cutoff)
-
-    ensure_term_features(session, extractor, cutoff)
-    rows = session.execute(
-        select(Document.id, Document.published_at, Document.territory, DocumentFeatures.data)
-        .join(
-            DocumentFeatures,
-            and_(DocumentFeatures.document_id == Document.id, DocumentFeatures.kind == extractor.version),
-        )
-        .where(in_window)
-        .order_by(Document.id)
-    ).all()
-    doc_ids = np.array([r[0] for r in rows], dtype=np.int64)
-    week_of_doc = np.array(
-        [(week_start(r[1].astimezone(tz).date()) - weeks[0]).days // 7 for r in rows], dtype=np.int64
-    )
-    hashes = [decode(r[3]) for r in rows]
-    lengths = np.array([len(h) for h in hashes], dtype=np.int64)
-    flat = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint32)
-    term_hashes, columns = _factorize_sorted(flat)
-    doc_rows = np.repeat(np.arange(len(rows)), lengths)
-    terms = sparse.csr_matrix(
-        (np.ones(len(flat), dtype=np.float32), (doc_rows, columns)), shape=(len(rows), len(term_hashes))
-    )
-
-    commune_names = sorted({r[2] for r in rows if r[2]})
-    commune_index = {name: i for i, name in enumerate(commune_names)}
-    pairs = [(i, commune_index[r[2]]) for i, r in enumerate(rows) if r[2]]
-    communes = _indicator(pairs, len(rows), len(commune_names))
-
-    row_of = {int(d): i for i, d in enumerate(doc_ids)}
-    sightings = session.execute(
-        select(Sighting.document_id, Source.name)
-        .join(Source, Source.id == Sighting.source_id)
-        .join(Document, Document.id == Sighting.document_id)
-        .where(in_window)
-    ).all()
-    source_names = sorted({name for _, name in sightings})
-    source_index = {name: i for i, name in enumerate(source_names)}
-    pairs = [(row_of[d], source_index[n]) for d, n in sightings if d in row_of]
-    sources = _indicator(pairs, len(rows), len(source_names))
-    return Window(
-        weeks, doc_ids, week_of_doc, terms, term_hashes, communes, commune_names, sources, source_names
-    )
-
-
-def _indicator(pairs: list[tuple[int, int]], n_rows: int, n_cols: int) -> sparse.csr_matrix:
-    if not pairs:
-        return sparse.csr_matrix((n_rows, n_cols), dtype=np.float32)
-    rows, cols = np.array(pairs, dtype=np.int64).T
-    matrix = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_rows, n_cols))
-    matrix.data[:] = 1.0  # a pair given twice (a document seen twice at a source) counts once
-    return matrix
-
-
-def _factorize_sorted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted distinct values, index of each value among them): np.unique's answer by hashing, several
-    times faster on the millions of term occurrences of a large window."""
-    import pandas as pd
-
-    codes, uniques = pd.factorize(values, sort=False)
-    order = np.argsort(uniques)
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.size)
-    return np.asarray(uniques)[order], rank[codes]
 
 
 # --- scoring --------------------------------------------------------------------------------------------
@@ -346,7 +192,7 @@ def _theme(
 
     # Readable keywords, from the recent documents with any of the theme's terms; core terms first.
     touching = np.flatnonzero(np.asarray(window.terms[:, term_columns].sum(axis=1)).ravel() > 0)
-    texts = _texts(session, window.doc_ids[touching[recent[touching]]])
+    texts = document_texts(session, window.doc_ids[touching[recent[touching]]])
     surfaces = extractor.surfaces(texts, {int(window.term_hashes[c]) for c in term_columns})
     column_of = {surfaces.get(int(window.term_hashes[c]), ""): int(c) for c in term_columns}
     keywords = _keywords([(text, recent_counts[c]) for text, c in column_of.items()])
@@ -365,7 +211,7 @@ def _theme(
     return Candidate(
         kind="term_burst",
         label=label,
-        key=slug(label),
+        key=slug(label) or "theme",
         term_hashes=[int(window.term_hashes[c]) for c in ordered],
         score=explained.score,
         level=explained.level,
@@ -464,7 +310,7 @@ def _word_preference(term: str) -> float:
     return LABEL_PREFERENCE.get(_words(term), 0.8)
 
 
-def _texts(session: Session, ids: np.ndarray) -> list[str]:
+def document_texts(session: Session, ids: np.ndarray) -> list[str]:
     if ids.size == 0:
         return []
     rows = session.execute(
@@ -519,7 +365,7 @@ def _follow(
     settings: Settings,
     extractor: TermExtractor,
     mids: tuple[float, float],
-) -> dict[str, Any]:
+) -> ThemeMeasure:
     """This week's view of a tracked signal, from the documents with any of its leading terms."""
     wanted = np.array(hashes, dtype=np.uint32)
     positions = np.minimum(np.searchsorted(window.term_hashes, wanted), max(len(window.term_hashes) - 1, 0))
@@ -529,7 +375,7 @@ def _follow(
     columns = positions[found]
     if columns.size == 0:
         counts = np.zeros(len(window.weeks))
-        return {"level": 0.0, "docs": set(), "weekly": _weekly(window, counts, window.totals)}
+        return ThemeMeasure(0.0, set(), _weekly(window, counts, window.totals))
     indicator = _theme_indicator(window, columns[:FOLLOWED_TERMS])
     recent = window.recent_mask(settings.detection.recent_weeks)
     members = np.flatnonzero((np.asarray(indicator.todense()).ravel() > 0) & recent)
@@ -542,13 +388,9 @@ def _follow(
         if explained.recent_rows.size
         else []
     )
-    return {
-        "level": explained.level,
-        "docs": explained.recent_docs,
-        "weekly": explained.metrics["weekly"],
-        "metrics": explained.metrics,
-        "evidence": evidence,
-    }
+    return ThemeMeasure(
+        explained.level, explained.recent_docs, explained.metrics["weekly"], explained.metrics, evidence
+    )
 
 
 def _keyword_counts(
@@ -559,7 +401,7 @@ def _keyword_counts(
         return []
     counts = np.asarray(window.terms[rows][:, columns].sum(axis=0)).ravel()
     surfaces = extractor.surfaces(
-        _texts(session, window.doc_ids[rows]), {int(window.term_hashes[c]) for c in columns}
+        document_texts(session, window.doc_ids[rows]), {int(window.term_hashes[c]) for c in columns}
     )
     return _keywords(
         [
@@ -583,7 +425,7 @@ def _topics(
     mids: tuple[float, float],
 ) -> None:
     """Emerging topics, the topic of each theme and followed signal, and the topics' weekly volumes."""
-    from signals.topics import document_topics, topic_labels
+    from signals.stages.topics import document_topics, topic_labels
 
     of_doc = document_topics(session, model_id, window.doc_ids)
     labels = topic_labels(session, model_id)
@@ -616,8 +458,8 @@ def _topics(
     for candidate in detection.candidates:
         candidate.metrics["topic"] = topic_of(candidate.recent_docs)
     for view in detection.tracked.values():
-        if "metrics" in view:
-            view["metrics"]["topic"] = topic_of(view["docs"])
+        if view.metrics is not None:
+            view.metrics["topic"] = topic_of(view.docs)
 
     scores = score_columns(window, indicator, settings)
     for j in np.flatnonzero(scores.weak):

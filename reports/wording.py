@@ -1,0 +1,58 @@
+"""The French words the reports print from Python code, in one place: status names, chart legends, the
+text alternatives of charts, the feedback pages' messages and the report's subject.
+
+The rest of what readers see is in the templates (``reports/templates/``); numbers and dates are written
+by :mod:`reports.format`. A label is a plain string, a sentence with values a ``str.format`` pattern
+whose fields are named.
+"""
+
+from __future__ import annotations
+
+from signals.core.lifecycle import CONFIRMED, DISMISSED, ESTABLISHED, FADING, NEW, RISING
+
+STATUS_LABELS = {
+    NEW: "nouveau",
+    RISING: "en progression",
+    ESTABLISHED: "installé",
+    FADING: "en déclin",
+    CONFIRMED: "confirmé",
+    DISMISSED: "écarté",
+}
+RECENT = "récent"  # a signal of an earlier week, still shown in the brief
+RUN_FAILED = "échec"  # a failed run without a recorded reason
+
+MONTHS_SHORT = (
+    "janv.",
+    "févr.",
+    "mars",
+    "avr.",
+    "mai",
+    "juin",
+    "juil.",
+    "août",
+    "sept.",
+    "oct.",
+    "nov.",
+    "déc.",
+)
+
+# charts
+DOCUMENTS_PER_WEEK = "documents / semaine"
+OBSERVED = "observé"
+FORECAST = "prévision"
+FORECAST_BAND = "bande de prévision ({percent} %)"
+FLAGGED_ANOMALY = "anomalie signalée (une commune au moins)"
+YEAR_ON_YEAR = "{indicator} : évolution sur un an"
+
+# text alternatives of the charts (for screen readers and mail clients that block images)
+ALT_SERIES = "Série {series} : {count} dernières valeurs, la valeur signalée en rouge"
+ALT_WEEKLY = "Documents par semaine : {values}"
+
+# the feedback pages
+PAGE_NOT_FOUND = "Page introuvable."
+LINK_INVALID = "Ce lien n'est pas valide (il a peut-être été modifié)."
+NO_SUCH_SIGNAL = "Aucun signal n° {signal_id}."
+REQUEST_TOO_LONG = "Requête trop longue."
+VERDICT_NOT_SAVED = "Erreur interne : le verdict n'a pas été enregistré."
+
+REPORT_SUBJECT = "Rapport trimestriel {quarter} — {territory}"

@@ -1,0 +1,69 @@
+"""What every command shares: the Typer apps, the consoles, reading the settings, dates and progress."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from signals.core.errors import UserError
+from signals.core.logs import configure_logging
+from signals.core.settings import Settings, load_settings
+
+app = typer.Typer(
+    help="Veille prospective : détection de signaux faibles sur un territoire.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+sources_app = typer.Typer(help="Sources: list, preview, health.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+out = Console(soft_wrap=True)  # paths and URLs stay whole, to be copied
+err = Console(stderr=True, soft_wrap=True)
+T = TypeVar("T")
+
+
+class _State:  # the global options, for the commands that need them
+    verbose: int = 0
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="more log output")] = 0,
+) -> None:
+    _State.verbose = verbose
+
+
+def verbosity() -> int:
+    """How many ``-v`` the command got."""
+    return _State.verbose
+
+
+def settings_from_env() -> Settings:
+    try:
+        settings = load_settings()
+    except (ValidationError, FileNotFoundError, ValueError) as exc:
+        raise UserError(f"invalid settings: {exc}".splitlines()[0]) from None
+    configure_logging(settings, logging.WARNING - 10 * min(_State.verbose, 2))
+    return settings
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from None
+
+
+def busy(message: str, work: Callable[[], T]) -> T:
+    """Run long work behind a spinner (only on a terminal)."""
+    if not err.is_terminal:
+        return work()
+    with err.status(message):
+        return work()

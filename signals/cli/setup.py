@@ -1,0 +1,153 @@
+"""Setting up and feeding the service: the database, the settings, the sources, collection and import."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.table import Table
+
+from signals import pipeline
+from signals.cli.common import app, busy, err, out, settings_from_env, sources_app
+from signals.core.errors import UserError
+from signals.core.store import Store
+
+# --- setup ----------------------------------------------------------------------------------------------
+
+
+@app.command()
+def init() -> None:
+    """Create the database or upgrade it to the latest schema."""
+    settings = settings_from_env()
+    with Store.open(settings) as store:
+        out.print(f"database ready: {settings.public_view()['database_url']} (schema {store.revision()})")
+
+
+@app.command()
+def config() -> None:
+    """Show the effective settings (secrets masked)."""
+    out.print(yaml.safe_dump(settings_from_env().public_view(), allow_unicode=True, sort_keys=False), end="")
+
+
+# --- sources and collection -----------------------------------------------------------------------------
+
+
+@sources_app.command("list")
+def sources_list() -> None:
+    """The sources of the sources file."""
+    settings = settings_from_env()
+    sources = pipeline.read_sources(settings)
+    table = Table("name", "kind", "enabled", "cadence", "territory", "url", title=sources.territory.name)
+    for s in sources.sources:
+        table.add_row(s.name, s.kind, "yes" if s.enabled else "no", s.cadence, s.territory or "—", s.url)
+    out.print(table)
+
+
+@sources_app.command("test")
+def sources_test(
+    name: str,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="items to show")] = 10,
+) -> None:
+    """Fetch a source and show what it yields, storing nothing."""
+    settings = settings_from_env()
+    outcome = busy(f"fetching {name}…", lambda: pipeline.preview_source(settings, name, limit))
+    table = Table("date", "commune", "chars", "title", "problems", title=f"{name}: {outcome.status}")
+    for item in outcome.items:
+        table.add_row(
+            str(item.get("date") or "—")[:16],
+            item.get("commune") or "—",
+            str(item.get("text_length", 0)),
+            (item.get("title") or "")[:70],
+            ", ".join(item.get("problems") or []) or "",
+        )
+    out.print(table)
+    if outcome.counts:
+        out.print("counts: " + json.dumps(outcome.counts, ensure_ascii=False))
+    if outcome.error:
+        raise UserError(f"source {name!r}: {outcome.error}")
+
+
+@sources_app.command("health")
+def sources_health() -> None:
+    """Per source: last success, items per run, rejects, error rate, latency, degraded."""
+    from signals.stages.health import source_health
+
+    settings = settings_from_env()
+    with Store.open(settings) as store:
+        rows = source_health(store, settings)
+    table = Table(
+        "source", "kind", "last success", "last run", "items/run", "rejects", "error rate", "latency", "state"
+    )
+    for h in rows:
+        table.add_row(
+            h.name,
+            h.kind,
+            f"{h.last_success_at.astimezone(settings.tz):%Y-%m-%d %H:%M}" if h.last_success_at else "never",
+            h.last_run_status or "—",
+            f"{h.items_per_run:g}" if h.items_per_run is not None else "—",
+            ", ".join(f"{k}: {v}" for k, v in h.rejects_by_reason.items()) or "0",
+            f"{h.error_rate:.0%}" if h.error_rate is not None else "—",
+            f"{h.median_latency_s:.2f} s" if h.median_latency_s is not None else "—",
+            "[red]degraded[/red]" if h.degraded else ("healthy" if h.runs else "never run"),
+        )
+    out.print(table)
+
+
+@app.command()
+def collect(
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="only this source (repeatable)")
+    ] = None,
+) -> None:
+    """Collect the enabled sources (or the given ones) into the store."""
+    settings = settings_from_env()
+    with Store.open(settings) as store:
+        outcomes = busy("collecting…", lambda: pipeline.collect(store, settings, source))
+    _print_outcomes(outcomes)
+    if outcomes and all(o.status == "failed" for o in outcomes):
+        raise typer.Exit(1)
+
+
+def _print_outcomes(outcomes: list[Any]) -> None:
+    table = Table("source", "status", "new", "duplicates", "observations", "rejected", "error")
+    for o in outcomes:
+        c = o.counts
+        rejected = c.get("rejected", {})
+        table.add_row(
+            o.source,
+            o.status,
+            str(c.get("new", 0)),
+            str(c.get("duplicates", 0)),
+            str(c.get("observations", 0)),
+            str(sum(rejected.values()) if isinstance(rejected, dict) else rejected),
+            o.error or "",
+        )
+    out.print(table)
+
+
+@app.command("import")
+def import_(
+    path: Path,
+    encoding: Annotated[str, typer.Option(help="text encoding of the file")] = "utf-8",
+) -> None:
+    """Import documents (JSON Lines) or observations (CSV). Idempotent; bad lines are reported and skipped."""
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise typer.BadParameter(f"unknown encoding {encoding!r}", param_hint="--encoding") from None
+    settings = settings_from_env()
+    with Store.open(settings) as store:
+        report = busy(f"importing {path}…", lambda: pipeline.import_path(store, settings, path, encoding))
+    outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(report.outcomes.items())) or "nothing"
+    out.print(f"{path}: {report.lines} {report.kind} lines — {outcomes}; rejected: {len(report.rejected)}")
+    for number, reason in report.rejected[:50]:
+        err.print(f"  line {number}: {reason}", markup=False, highlight=False)
+    if len(report.rejected) > 50:
+        err.print(f"  … and {len(report.rejected) - 50} more (see `signals runs`)")
+    if report.lines and report.imported == 0:
+        raise typer.Exit(1)

@@ -1,0 +1,87 @@
+"""Sources and collection: what the collectors fetch, and the per-document work done as it arrives."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from signals.core import clock
+from signals.core.errors import UserError
+from signals.core.settings import Settings
+from signals.core.sources import SourcesFile, load_sources
+from signals.core.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def read_sources(settings: Settings) -> SourcesFile:
+    return load_sources(settings.sources_file)
+
+
+def sync_sources(store: Store, settings: Settings) -> SourcesFile:
+    sources = read_sources(settings)
+    with store.session(write=True) as session:
+        store.sync_sources(session, sources.sources)
+    return sources
+
+
+def collect(store: Store, settings: Settings, names: list[str] | None = None) -> list[Any]:
+    """Collect the enabled sources (or the named ones, enabled or not); one outcome per source."""
+    from collectors.run import crawl
+
+    sources = sync_sources(store, settings)
+    chosen = [sources.get(n) for n in names] if names else [s for s in sources.sources if s.enabled]
+    if not chosen:
+        raise UserError(f"no enabled source in {settings.sources_file}")
+    outcomes = crawl(settings, chosen, territory=sources.territory)
+    if any(o.counts.get("new") for o in outcomes):
+        prepare(store, settings)
+    return outcomes
+
+
+def prepare(store: Store, settings: Settings, as_of: date | None = None) -> dict[str, int]:
+    """The per-document work, done as documents arrive rather than all on analysis day: the terms and
+    embedding of each document of the analysis window (up to ``as_of``, default today), computed once."""
+    from models.terms import TermExtractor
+    from signals.core.periods import end_of_day_utc, start_of_day_utc
+    from signals.stages.topics import embedder_for, ensure_embeddings
+    from signals.stages.window import ensure_term_features
+
+    _, communes = read_territory(settings)
+    day = as_of or clock.today(settings.tz)
+    now = end_of_day_utc(day, settings.tz)
+    since = start_of_day_utc(day, settings.tz) - timedelta(weeks=settings.detection.lookback_weeks)
+    with store.recording("prepare") as run, store.session() as session:
+        counts = {"terms": ensure_term_features(session, TermExtractor(extra_stop=communes), now)}
+        if settings.topics.enabled:
+            counts["embedded"] = ensure_embeddings(session, embedder_for(settings), now, since)
+        for key, n in counts.items():
+            run.count(key, n)
+    return counts
+
+
+def preview_source(settings: Settings, name: str, limit: int = 10) -> Any:
+    """What a source yields now, stored nowhere."""
+    from collectors.run import crawl
+
+    sources = read_sources(settings)
+    return crawl(
+        settings, [sources.get(name)], preview=True, preview_limit=limit, territory=sources.territory
+    )[0]
+
+
+def import_path(store: Store, settings: Settings, path: Path, encoding: str = "utf-8") -> Any:
+    from signals.stages.importer import import_file
+
+    return import_file(store, settings, path, encoding)
+
+
+def read_territory(settings: Settings) -> tuple[str, list[str]]:
+    """The territory's name and communes, from the sources file (a neutral name when there is none)."""
+    try:
+        sources = read_sources(settings)
+    except UserError:
+        return "Territoire", []
+    return sources.territory.name, sources.territory.communes

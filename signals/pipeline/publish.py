@@ -1,0 +1,198 @@
+"""What people read: the weekly brief and its delivery, the quarterly report, the archive and feedback."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from reports import wording
+from signals.core import clock
+from signals.core.errors import UserError
+from signals.core.periods import (
+    last_complete_week,
+    parse_quarter,
+    parse_week,
+    quarter_label,
+    week_label,
+)
+from signals.core.schema import Brief
+from signals.core.settings import Settings
+from signals.core.store import Store
+from signals.pipeline.analyze import analyze, analyzed_weeks
+from signals.pipeline.collect import read_territory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BriefResult:
+    week: date
+    brief_id: int
+    created: bool
+    archive: Path
+    out: Path | None = None
+    outbox: list[Path] = field(default_factory=list)
+    deliveries: dict[str, int] = field(default_factory=dict)
+
+
+def resolve_week(label: str | None, settings: Settings) -> date:
+    if label:
+        return parse_week(label)
+    return last_complete_week(clock.today(settings.tz))
+
+
+def brief(
+    store: Store, settings: Settings, week: date, out: Path | None = None, send: bool = False
+) -> BriefResult:
+    """Render the week's brief once (analysing the week first if needed), archive it, and queue/send it."""
+    from reports.archive import restore_html
+    from reports.brief import brief_context, render_brief
+    from reports.mail import encode_images
+    from reports.outbox import deliver_pending, eml_path_for, queue
+
+    if week not in analyzed_weeks(store):
+        analyze(store, settings, week + timedelta(days=6))
+    territory, communes = read_territory(settings)
+    label = week_label(week)
+    archive = settings.archive_dir / "briefs" / f"brief-{label}.html"
+    with store.recording("brief", target=label) as run, store.session() as session:
+        row = session.scalar(select(Brief).where(Brief.kind == "weekly", Brief.period == label))
+        created = row is None
+        if row is None:
+            context = brief_context(session, settings, week, territory, communes, _health(store, settings))
+            rendered = render_brief(context)
+            row = Brief(
+                kind="weekly",
+                period=label,
+                subject=rendered.subject,
+                html=rendered.html,
+                text=rendered.text,
+                files={"html": str(archive)},
+                meta={
+                    "new": len(context["new"]),
+                    "images": encode_images(rendered.images),
+                    "render_s": round(rendered.seconds, 3),
+                },
+            )
+            session.add(row)
+            session.flush()
+            run.count("charts", len(rendered.images))
+        if created or not archive.exists():
+            restore_html(row, archive)
+        run.count("rendered", int(created))
+        result = BriefResult(week, row.id, created, archive)
+        if out is not None:
+            result.out = restore_html(row, out)
+        if send:
+            if not settings.recipients:
+                raise UserError("no recipients: set SIGNALS_RECIPIENTS (e.g. '[\"veille@example.fr\"]')")
+            deliveries = queue(session, row, settings.recipients)
+            if not settings.smtp.host:
+                result.outbox = [eml_path_for(d.message_id, settings.outbox_dir) for d in deliveries]
+    if send:
+        sent = deliver_pending(store, settings)
+        result.deliveries = {"sent": sent.sent, "retrying": sent.retrying, "failed": sent.failed}
+    return result
+
+
+def deliver(store: Store, settings: Settings) -> Any:
+    """Deliver the due messages of the outbox (retries included); what a crash left is settled first."""
+    from reports.outbox import deliver_pending
+
+    with store.recording("deliver") as run:
+        result = deliver_pending(store, settings)
+        for name in ("sent", "retrying", "failed", "reconciled", "requeued"):
+            run.count(name, getattr(result, name))
+    return result
+
+
+def deliveries(store: Store, status: str | None = None, limit: int = 50) -> list[Any]:
+    from reports.outbox import delivery_rows
+
+    with store.session() as session:
+        return delivery_rows(session, status, limit)
+
+
+def retry_failed(store: Store, ids: list[int] | None = None) -> int:
+    from reports.outbox import requeue
+
+    return requeue(store, ids)
+
+
+def archive(store: Store, kind: str | None = None, limit: int = 100) -> list[Any]:
+    from reports.archive import archive_entries
+
+    with store.session() as session:
+        return archive_entries(session, kind, limit)
+
+
+def feedback_server(store: Store, settings: Settings, host: str, port: int) -> Any:
+    from reports.feedback import FeedbackServer
+
+    return FeedbackServer(store, settings, host, port)
+
+
+def _health(store: Store, settings: Settings) -> list[Any]:
+    from signals.stages.health import source_health
+
+    return source_health(store, settings)
+
+
+# --- quarterly report ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ReportResult:
+    quarter: str
+    files: list[Path]
+
+
+def resolve_quarter(label: str | None, settings: Settings) -> str:
+    """The given quarter (validated), or the last complete one."""
+    if label:
+        parse_quarter(label)
+        return label.upper().replace("-", "")
+    today = clock.today(settings.tz)
+    first_of_quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    return quarter_label(first_of_quarter - timedelta(days=1))
+
+
+def quarterly_report(store: Store, settings: Settings, label: str, out: Path | None = None) -> ReportResult:
+    """Render the quarter's report once (HTML and PDF), archive it, and copy it into ``out`` if given."""
+    import shutil
+
+    from reports.quarterly import print_pdf, quarterly_context, render_quarterly
+
+    territory, communes = read_territory(settings)
+    folder = settings.archive_dir / "reports"
+    with store.recording("report", target=label) as run, store.session() as session:
+        row = session.scalar(select(Brief).where(Brief.kind == "quarterly", Brief.period == label))
+        if row is None:
+            context = quarterly_context(session, settings, label, territory, communes)
+            rendered = render_quarterly(context, folder)
+            row = Brief(
+                kind="quarterly",
+                period=label,
+                subject=wording.REPORT_SUBJECT.format(quarter=label, territory=territory),
+                html=rendered.html,
+                files={"html": str(rendered.html_path), "pdf": str(rendered.pdf_path)},
+                meta={"themes": len(context["themes"]), "render_s": round(rendered.seconds, 3)},
+            )
+            session.add(row)
+            run.count("rendered")
+        files = [Path(row.files["html"]), Path(row.files["pdf"])]
+        if not files[0].exists():
+            files[0].parent.mkdir(parents=True, exist_ok=True)
+            files[0].write_text(row.html, encoding="utf-8")
+        if not files[1].exists():
+            print_pdf(row.html, files[1])
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            files = [Path(shutil.copy2(f, out / f.name)) for f in files]
+        run.count("files", len(files))
+    return ReportResult(label, files)
