@@ -46,7 +46,7 @@ class HousekeepingResult:
 def housekeeping(store: Store, settings: Settings, now: datetime | None = None) -> HousekeepingResult:
     """Prune, summarise, maintain and rotate; recorded as a ``housekeeping`` run.
 
-    >>> import tempfile; from pathlib import Path
+    >>> import tempfile; from datetime import UTC; from pathlib import Path
     >>> settings = Settings(home=Path(tempfile.mkdtemp()))
     >>> store = Store.open(settings)
     >>> with store.session() as s:
