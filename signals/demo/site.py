@@ -9,13 +9,15 @@ import html
 import io
 import json
 import math
+import re
+import unicodedata
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterable
 from email.utils import format_datetime
 from pathlib import Path
 
-from signals.demo.generate import DemoCorpus, DemoDocument, slugify
+from signals.demo.generate import DemoCorpus, DemoDocument
 from signals.demo.territory import COMMUNES, COUNCILS, LAST_DAY, OUTLETS, TERRITORY_NAME
 from signals.sources import (
     ConsultationSource,
@@ -48,8 +50,8 @@ def write_site(corpus: DemoCorpus, root: Path) -> None:
             outlet.follow_articles,
             by_source[outlet.slug],
         )
-    for council, body in COUNCILS:
-        _write_listing(root / "deliberations" / council, body, by_source[council])
+    for council in COUNCILS:
+        _write_listing(root / "deliberations" / council.slug, council.body, by_source[council.slug])
     _write_consultation(root / "participer" / "api" / "proposals", by_source["participer"])
     _write_series(root / "opendata", corpus)
     _write_index(root)
@@ -69,13 +71,13 @@ def sources_file(base_url: str) -> SourcesFile:
                 cadence="1h",
             )
         )
-    for council, _body in COUNCILS:
-        territory = next((c.name for c in COMMUNES if c.slug == council), None)
+    for council in COUNCILS:
+        territory = next((c.name for c in COMMUNES if c.slug == council.slug), None)
         sources.append(
             ListingSource(
                 kind="listing",
-                name=f"deliberations-{council}",
-                url=f"{base}/deliberations/{council}/index.html",
+                name=f"deliberations-{council.slug}",
+                url=f"{base}/deliberations/{council.slug}/index.html",
                 territory=territory,
                 cadence="1d",
                 item_selector="li.deliberation",
@@ -121,7 +123,13 @@ def sources_file(base_url: str) -> SourcesFile:
 
 
 def article_path(outlet: str, doc: DemoDocument) -> str:
-    return f"/presse/{outlet}/articles/{doc.published:%Y/%m}/{slugify(doc.title)}-{doc.id}.html"
+    return f"/presse/{outlet}/articles/{doc.published:%Y/%m}/{_slug(doc.title)}-{doc.id}.html"
+
+
+def _slug(text: str) -> str:
+    # TODO(issue 11): use signals.parsing.slug once it exists (keep the [:60] cut: URLs of the demo site).
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60]
 
 
 def _write_outlet(
