@@ -15,6 +15,7 @@ Each file is checked against its dataclass when read: a missing, unknown or mist
 from __future__ import annotations
 
 import dataclasses
+import reprlib
 import tomllib
 import typing
 from dataclasses import dataclass
@@ -238,7 +239,7 @@ def _build(kind: Any, value: Any, where: str) -> Any:
         return float(value)
     if kind in (str, int, bool, date) and type(value) is kind:
         return value
-    raise _Invalid(where, f"expected {kind.__name__}, got {_name(value)} {value!r}")
+    raise _Invalid(where, f"expected {kind.__name__}, got {_name(value)} {reprlib.repr(value)}")
 
 
 def _build_dataclass(kind: Any, table: dict[str, Any], where: str) -> Any:
