@@ -15,7 +15,12 @@ from signals.core.schema import Feedback
 from signals.core.store import Store
 from tests.reportfixtures import ARTIFACTS, HOSTILE_TEXT, HOSTILE_TITLE, QUARTER, WEEK, analysed_home
 
-CHROMIUM = os.environ.get("SIGNALS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+CHROMIUM = (
+    os.environ.get("SIGNALS_CHROMIUM")
+    or shutil.which("chromium")
+    or shutil.which("chromium-browser")
+    or "/usr/bin/chromium"
+)
 pytestmark = pytest.mark.slow
 ARGS = [
     "--no-sandbox",

@@ -28,10 +28,10 @@ def fold(text: str) -> str:
 def slug(text: str, max_length: int = 120) -> str:
     """Identifier-safe form of a name (the one slug of the project: series keys, signal keys, file names).
 
-    >>> slug("Saint-Aubin-des-Prés"), slug("Cœur de ville"), slug("l’Étang"), slug("?!")
-    ('saint-aubin-des-pres', 'coeur-de-ville', 'l-etang', '')
+    >>> slug("Saint-Aubin-des-Prés"), slug("Cœur de ville"), slug("l’Étang"), slug("?!"), slug("a b c", 2)
+    ('saint-aubin-des-pres', 'coeur-de-ville', 'l-etang', '', 'a-')
     """
-    return fold(text).replace(" ", "-")[:max_length].strip("-")
+    return fold(text).replace(" ", "-")[:max_length]
 
 
 _THOUSANDS_DOT = re.compile(r"^-?\d{1,3}(\.\d{3})+$")

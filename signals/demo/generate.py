@@ -1,21 +1,29 @@
 """Generate the demo territory's corpus: press, deliberations, consultation proposals, tourism series.
 
-Deterministic: one seeded random generator consumed in a fixed order, so every machine gets the same data.
-The planted weak signals and the tourism anomaly are written out as ground truth next to the data.
+A recipe over ``signals.demo.engine`` and the data of ``data/demo.toml`` and ``data/local_news.toml``:
+one seeded random generator consumed in a fixed order, so every machine gets the same data. The planted
+weak signals and the tourism anomaly are written out as ground truth next to the data.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from signals.demo import content as C
+from signals.demo.engine import (
+    PARIS,
+    Writer,
+    expected_rate,
+    in_window,
+    spread_by_neighbours,
+    spread_steps,
+    weights,
+)
+from signals.demo.specs import Planted, Theme, load_demo, load_local_news
 from signals.demo.territory import (
     BY_SLUG,
     COMMUNES,
@@ -29,12 +37,9 @@ from signals.demo.territory import (
     week_monday,
 )
 
-PARIS = ZoneInfo("Europe/Paris")
-SEASONAL_PER_WEEK = 2.5  # extra articles per week on a seasonal theme during its months
-PROPOSALS_PER_WEEK = 2.0
-# Monthly profile of tourism (mean 1): wine and river tourism, summer peak.
-TOURISM_SEASON = np.array([0.35, 0.40, 0.60, 0.85, 1.00, 1.30, 2.10, 2.30, 1.20, 0.80, 0.45, 0.65])
-TOURISM_SEASON = TOURISM_SEASON / TOURISM_SEASON.mean()
+SPEC = load_demo()
+NEWS = load_local_news()
+_NEIGHBOURS = {c.slug: c.neighbours for c in COMMUNES}
 
 
 @dataclass
@@ -67,72 +72,14 @@ class DemoCorpus:
     ground_truth: dict[str, Any]
 
 
-def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60]
-
-
-_CONTRACTIONS = {" à le ": " au ", " à les ": " aux ", " de le ": " du ", " de les ": " des "}
-_ELISIONS = re.compile("|".join(_CONTRACTIONS))
-
-
-class _Writer:
-    """Draws texts from the banks with one random generator."""
-
-    def __init__(self, rng: np.random.Generator) -> None:
-        self.rng = rng
-
-    def pick(self, items: tuple[Any, ...] | list[Any], p: np.ndarray | None = None) -> Any:
-        return items[int(self.rng.choice(len(items), p=p))]
-
-    def fill(self, template: str, commune: str) -> str:
-        values = {key: self.pick(options) for key, options in C.FILLERS.items()}
-        values["commune"] = commune
-        text = _ELISIONS.sub(lambda m: _CONTRACTIONS[m.group(0)], template.format(**values))
-        return text[0].upper() + text[1:]
-
-    def article(self, theme: C.Theme, commune: str, n_theme: int = 3, n_generic: int = 1) -> tuple[str, str]:
-        title = self.fill(self.pick(theme.titles), commune)
-        picked = self.rng.choice(len(theme.sentences), size=min(n_theme, len(theme.sentences)), replace=False)
-        sentences = [self.fill(theme.sentences[i], commune) for i in picked]
-        for _ in range(n_generic):
-            sentences.insert(
-                int(self.rng.integers(1, len(sentences) + 1)), self.fill(self.pick(C.GENERIC), commune)
-            )
-        return title, " ".join(sentences)
-
-    def moment(self, week: int) -> datetime:
-        day = week_monday(week) + timedelta(days=int(self.rng.integers(0, 7)))
-        clock = time(int(self.rng.integers(6, 21)), int(self.rng.integers(0, 60)))
-        return datetime.combine(day, clock, tzinfo=PARIS)
-
-
-def planted_rate(planted: C.Planted, week: int) -> float:
-    """Expected press articles per week on a planted theme (0 before its onset)."""
-    if week < planted.onset_week:
-        return 0.0
-    return min(planted.cap, planted.start_rate * planted.growth ** (week - planted.onset_week))
-
-
-def planted_communes(planted: C.Planted, week: int) -> list[str]:
+def planted_communes(planted: Planted, week: int) -> list[str]:
     """Communes (slugs) reached by a planted theme by ``week``: the origin, then neighbours in turn."""
-    if week < planted.onset_week:
-        return []
-    reached = [planted.origin]
-    steps = (week - planted.onset_week) // planted.spread_every
-    frontier = list(BY_SLUG[planted.origin].neighbours)
-    while steps > 0 and frontier:
-        slug = frontier.pop(0)
-        if slug not in reached:
-            reached.append(slug)
-            steps -= 1
-            frontier.extend(n for n in BY_SLUG[slug].neighbours if n not in reached)
-    return reached
+    return spread_by_neighbours(planted.origin, _NEIGHBOURS, spread_steps(planted, week))
 
 
 def generate() -> DemoCorpus:
     rng = np.random.default_rng(SEED)
-    w = _Writer(rng)
+    w = Writer(rng, NEWS.fillers, NEWS.generic)
     docs: list[DemoDocument] = []
     counter = {"n": 0}
 
@@ -140,20 +87,18 @@ def generate() -> DemoCorpus:
         counter["n"] += 1
         return f"{prefix}-{counter['n']:05d}"
 
-    recurring_p = np.array([t.weight for t in C.RECURRING])
-    recurring_p = recurring_p / recurring_p.sum()
-    outlet_p = np.array([o.per_week for o in OUTLETS])
-    outlet_p = outlet_p / outlet_p.sum()
+    recurring_p = weights([t.weight for t in NEWS.recurring])
+    outlet_p = weights([o.per_week for o in OUTLETS])
     population = np.array([c.population for c in COMMUNES], dtype=float)
 
     def commune_for(outlet_index: int) -> str:
-        weights = population**0.5
+        reach = population**0.5
         home = OUTLETS[outlet_index].home_communes
         if home:
-            weights = weights * np.array([4.0 if c.slug in home else 1.0 for c in COMMUNES])
-        return w.pick(COMMUNES, weights / weights.sum()).name
+            reach = reach * np.array([4.0 if c.slug in home else 1.0 for c in COMMUNES])
+        return w.pick(COMMUNES, reach / reach.sum()).name
 
-    def press(outlet_index: int, theme: C.Theme, commune: str, week: int, planted: str | None = None) -> None:
+    def press(outlet_index: int, theme: Theme, commune: str, week: int, planted: str | None = None) -> None:
         outlet = OUTLETS[outlet_index]
         title, text = w.article(theme, commune)
         lead = text.split(". ")[0].rstrip(".") + "."
@@ -164,48 +109,48 @@ def generate() -> DemoCorpus:
                 new_id(outlet.slug),
                 title,
                 text,
-                w.moment(week),
+                w.moment(week_monday(week)),
                 commune,
-                theme.key,
+                theme.name,
                 planted,
                 lead,
             )
         )
 
+    def any_outlet() -> int:
+        return int(rng.choice(len(OUTLETS), p=outlet_p))
+
     for week in range(WEEKS):
         month = week_monday(week).month
         for oi, outlet in enumerate(OUTLETS):
             for _ in range(int(rng.poisson(outlet.per_week))):
-                press(oi, w.pick(C.RECURRING, recurring_p), commune_for(oi), week)
-        for theme in C.SEASONAL:
+                press(oi, w.pick(NEWS.recurring, recurring_p), commune_for(oi), week)
+        for theme in SPEC.seasonal:
             if month in theme.months:
-                for _ in range(int(rng.poisson(SEASONAL_PER_WEEK))):
-                    oi = int(rng.choice(len(OUTLETS), p=outlet_p))
+                for _ in range(int(rng.poisson(SPEC.seasonal_per_week))):
+                    oi = any_outlet()
                     press(oi, theme, commune_for(oi), week)
-        for one_off in C.ONE_OFFS:
-            if one_off.week <= week < one_off.week + one_off.weeks:
+        for one_off in SPEC.one_offs:
+            if in_window(week, one_off.start, one_off.weeks):
                 for _ in range(int(rng.poisson(one_off.per_week))):
-                    oi = int(rng.choice(len(OUTLETS), p=outlet_p))
+                    oi = any_outlet()
                     press(oi, one_off.theme, commune_for(oi), week)
-        for planted in C.PLANTED:
+        for planted in SPEC.planted:
             reached = planted_communes(planted, week)
-            rate = planted_rate(planted, week)
+            rate = expected_rate(planted, week)
             for _ in range(int(rng.poisson(rate))):
-                oi = int(rng.choice(len(OUTLETS), p=outlet_p))
-                press(oi, planted.theme, BY_SLUG[w.pick(reached)].name, week, planted.name)
+                press(any_outlet(), planted.theme, BY_SLUG[w.pick(reached)].name, week, planted.name)
             for _ in range(int(rng.poisson(rate * planted.proposals_share))):
-                docs.append(
-                    _proposal(
-                        w, planted.theme, BY_SLUG[w.pick(reached)].name, week, new_id("prop"), planted.name
-                    )
-                )
-        for _ in range(int(rng.poisson(PROPOSALS_PER_WEEK))):
-            theme = w.pick([t for t in C.RECURRING if t.proposals])
+                commune = BY_SLUG[w.pick(reached)].name
+                docs.append(_proposal(w, planted.theme, commune, week, new_id("prop"), planted.name))
+        for _ in range(int(rng.poisson(SPEC.proposals_per_week))):
+            theme = w.pick([t for t in NEWS.recurring if t.proposals])
             docs.append(_proposal(w, theme, w.pick(COMMUNES).name, week, new_id("prop"), None))
 
-    anomaly_commune = BY_SLUG[str(C.ANOMALY["commune"])].name
-    anomaly_week = (month_start(int(C.ANOMALY["month_index"])) - FIRST_WEEK).days // 7
-    press(2, C.ANOMALY["story"], anomaly_commune, anomaly_week)  # type: ignore[arg-type]
+    anomaly = SPEC.anomaly
+    anomaly_week = (month_start(anomaly.month_index) - FIRST_WEEK).days // 7
+    outlet_index = [o.slug for o in OUTLETS].index(anomaly.outlet)
+    press(outlet_index, anomaly.story, BY_SLUG[anomaly.commune].name, anomaly_week)
 
     docs.extend(_deliberations(w, new_id))
     docs.extend(_wire_copies(w, docs, new_id))
@@ -215,15 +160,15 @@ def generate() -> DemoCorpus:
 
 
 def _proposal(
-    w: _Writer, theme: C.Theme, commune: str, week: int, ident: str, planted: str | None
+    w: Writer, theme: Theme, commune: str, week: int, ident: str, planted: str | None
 ) -> DemoDocument:
     title = w.fill(w.pick(theme.proposals), commune)
-    body = [w.fill(w.pick(theme.sentences), commune), w.pick(C.PROPOSAL_BODY), w.pick(C.PROPOSAL_BODY)]
-    first, last = w.pick(C.FIRST_NAMES), w.pick(C.LAST_NAMES)
+    body = [w.fill(w.pick(theme.sentences), commune), w.pick(NEWS.proposal_body), w.pick(NEWS.proposal_body)]
+    first, last = w.pick(NEWS.first_names), w.pick(NEWS.last_names)
     if w.rng.random() < 0.15:
         digits = [f"{int(w.rng.integers(10, 100))}" for _ in range(4)]
         body.append(
-            w.pick(C.CONTACTS).format(
+            w.pick(NEWS.contacts).format(
                 prenom=first.lower(), nom=last.lower(), a=digits[0], b=digits[1], c=digits[2], d=digits[3]
             )
         )
@@ -238,20 +183,21 @@ def _proposal(
         ident,
         title,
         " ".join(body),
-        w.moment(week),
+        w.moment(week_monday(week)),
         commune,
-        theme.key,
+        theme.name,
         planted,
         extra=extra,
     )
 
 
-def _deliberations(w: _Writer, new_id: Any) -> list[DemoDocument]:
+def _deliberations(w: Writer, new_id: Callable[[str], str]) -> list[DemoDocument]:
     out: list[DemoDocument] = []
     numbers: dict[tuple[str, int], int] = {}
-    themes_with = [t for t in C.RECURRING if t.deliberations]
-    for council, body in COUNCILS:
-        commune = BY_SLUG[council].name if council in BY_SLUG else "Val de Lirette"
+    themes_with = [t for t in NEWS.recurring if t.deliberations]
+    for council in COUNCILS:
+        body = council.body
+        commune = BY_SLUG[council.slug].name if council.slug in BY_SLUG else "Val de Lirette"
         for month_index in range(MONTHS + 1):
             first = month_start(month_index)
             if first.month == 8 or first < FIRST_WEEK:
@@ -260,20 +206,20 @@ def _deliberations(w: _Writer, new_id: Any) -> list[DemoDocument]:
             if sitting > FIRST_WEEK + timedelta(weeks=WEEKS) - timedelta(days=1):
                 continue
             week = (sitting - FIRST_WEEK).days // 7
-            subjects: list[tuple[C.Theme, str, str | None]] = []
+            subjects: list[tuple[Theme, str, str | None]] = []
             for _ in range(3 + int(w.rng.integers(0, 3))):
                 theme = w.pick(themes_with)
                 subjects.append((theme, w.pick(theme.deliberations), None))
-            for planted in C.PLANTED:
+            for planted in SPEC.planted:
                 reached = planted_communes(planted, week)
-                local = council in reached or (council == "agglomeration" and len(reached) >= 3)
+                local = council.slug in reached or (council.slug == "agglomeration" and len(reached) >= 3)
                 if local and w.rng.random() < 0.6:
                     subjects.append((planted.theme, w.pick(planted.theme.deliberations), planted.name))
             for theme, subject, planted_name in subjects:
-                key = (council, sitting.year)
+                key = (council.slug, sitting.year)
                 numbers[key] = numbers.get(key, 0) + 1
                 number = f"{sitting.year}-{numbers[key]:03d}"
-                place = commune if council in BY_SLUG else w.pick(COMMUNES).name
+                place = commune if council.slug in BY_SLUG else w.pick(COMMUNES).name
                 title = w.fill(subject, place)
                 considerations = " ".join(
                     w.fill(s, place) for s in w.rng.choice(theme.sentences, size=2, replace=False)
@@ -293,13 +239,13 @@ def _deliberations(w: _Writer, new_id: Any) -> list[DemoDocument]:
                 out.append(
                     DemoDocument(
                         "deliberation",
-                        council,
-                        new_id(council),
+                        council.slug,
+                        new_id(council.slug),
                         f"Délibération n° {number} : {title}",
                         text,
                         published,
-                        commune if council in BY_SLUG else place,
-                        theme.key,
+                        commune if council.slug in BY_SLUG else place,
+                        theme.name,
                         planted_name,
                         extra={"number": number, "sitting": sitting.isoformat(), "body": body},
                     )
@@ -307,7 +253,7 @@ def _deliberations(w: _Writer, new_id: Any) -> list[DemoDocument]:
     return out
 
 
-def _wire_copies(w: _Writer, docs: list[DemoDocument], new_id: Any) -> list[DemoDocument]:
+def _wire_copies(w: Writer, docs: list[DemoDocument], new_id: Callable[[str], str]) -> list[DemoDocument]:
     """The same story in a second outlet: an exact copy (Gazette) or a lightly edited one (Radio)."""
     copies: list[DemoDocument] = []
     for doc in docs:
@@ -340,15 +286,17 @@ def _wire_copies(w: _Writer, docs: list[DemoDocument], new_id: Any) -> list[Demo
 
 def _tourism(rng: np.random.Generator) -> list[DemoObservation]:
     out: list[DemoObservation] = []
-    anomaly_slug, anomaly_month = str(C.ANOMALY["commune"]), int(C.ANOMALY["month_index"])
+    season = np.array(SPEC.tourism_season)
+    season = season / season.mean()
+    anomaly = SPEC.anomaly
     for commune in COMMUNES:
         trend = 1.0 + rng.uniform(-0.01, 0.03)  # yearly growth
         for m in range(MONTHS):
             month = month_start(m)
-            level = commune.tourism * 1000 / 12 * TOURISM_SEASON[month.month - 1] * trend ** (m / 12)
+            level = commune.tourism * 1000 / 12 * season[month.month - 1] * trend ** (m / 12)
             nights = level * rng.lognormal(0.0, 0.05)
-            if commune.slug == anomaly_slug and m == anomaly_month:
-                nights *= float(C.ANOMALY["factor"])
+            if commune.slug == anomaly.commune and m == anomaly.month_index:
+                nights *= anomaly.factor
             visitors = level * 1.8 * rng.lognormal(0.0, 0.07)
             out.append(DemoObservation("tourisme.nuitees", commune.name, month, round(nights)))
             out.append(DemoObservation("tourisme.frequentation", commune.name, month, round(visitors)))
@@ -359,18 +307,19 @@ def _ground_truth() -> dict[str, Any]:
     events = [
         {
             "name": p.name,
-            "onset": week_monday(p.onset_week).isoformat(),
+            "onset": week_monday(p.onset).isoformat(),
             "origin": BY_SLUG[p.origin].name,
-            "patterns": list(p.patterns),
+            "patterns": list(p.theme.patterns),
             "kind": "gradual",
         }
-        for p in C.PLANTED
+        for p in SPEC.planted
     ]
-    anomaly = {
-        "series": f"{C.ANOMALY['series']}/{C.ANOMALY['commune']}",
-        "commune": BY_SLUG[str(C.ANOMALY["commune"])].name,
-        "period": month_start(int(C.ANOMALY["month_index"])).isoformat(),
-        "factor": C.ANOMALY["factor"],
+    anomaly = SPEC.anomaly
+    truth = {
+        "series": f"{anomaly.series}/{anomaly.commune}",
+        "commune": BY_SLUG[anomaly.commune].name,
+        "period": month_start(anomaly.month_index).isoformat(),
+        "factor": anomaly.factor,
     }
-    decoys = [t.key for t in C.SEASONAL] + [o.theme.key for o in C.ONE_OFFS]
-    return {"events": events, "anomalies": [anomaly], "decoys": decoys}
+    decoys = [t.name for t in SPEC.seasonal] + [o.theme.name for o in SPEC.one_offs]
+    return {"events": events, "anomalies": [truth], "decoys": decoys}

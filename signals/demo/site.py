@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from email.utils import format_datetime
 from pathlib import Path
 
+from signals.core.parsing import slug
 from signals.core.sources import (
     ConsultationSource,
     ListingSource,
@@ -23,7 +24,7 @@ from signals.core.sources import (
     SourcesFile,
     Territory,
 )
-from signals.demo.generate import DemoCorpus, DemoDocument, slugify
+from signals.demo.generate import DemoCorpus, DemoDocument
 from signals.demo.territory import COMMUNES, COUNCILS, LAST_DAY, OUTLETS, TERRITORY_NAME
 
 FEED_PAGE = 25
@@ -48,8 +49,8 @@ def write_site(corpus: DemoCorpus, root: Path) -> None:
             outlet.follow_articles,
             by_source[outlet.slug],
         )
-    for council, body in COUNCILS:
-        _write_listing(root / "deliberations" / council, body, by_source[council])
+    for council in COUNCILS:
+        _write_listing(root / "deliberations" / council.slug, council.body, by_source[council.slug])
     _write_consultation(root / "participer" / "api" / "proposals", by_source["participer"])
     _write_series(root / "opendata", corpus)
     _write_index(root)
@@ -69,13 +70,13 @@ def sources_file(base_url: str) -> SourcesFile:
                 cadence="1h",
             )
         )
-    for council, _body in COUNCILS:
-        territory = next((c.name for c in COMMUNES if c.slug == council), None)
+    for council in COUNCILS:
+        territory = next((c.name for c in COMMUNES if c.slug == council.slug), None)
         sources.append(
             ListingSource(
                 kind="listing",
-                name=f"deliberations-{council}",
-                url=f"{base}/deliberations/{council}/index.html",
+                name=f"deliberations-{council.slug}",
+                url=f"{base}/deliberations/{council.slug}/index.html",
                 territory=territory,
                 cadence="1d",
                 item_selector="li.deliberation",
@@ -121,7 +122,7 @@ def sources_file(base_url: str) -> SourcesFile:
 
 
 def article_path(outlet: str, doc: DemoDocument) -> str:
-    return f"/presse/{outlet}/articles/{doc.published:%Y/%m}/{slugify(doc.title)}-{doc.id}.html"
+    return f"/presse/{outlet}/articles/{doc.published:%Y/%m}/{slug(doc.title, 60)}-{doc.id}.html"
 
 
 def _write_outlet(

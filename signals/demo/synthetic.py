@@ -2,23 +2,22 @@
 emerging themes planted with an onset, a growth speed and a spread, and decoys that must not alarm
 (one-off spikes, seasonal themes, rare but steady themes).
 
-Records are in the ``signals import`` format; ``events`` is the ground truth in the ``backtest --events``
-format.
+A recipe over ``signals.demo.engine``: the background comes from the demo's local news
+(``data/local_news.toml``), the themes from ``data/themes.toml`` (``signals.demo.themes``). Records are in
+the ``signals import`` format; ``events`` is the ground truth in the ``backtest --events`` format.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from signals.demo import content as C
-from signals.demo.themes import ThemeSpec
-
-PARIS = ZoneInfo("Europe/Paris")
+from signals.demo.engine import Writer, expected_rate, in_window, spread_along, spread_steps, weights
+from signals.demo.specs import Theme, load_local_news
 
 
 @dataclass(frozen=True)
@@ -26,7 +25,7 @@ class Plant:
     """An emerging theme: from ``onset`` (week index), ``start_rate`` documents a week, growing by ``growth``
     each week up to ``cap``; it reaches a new commune every ``spread_every`` weeks."""
 
-    theme: ThemeSpec
+    theme: Theme
     onset: int
     start_rate: float = 1.0
     growth: float = 1.15
@@ -34,9 +33,7 @@ class Plant:
     spread_every: int = 3
 
     def rate(self, week: int) -> float:
-        return (
-            0.0 if week < self.onset else min(self.cap, self.start_rate * self.growth ** (week - self.onset))
-        )
+        return expected_rate(self, week)
 
 
 @dataclass(frozen=True)
@@ -47,11 +44,16 @@ class Decoy:
     52 weeks; ``steady``: ``rate`` documents every week from the start.
     """
 
-    theme: ThemeSpec
+    theme: Theme
     kind: str
     start: int = 0
     weeks: int = 1
     rate: float = 10.0
+
+    def active(self, week: int) -> bool:
+        if self.kind == "steady":
+            return True
+        return in_window(week, self.start, self.weeks, 52 if self.kind == "seasonal" else None)
 
 
 @dataclass
@@ -64,10 +66,10 @@ class SyntheticCorpus:
 def synthetic_corpus(
     weeks: int,
     per_week: float,
-    plants: list[Plant],
-    decoys: list[Decoy] = (),  # type: ignore[assignment]
+    plants: Sequence[Plant],
+    decoys: Sequence[Decoy] = (),
     first_monday: date = date(2024, 1, 1),
-    communes: list[str] | None = None,
+    communes: Sequence[str] | None = None,
     sources: tuple[str, ...] = ("echo", "gazette", "radio", "participer"),
     seed: int = 7,
     unique: bool = False,
@@ -77,59 +79,55 @@ def synthetic_corpus(
     The texts come from small banks of sentences, so at high volume two documents can be identical (the
     store keeps one); ``unique`` gives each a file number so every record is a document.
     """
+    news = load_local_news()
     rng = np.random.default_rng(seed)
-    communes = communes or [c.name for c in _communes()]
-    recurring_p = np.array([t.weight for t in C.RECURRING])
-    recurring_p /= recurring_p.sum()
+    w = Writer(rng, news.fillers, news.generic)
+    if not communes:
+        from signals.demo.territory import COMMUNES
+
+        communes = [c.name for c in COMMUNES]
+    recurring_p = weights([t.weight for t in news.recurring])
     records: list[dict[str, Any]] = []
 
-    def emit(
-        theme_title: str, sentences: list[str], commune: str, week: int, source: str | None = None
-    ) -> None:
-        day = first_monday + timedelta(weeks=week, days=int(rng.integers(0, 7)))
-        moment = datetime.combine(day, time(int(rng.integers(6, 21)), int(rng.integers(0, 60))), tzinfo=PARIS)
+    def emit(title: str, sentences: list[str], commune: str, week: int) -> None:
+        moment = w.moment(first_monday + timedelta(weeks=week))
+        text = " ".join(s.format(commune=commune) for s in sentences)
         records.append(
             {
                 "id": f"s{len(records):07d}",
-                "title": theme_title.format(commune=commune),
-                "text": " ".join(s.format(commune=commune) for s in sentences)
-                + (f" Dossier n° {len(records)}." if unique else ""),
+                "title": title.format(commune=commune),
+                "text": text + (f" Dossier n° {len(records)}." if unique else ""),
                 "published_at": moment.isoformat(),
-                "source": source or str(sources[int(rng.integers(0, len(sources)))]),
+                "source": w.pick(sources),
                 "commune": commune,
                 "lang": "fr",
             }
         )
 
     def background_sentences(n: int) -> list[str]:
-        theme = C.RECURRING[int(rng.choice(len(C.RECURRING), p=recurring_p))]
-        chosen = rng.choice(len(theme.sentences), size=min(n, len(theme.sentences)), replace=False)
-        return [_plain(theme.sentences[i], rng) for i in chosen] + [
-            _plain(C.GENERIC[int(rng.integers(0, len(C.GENERIC)))], rng)
-        ]
+        # Templates keep their {commune} field: the commune is drawn after the text, then filled in.
+        theme = w.pick(news.recurring, recurring_p)
+        chosen = [w.fill(theme.sentences[i], polish=False) for i in w.some(len(theme.sentences), n)]
+        return chosen + [w.fill(w.pick(news.generic), polish=False)]
 
-    def themed(spec: ThemeSpec, commune: str, week: int) -> None:
-        picked = rng.choice(len(spec.sentences), size=2, replace=False)
-        sentences = [spec.sentences[i] for i in picked] + background_sentences(1)[:1]
-        emit(spec.titles[int(rng.integers(0, len(spec.titles)))], sentences, commune, week)
+    def themed(theme: Theme, commune: str, week: int) -> None:
+        sentences = [theme.sentences[i] for i in w.some(len(theme.sentences), 2)]
+        sentences += background_sentences(1)[:1]
+        emit(w.pick(theme.titles), sentences, commune, week)
 
     for week in range(weeks):
         for _ in range(int(rng.poisson(per_week))):
-            theme = C.RECURRING[int(rng.choice(len(C.RECURRING), p=recurring_p))]
-            emit(
-                _plain(theme.titles[int(rng.integers(0, len(theme.titles)))], rng),
-                background_sentences(3),
-                communes[int(rng.integers(0, len(communes)))],
-                week,
-            )
+            theme = w.pick(news.recurring, recurring_p)
+            emit(w.fill(w.pick(theme.titles), polish=False), background_sentences(3), w.pick(communes), week)
         for plant in plants:
-            reached = _reached(plant, week, communes)
+            start = sum(map(ord, plant.theme.name)) % len(communes)  # deterministic, unlike hash()
+            reached = spread_along(communes, start, spread_steps(plant, week))
             for _ in range(int(rng.poisson(plant.rate(week)))):
-                themed(plant.theme, reached[int(rng.integers(0, len(reached)))], week)
+                themed(plant.theme, w.pick(reached), week)
         for decoy in decoys:
-            if _decoy_active(decoy, week):
+            if decoy.active(week):
                 for _ in range(int(rng.poisson(decoy.rate))):
-                    themed(decoy.theme, communes[int(rng.integers(0, len(communes)))], week)
+                    themed(decoy.theme, w.pick(communes), week)
     records.sort(key=lambda r: r["published_at"])
     events = [
         {
@@ -141,33 +139,3 @@ def synthetic_corpus(
         for p in plants
     ]
     return SyntheticCorpus(records, events, [d.theme.name for d in decoys])
-
-
-def _reached(plant: Plant, week: int, communes: list[str]) -> list[str]:
-    if week < plant.onset:
-        return []
-    start = sum(map(ord, plant.theme.name)) % len(communes)  # deterministic, unlike hash()
-    count = 1 + (week - plant.onset) // plant.spread_every
-    return [communes[(start + i) % len(communes)] for i in range(min(count, len(communes)))]
-
-
-def _decoy_active(decoy: Decoy, week: int) -> bool:
-    if decoy.kind == "steady":
-        return True
-    offset = week - decoy.start
-    if decoy.kind == "seasonal":
-        offset %= 52
-    return 0 <= offset < decoy.weeks
-
-
-def _plain(template: str, rng: np.random.Generator) -> str:
-    """A demo-bank template with its fillers, other than the commune, drawn at random."""
-    values = {key: options[int(rng.integers(0, len(options)))] for key, options in C.FILLERS.items()}
-    values["commune"] = "{commune}"
-    return template.format(**values)
-
-
-def _communes() -> list[Any]:
-    from signals.demo.territory import COMMUNES
-
-    return list(COMMUNES)
