@@ -1,7 +1,7 @@
 """Forecasts shown in the quarterly report, behind one small function type.
 
 The report asks ``forecast(key, history, horizon)`` for each indicator and draws what comes back. The
-default, ``forecast_on_the_fly``, fits ``models.forecast.Forecaster`` on the history it is given (about a
+default, ``forecast_on_the_fly``, fits ``models.forecasting.Forecaster`` on the history it is given (under a
 second per monthly series); a forecast kept by the analysis (a stored model state) can be plugged in
 instead by passing another function with the same signature to ``quarterly_context``.
 
@@ -31,7 +31,7 @@ class ForecastBand:
     lower: list[float]
     upper: list[float]
     interval: float
-    method: str  # how it was forecast, for the method note (e.g. "prophet", "seasonal_naive")
+    method: str  # how it was forecast, for the method note (e.g. "median(ets,ces,theta,prophet)")
 
 
 ForecastFn = Callable[[str, Sequence[tuple[date, float]], int], "ForecastBand | None"]
@@ -44,7 +44,7 @@ def forecast_on_the_fly(key: str, history: Sequence[tuple[date, float]], horizon
         return None
     import pandas as pd
 
-    from models.forecast import Forecaster, quiet_stan
+    from models.forecasting import Forecaster, quiet_stan
 
     series = pd.Series([v for _, v in history], index=pd.DatetimeIndex([d for d, _ in history]))
     try:

@@ -1,4 +1,5 @@
-"""Behaviour of models.forecast (Forecaster) and models.forecast_break on generated series."""
+"""Behaviour of models.forecasting (Forecaster, Frequency, fit_many) and models.forecast_break on generated
+series: every frequency, pooled short histories, refused histories with their reasons, saved state."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.forecast import ForecastConfig, Forecaster, Frequency
 from models.forecast_break import check_forecast_break
+from models.forecasting import ForecastConfig, Forecaster, Frequency, fit_many
 
 
 def monthly_nights(seed: int, months: int = 60) -> pd.Series:
@@ -114,35 +115,132 @@ def test_update_refits_on_its_cadence_only() -> None:
 
 
 @pytest.mark.parametrize(
-    ("dates", "code", "following"),
+    ("dates", "name", "anchor", "following"),
     [
-        (pd.date_range("2024-02-27", periods=5, freq="D"), "D", ["2024-03-03", "2024-03-04"]),
-        (pd.date_range("2024-01-07", periods=5, freq="W-SUN"), "W", ["2024-02-11", "2024-02-18"]),
-        (pd.date_range("2024-01-01", periods=5, freq="MS"), "MS", ["2024-06-01", "2024-07-01"]),
-        (pd.date_range("2024-01-31", periods=5, freq="ME"), "ME", ["2024-06-30", "2024-07-31"]),
-        (pd.DatetimeIndex(["2024-01-15", "2024-02-15", "2024-03-15"]), "M", ["2024-04-15", "2024-05-15"]),
+        (pd.date_range("2024-02-27", periods=5, freq="D"), "daily", "start", ["2024-03-03", "2024-03-04"]),
+        (
+            pd.date_range("2024-01-07", periods=5, freq="W-SUN"),
+            "weekly",
+            "start",
+            ["2024-02-11", "2024-02-18"],
+        ),
+        (pd.date_range("2024-01-01", periods=5, freq="MS"), "monthly", "start", ["2024-06-01", "2024-07-01"]),
+        (pd.date_range("2024-01-31", periods=5, freq="ME"), "monthly", "end", ["2024-06-30", "2024-07-31"]),
+        (
+            pd.DatetimeIndex(["2024-01-15", "2024-02-15", "2024-03-15"]),
+            "monthly",
+            "day",
+            ["2024-04-15", "2024-05-15"],
+        ),
+        (
+            pd.date_range("2023-01-01", periods=5, freq="QS"),
+            "quarterly",
+            "start",
+            ["2024-04-01", "2024-07-01"],
+        ),
+        (pd.date_range("2023-03-31", periods=5, freq="QE"), "quarterly", "end", ["2024-06-30", "2024-09-30"]),
+        (pd.date_range("2019-01-01", periods=5, freq="YS"), "yearly", "start", ["2024-01-01", "2025-01-01"]),
     ],
 )
 def test_frequency_is_inferred_and_continued(
-    dates: pd.DatetimeIndex, code: str, following: list[str]
+    dates: pd.DatetimeIndex, name: str, anchor: str, following: list[str]
 ) -> None:
-    frequency = Frequency.of(dates)
-    assert frequency.code == code
-    assert frequency.future_dates(dates[-1], 2).strftime("%Y-%m-%d").tolist() == following
+    frequency = Frequency.infer(dates)
+    assert (frequency.name, frequency.anchor) == (name, anchor)
+    assert frequency.future(dates[-1], 2).strftime("%Y-%m-%d").tolist() == following
 
 
-def test_a_missing_period_does_not_change_the_inferred_frequency() -> None:
+def test_each_frequency_has_its_cycle_and_default_horizon() -> None:
+    expected = {
+        "daily": (7, 28),
+        "weekly": (52, 13),
+        "monthly": (12, 24),
+        "quarterly": (4, 8),
+        "yearly": (1, 4),
+    }
+    assert {n: (Frequency(n).season_length, Frequency(n).default_horizon) for n in expected} == expected
+
+
+def test_a_missing_period_does_not_change_the_inferred_frequency_but_is_found() -> None:
     dates = pd.date_range("2024-01-01", periods=10, freq="W-MON").delete(4)
-    assert Frequency.of(dates).name == "weekly"
+    frequency = Frequency.infer(dates)
+    assert frequency.name == "weekly"
+    assert frequency.missing(dates).strftime("%Y-%m-%d").tolist() == ["2024-01-29"]
 
 
-def test_unsupported_spacing_and_short_histories_are_refused() -> None:
-    with pytest.raises(ValueError, match="resample"):
-        Frequency.of(pd.date_range("2024-01-01", periods=6, freq="QS"))
-    with pytest.raises(ValueError, match="at least 4"):
+def test_irregular_spacing_and_short_histories_are_refused_with_their_reason() -> None:
+    every_46_days = pd.date_range("2024-01-01", periods=8, freq="46D")
+    with pytest.raises(ValueError, match="spaced by 46 days"):
+        Frequency.infer(every_46_days)
+    assert Frequency.nearest(every_46_days).name == "quarterly"  # still dated, for watching
+    with pytest.raises(ValueError, match="too short"):
         Forecaster().fit(pd.Series([1.0, 2.0, 3.0], index=pd.date_range("2024-01-01", periods=3)))
     with pytest.raises(TypeError, match="DatetimeIndex"):
         Forecaster().fit(pd.Series([1.0, 2.0, 3.0, 4.0, 5.0]))
+
+
+def test_a_series_with_a_gap_is_refused_naming_the_missing_period() -> None:
+    series = monthly_nights(10, months=36).drop(pd.Timestamp("2019-05-01"))
+    with pytest.raises(ValueError, match=r"gap: 1 missing monthly period\(s\) \(2019-05-01\)"):
+        Forecaster().fit(series)
+
+
+def generated(name: str, seed: int) -> pd.Series:
+    """A positive series of each frequency with its cycle (weekday, week of year, month, quarter) and a
+    gentle rise, 5 % noise."""
+    rng = np.random.default_rng(seed)
+    length, freq = {"daily": (120, "D"), "weekly": (156, "W-MON"), "monthly": (72, "MS"),
+                    "quarterly": (40, "QS"), "yearly": (20, "YS")}[name]  # fmt: skip
+    dates = pd.date_range("2015-01-05", periods=length, freq=freq)
+    frequency = Frequency(name)
+    position = frequency.season_position(dates)
+    cycle = (
+        1 + 0.4 * np.cos(2 * np.pi * position / frequency.season_length) if frequency.season_length > 1 else 1
+    )
+    level = 1000 * (1 + 0.02 * np.arange(length) / max(frequency.season_length, 1))
+    return pd.Series(level * cycle * np.exp(rng.normal(0, 0.05, length)), index=dates)
+
+
+@pytest.mark.parametrize("name", ["daily", "weekly", "monthly", "quarterly", "yearly"])
+def test_each_frequency_is_forecast_over_its_default_horizon(name: str) -> None:
+    history = generated(name, seed=11)
+    forecaster = Forecaster().fit(history)
+    frequency = forecaster.frequency
+    band = forecaster.forecast(frequency.default_horizon)
+    assert frequency.name == name
+    assert band.ds.tolist() == frequency.future(history.index[-1], frequency.default_horizon).tolist()
+    assert np.isfinite(band[["yhat", "yhat_lower", "yhat_upper"]].to_numpy()).all()
+    assert ((band.yhat_lower <= band.yhat) & (band.yhat <= band.yhat_upper)).all()
+    if frequency.season_length > 1:  # the generated cycle peaks at position 0 of each cycle
+        peaks = band.yhat.to_numpy()[frequency.season_position(pd.DatetimeIndex(band.ds)) == 0]
+        assert peaks.mean() > band.yhat.mean()
+    else:  # a rising yearly series is not forecast to fall back
+        assert band.yhat.mean() > history.iloc[:-4].mean()
+
+
+def test_a_short_history_borrows_the_seasonal_shape_of_the_panel() -> None:
+    long = {f"commune {i}": monthly_nights(20 + i) for i in range(4)}
+    short = monthly_nights(30, months=60).iloc[-14:]  # a commune with 14 months of data
+    fits = fit_many({**long, "new commune": short}, ForecastConfig(members=("ets", "theta")))
+    band = fits.forecasters["new commune"].forecast(12)
+    months = band.ds.dt.month
+    assert months[band.yhat.idxmax()] in (7, 8, 9) and months[band.yhat.idxmin()] in (1, 2, 3)
+    assert not fits.failures
+
+
+def test_a_panel_reports_each_bad_series_and_fits_the_others() -> None:
+    gap = monthly_nights(12, months=30).drop(pd.Timestamp("2019-03-01"))
+    panel = {"fine": monthly_nights(12), "gap": gap, "short": monthly_nights(12, months=3)}
+    fits = fit_many(panel, ForecastConfig(members=("ets",)))
+    assert list(fits.forecasters) == ["fine"]
+    assert fits.failures["gap"].startswith("gap: 1 missing") and fits.failures["short"].startswith(
+        "too short"
+    )
+
+
+def test_a_forecaster_saved_in_the_old_format_is_refused_clearly() -> None:
+    with pytest.raises(ValueError, match="format 1"):
+        Forecaster.from_json('{"format": 1}')
 
 
 def test_counts_with_zeros_get_a_non_negative_band() -> None:
@@ -154,23 +252,24 @@ def test_counts_with_zeros_get_a_non_negative_band() -> None:
     assert (band.yhat_lower >= 0).all() and (band.yhat_lower <= band.yhat_upper).all()
 
 
-def test_seasonal_naive_takes_over_only_where_it_forecasts_better() -> None:
+def test_seasonal_naive_takes_over_where_it_forecasts_better_when_asked() -> None:
     rng = np.random.default_rng(8)
     weeks = pd.date_range("2023-01-01", periods=48, freq="W-SUN")  # under a year: the naive is last week's
     # a level that jumps up or down and stays, with no noise: last week's value is the best forecast
     jumps = (rng.random(48) < 0.2) * rng.choice([-300, 300], 48)
     steps = pd.Series(3000 + np.cumsum(jumps), index=weeks, dtype=float)
-    assert Forecaster().fit(steps).method == "seasonal_naive"
-    assert Forecaster(ForecastConfig(naive_fallback=False)).fit(steps).method == "prophet"
-    assert Forecaster().fit(monthly_nights(9)).method == "prophet"
+    fallback = ForecastConfig(members=("theta",), naive_fallback=True)  # Theta's drift loses on steps
+    assert Forecaster(fallback).fit(steps).method == "seasonal_naive"
+    assert Forecaster(ForecastConfig(members=("theta",))).fit(steps).method == "median(theta)"
+    seasonal = ForecastConfig(members=("ets",), naive_fallback=True)
+    assert Forecaster(seasonal).fit(monthly_nights(9)).method == "median(ets)"
 
 
-def test_a_history_of_one_to_two_years_is_forecast_from_last_year_not_last_month() -> None:
-    """Prophet's yearly cycle needs two years; until then the fallback repeats last year, not last month."""
+def test_a_history_of_one_to_two_years_is_forecast_with_its_own_last_year_shape() -> None:
+    """Two cycles are needed to model a seasonality; with one, the last year gives the shape (not last
+    month's level repeated)."""
     history, actual = monthly_nights(4, months=18), monthly_nights(4, months=30).iloc[18:]
-    forecaster = Forecaster().fit(history)
-    band = forecaster.forecast(12)
-    assert forecaster.method == "seasonal_naive"
-    assert np.allclose(band.yhat.to_numpy(), history.iloc[6:18].to_numpy())
+    band = Forecaster().fit(history).forecast(12)
     assert band.ds.dt.month[band.yhat.idxmax()] in (7, 8, 9)
+    assert band.ds.dt.month[band.yhat.idxmin()] in (1, 2, 3)
     assert float(np.mean(inside(band, actual))) >= 0.5

@@ -9,10 +9,10 @@ from datetime import date, timedelta
 import numpy as np
 from sqlalchemy import select
 
+from models.forecasting import Frequency
 from signals import pipeline
 from signals.core.schema import ModelState, Run, Signal
 from signals.core.store import NewObservation
-from signals.stages.series import frequency, period_end
 
 SEASON = [0.35, 0.4, 0.6, 0.85, 1.0, 1.3, 2.1, 2.3, 1.2, 0.8, 0.45, 0.65]
 
@@ -76,10 +76,10 @@ def test_no_drop_no_alert(store, settings):
 
 
 def test_frequency_and_period_end():
-    assert frequency([date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]) == "monthly"
-    assert frequency([date(2026, 1, 5), date(2026, 1, 12)]) == "weekly"
-    assert period_end(date(2026, 2, 1), "monthly") == date(2026, 2, 28)
-    assert period_end(date(2026, 1, 5), "weekly") == date(2026, 1, 11)
+    assert Frequency.nearest([date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]).name == "monthly"
+    assert Frequency.nearest([date(2026, 1, 5), date(2026, 1, 12)]).name == "weekly"
+    assert Frequency("monthly").period_end(date(2026, 2, 1)) == date(2026, 2, 28)
+    assert Frequency("weekly").period_end(date(2026, 1, 5)) == date(2026, 1, 11)
 
 
 def test_forecasts_are_refitted_on_their_cadence_and_a_lasting_break_is_flagged(store, settings):

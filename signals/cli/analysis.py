@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from signals import pipeline
 from signals.cli.common import app, busy, err, out, parse_date, settings_from_env
+from signals.core.errors import UserError
 from signals.core.periods import weeks_between
+from signals.core.settings import Settings
 from signals.core.store import Store
 
 # --- analysis and signals -------------------------------------------------------------------------------
@@ -41,13 +45,61 @@ def analyze(
 @app.command("forecast")
 def forecast_(
     as_of: Annotated[str | None, typer.Option("--as-of", help="forecast from data up to this date")] = None,
+    input_path: Annotated[
+        Path | None, typer.Option("--input", help="forecast the series of this CSV (series,period,value)")
+    ] = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="write the forecasts of --input here")
+    ] = None,
+    horizon: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="periods ahead (default: 28 days, 13 weeks, 24 months, 8 quarters, 4 years)"
+        ),
+    ] = None,
+    jobs: Annotated[int, typer.Option(min=1, help="processes for --input")] = max(
+        1, min(2, os.cpu_count() or 1)
+    ),
 ) -> None:
-    """Refit the forecasts of the numeric series that are due (each on its cadence)."""
-    day = parse_date(as_of, "--as-of")
-    settings = settings_from_env()
-    with Store.open(settings) as store:
-        fitted = busy("forecasting…", lambda: pipeline.forecast(store, settings, day))
-    out.print(f"{fitted} series forecast refitted")
+    """Refit the stored forecasts that are due, or with --input/--out forecast a CSV file (no database)."""
+    if input_path is None and out_path is None:
+        day = parse_date(as_of, "--as-of")
+        settings = settings_from_env()
+        with Store.open(settings) as store:
+            fitted = busy("forecasting…", lambda: pipeline.forecast(store, settings, day))
+        out.print(f"{fitted} series forecast refitted")
+        return
+    if input_path is None or out_path is None or as_of is not None:
+        raise UserError("forecasting a file needs both --input and --out (and no --as-of)")
+    _forecast_file(input_path, out_path, horizon, jobs, settings_from_env())
+
+
+def _forecast_file(
+    input_path: Path, out_path: Path, horizon: int | None, jobs: int, settings: Settings
+) -> None:
+    from signals.stages.forecast_file import forecast_file
+
+    def run(progress: Callable[[int, int], None] | None) -> Any:
+        interval = settings.series.forecast_interval
+        return forecast_file(input_path, out_path, horizon, interval, jobs, progress)
+
+    if err.is_terminal:
+        from rich.progress import Progress
+
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task("forecasting series", total=None)
+            report = run(lambda done, total: bar.update(task, completed=done, total=total))
+    else:
+        report = run(None)
+    out.print(
+        f"{out_path}: {report.rows} rows, {len(report.forecast)} series forecast, {len(report.rejected)} refused"
+    )
+    for name, reason in report.rejected.items():
+        err.print(f"  series {name}: {reason}", markup=False, highlight=False)
+    for number, reason in report.bad_lines:
+        err.print(f"  line {number}: {reason}", markup=False, highlight=False)
+    if not report.forecast:
+        raise typer.Exit(1)
 
 
 @app.command("list")

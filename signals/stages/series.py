@@ -9,11 +9,11 @@ week replays the series in memory, with the same scores).
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from statistics import median
 from typing import Any
 
 import pandas as pd
@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from models.anomaly import SeriesDetector, config_for
 from models.forecast_break import check_forecast_break
+from models.forecasting import ForecastConfig, Forecaster, Frequency  # statsforecast, Prophet load on fit
+from models.forecasting.forecaster import FORMAT_VERSION
 from signals.core.lifecycle import NEW, RISING, THEME_KINDS, Candidate
 from signals.core.periods import week_start
 from signals.core.schema import TOPIC_VOLUME_SERIES, ModelState, Observation, Signal
@@ -41,37 +43,16 @@ class Point:
     value: float
 
 
-def frequency(periods: list[date]) -> str:
-    """daily, weekly, monthly, quarterly or yearly, from the usual gap between periods."""
-    if len(periods) < 2:
-        return "monthly"
-    gap = median((b - a).days for a, b in zip(periods, periods[1:], strict=False))
-    for name, days in (("daily", 1), ("weekly", 7), ("monthly", 31), ("quarterly", 92)):
-        if gap <= days:
-            return name
-    return "yearly"
-
-
-def period_end(start: date, freq: str) -> date:
-    if freq == "daily":
-        return start
-    if freq == "weekly":
-        return start + timedelta(days=6)
-    months = {"monthly": 1, "quarterly": 3, "yearly": 12}[freq]
-    year, month = divmod(start.month - 1 + months, 12)
-    return date(start.year + year, month + 1, 1) - timedelta(days=1)
-
-
 def _points(session: Session, series: str, lag: int) -> tuple[str, list[Point], dict[str, Any]]:
     rows = session.scalars(
         select(Observation).where(Observation.series == series).order_by(Observation.period)
     )
     rows = list(rows)
-    freq = frequency([r.period for r in rows])
+    frequency = Frequency.nearest([r.period for r in rows])  # irregular series too: they are watched
     lag_days = timedelta(days=lag)
-    points = [Point(r.id, r.period, period_end(r.period, freq) + lag_days, r.value) for r in rows]
+    points = [Point(r.id, r.period, frequency.period_end(r.period) + lag_days, r.value) for r in rows]
     meta = {"unit": rows[0].unit if rows else None, "territory": rows[-1].territory if rows else None}
-    return freq, points, meta
+    return frequency.name, points, meta
 
 
 def _kind(settings: Settings, series: str, freq: str) -> str:
@@ -256,8 +237,6 @@ def refresh_forecasts(
     """Refit the forecaster of each series whose refit is due (its cadence, not every point); returns how
     many were refitted. Each stored forecast keeps its band, so later points are checked against it. Series
     that cannot be forecast are listed in ``skipped`` with the reason."""
-    from models.forecast import ForecastConfig, Forecaster  # Prophet: loaded by this stage only
-
     skipped = skipped if skipped is not None else []
     fitted = 0
     topics = forecast_topics(session)
@@ -273,7 +252,7 @@ def refresh_forecasts(
         if state is not None and date.fromisoformat(state.meta["as_of"]) > as_of:
             continue  # a later forecast exists: an older --as-of must not overwrite it
         try:
-            if state is not None:
+            if state is not None and _saved_format(state) == FORMAT_VERSION:
                 forecaster = Forecaster.from_json(state.state.decode("utf-8"))
                 new = _history([p for p in available if p.period > forecaster.fitted_until.date()])
                 if new.empty or not forecaster.update(new):
@@ -308,6 +287,14 @@ def refresh_forecasts(
         }
         fitted += 1
     return fitted
+
+
+def _saved_format(state: ModelState) -> int | None:
+    """The format a stored forecaster was saved in: one saved by an older version is refitted, not read."""
+    try:
+        return json.loads(state.state.decode("utf-8")).get("format")
+    except (ValueError, AttributeError):
+        return None
 
 
 def forecast_topics(session: Session) -> set[str]:

@@ -1,0 +1,120 @@
+"""``fit_many``: forecasters for a panel of series (a territory's communes, a file of indicators).
+
+Two things need the whole panel: short histories borrow the seasonal profile of the longer series of the
+same frequency (``models.forecasting.seasonality``), and the fits spread over processes (``n_jobs``). A
+series that cannot be forecast is reported with its reason, and the others are still fitted.
+
+>>> import numpy as np, pandas as pd
+>>> months = pd.date_range("2019-01-01", periods=48, freq="MS")
+>>> summer = 1 + 0.5 * np.cos(2 * np.pi * (months.month - 7) / 12)
+>>> panel = {"long": pd.Series(1000 * summer, index=months),
+...          "a year": pd.Series(200 * summer[-14:], index=months[-14:]),
+...          "three": pd.Series([1.0, 2.0, 3.0], index=months[:3])}
+>>> fits = fit_many(panel, ForecastConfig(members=("ets", "theta")))
+>>> fits.failures
+{'three': 'too short: a forecast needs at least 4 observations, got 3'}
+>>> band = fits.forecasters["a year"].forecast(12)
+>>> int(band.ds.dt.month[band.yhat.idxmax()])  # the borrowed summer peak
+7
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from models.forecasting.forecaster import ForecastConfig, Forecaster, check_history, clean
+from models.forecasting.frequency import Frequency
+from models.forecasting.seasonality import SeasonalProfile
+
+
+@dataclass
+class PanelFit:
+    """The fitted forecasters by series name, and the series that could not be fitted with the reason."""
+
+    forecasters: dict[str, Forecaster] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+def fit_many(
+    histories: Mapping[str, pd.Series],
+    config: ForecastConfig | None = None,
+    neighbours: int = 5,
+    n_jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> PanelFit:
+    """Fit one ``Forecaster`` per series; short ones borrow the profile of their ``neighbours`` most
+    similar series of the same frequency. ``progress(done, total)`` is called after each fit."""
+    config = config or ForecastConfig()
+    result = PanelFit()
+    checked: dict[str, tuple[pd.Series, Frequency]] = {}
+    for name, history in histories.items():
+        try:
+            series = clean(history)
+            checked[name] = (series, check_history(series, config))
+        except (ValueError, TypeError) as exc:
+            result.failures[name] = str(exc)
+    profiles = _profiles(checked, config, neighbours)
+    jobs = [(name, series, config, profiles.get(name)) for name, (series, _) in checked.items()]
+    done = 0
+    if n_jobs > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=n_jobs) as pool:
+            futures = [pool.submit(_fit_one, *job) for job in jobs]
+            for future in as_completed(futures):
+                done += 1
+                _collect(result, *future.result())
+                if progress:
+                    progress(done, len(jobs))
+    else:
+        for job in jobs:
+            done += 1
+            _collect(result, *_fit_one(*job))
+            if progress:
+                progress(done, len(jobs))
+    result.forecasters = {name: result.forecasters[name] for name in checked if name in result.forecasters}
+    return result
+
+
+def _profiles(
+    checked: Mapping[str, tuple[pd.Series, Frequency]], config: ForecastConfig, neighbours: int
+) -> dict[str, SeasonalProfile]:
+    """A pooled profile for each short seasonal series that has lenders of its frequency."""
+    lenders: dict[Frequency, list[SeasonalProfile]] = {}
+    short: list[str] = []
+    for name, (series, frequency) in checked.items():
+        m = frequency.season_length
+        if m < 2:
+            continue
+        if len(series) >= config.min_seasonal_cycles * m:
+            profile = SeasonalProfile.estimate(series.to_numpy(), pd.DatetimeIndex(series.index), frequency)
+            if profile is not None:
+                lenders.setdefault(frequency, []).append(profile)
+        else:
+            short.append(name)
+    pooled: dict[str, SeasonalProfile] = {}
+    for name in short:
+        series, frequency = checked[name]
+        if lenders.get(frequency):
+            pooled[name] = SeasonalProfile.pool(
+                lenders[frequency], series.to_numpy(), pd.DatetimeIndex(series.index), neighbours
+            )
+    return pooled
+
+
+def _fit_one(
+    name: str, series: pd.Series, config: ForecastConfig, profile: SeasonalProfile | None
+) -> tuple[str, Forecaster | None, str | None]:
+    try:
+        return name, Forecaster(config).fit(series, profile), None
+    except (ValueError, TypeError) as exc:
+        return name, None, str(exc)
+
+
+def _collect(result: PanelFit, name: str, forecaster: Forecaster | None, error: str | None) -> None:
+    if forecaster is not None:
+        result.forecasters[name] = forecaster
+    else:
+        result.failures[name] = error or "not forecast"
