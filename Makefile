@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: run test install install-dev chromium lint bench-quick clean
+.PHONY: run test test-shifted install install-dev chromium lint bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ run: install
 ## the whole test suite (installs the dev extras and, if missing, Debian's chromium for the browser tests)
 test: install-dev chromium
 	$(BIN)/python -m pytest
+
+## the suite with the calendar a year ahead: no test may depend on today's date
+test-shifted: install-dev chromium
+	$(BIN)/python -m pytest --shift-days 365
 
 ## Debian's chromium for the browser tests; a failed install stops `make test` (the tests would fail anyway)
 chromium:

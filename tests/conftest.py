@@ -23,6 +23,28 @@ COMMUNES = [
 ]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--shift-days",
+        type=int,
+        default=0,
+        help="run the suite with the calendar moved this many days ahead (time-machine: wall clock only, "
+        "timers and timeouts unchanged), to find tests that depend on today's date",
+    )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _shifted_calendar(request: pytest.FixtureRequest) -> Iterator[None]:
+    days = request.config.getoption("--shift-days")
+    if not days:
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the developer's settings or writes outside its temporary folder."""
