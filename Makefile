@@ -44,6 +44,7 @@ chromium:
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check signals collectors models reports bench tests scheduler.py
+	$(BIN)/lint-imports
 
 ## every benchmark in its --quick variant
 bench-quick: install
