@@ -1,25 +1,16 @@
-"""Forecasts shown in the quarterly report, behind one small function type.
+"""Forecasts as the quarterly report shows them: one band per indicator, read from what the forecast stage
+stored (the report never fits a model: ``signals.stages.series.quarter_forecasts`` does, once per quarter).
 
-The report asks ``forecast(key, history, horizon)`` for each indicator and draws what comes back. The
-default, ``forecast_on_the_fly``, fits ``models.forecasting.Forecaster`` on the history it is given (under a
-second per monthly series); a forecast kept by the analysis (a stored model state) can be plugged in
-instead by passing another function with the same signature to ``quarterly_context``.
-
->>> from datetime import date
->>> history = [(date(2024 + m // 12, m % 12 + 1, 1), 100.0 + 10 * (m % 12)) for m in range(8)]
->>> forecast_on_the_fly("x", history, 3) is None  # fewer than MIN_POINTS observations: no forecast
-True
+The report asks ``forecast(indicator, months)`` and draws what comes back (None: no forecast, the history
+is shown alone, and the method note says why).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-
-log = logging.getLogger(__name__)
-MIN_POINTS = 12  # a year of monthly values before a forecast is shown to elected officials
+from typing import Any
 
 
 @dataclass
@@ -33,32 +24,26 @@ class ForecastBand:
     interval: float
     method: str  # how it was forecast, for the method note (e.g. "median(ets,ces,theta,prophet)")
 
+    @classmethod
+    def from_stored(cls, meta: dict[str, Any], steps: int) -> ForecastBand:
+        """The first ``steps`` periods of a stored forecast (``signals.stages.series`` writes its meta).
 
-ForecastFn = Callable[[str, Sequence[tuple[date, float]], int], "ForecastBand | None"]
+        >>> meta = {"method": "median(ets,theta)", "interval": 0.8, "band": [
+        ...     {"ds": "2026-10-01", "yhat": 10.0, "yhat_lower": 8.0, "yhat_upper": 12.5},
+        ...     {"ds": "2026-11-01", "yhat": 11.0, "yhat_lower": 8.5, "yhat_upper": 13.0}]}
+        >>> band = ForecastBand.from_stored(meta, 1)
+        >>> band.periods, band.upper, band.method
+        ([datetime.date(2026, 10, 1)], [12.5], 'median(ets,theta)')
+        """
+        rows = meta["band"][:steps]
+        return cls(
+            periods=[date.fromisoformat(r["ds"]) for r in rows],
+            yhat=[float(r["yhat"]) for r in rows],
+            lower=[float(r["yhat_lower"]) for r in rows],
+            upper=[float(r["yhat_upper"]) for r in rows],
+            interval=float(meta.get("interval", 0.8)),
+            method=str(meta["method"]),
+        )
 
 
-def forecast_on_the_fly(key: str, history: Sequence[tuple[date, float]], horizon: int) -> ForecastBand | None:
-    """Fit a forecaster on ``history`` (period, value) and forecast ``horizon`` periods; None when the
-    history is too short (``MIN_POINTS``) or the fit fails (the report then shows the history alone)."""
-    if len(history) < MIN_POINTS:
-        return None
-    import pandas as pd
-
-    from models.forecasting import Forecaster, quiet_stan
-
-    series = pd.Series([v for _, v in history], index=pd.DatetimeIndex([d for d, _ in history]))
-    try:
-        with quiet_stan():
-            forecaster = Forecaster().fit(series)
-            band = forecaster.forecast(horizon)
-    except (ValueError, RuntimeError) as exc:
-        log.warning("no forecast for %s: %s", key, exc)
-        return None
-    return ForecastBand(
-        periods=[d.date() for d in band.ds],
-        yhat=[float(v) for v in band.yhat],
-        lower=[float(v) for v in band.yhat_lower],
-        upper=[float(v) for v in band.yhat_upper],
-        interval=forecaster.config.interval_width,
-        method=forecaster.method,
-    )
+ForecastFn = Callable[[str, int], "ForecastBand | None"]

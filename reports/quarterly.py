@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from reports import charts, wording
 from reports.brief import CitedDocument
 from reports.extract import Quote, key_sentences
-from reports.forecasts import ForecastBand, ForecastFn, forecast_on_the_fly
+from reports.forecasts import ForecastBand, ForecastFn
 from reports.rendering import render
 from signals.core import clock
 from signals.core.lifecycle import THEME_KINDS
@@ -226,16 +226,20 @@ def _series_events(session: Session, start: date, end: date) -> list[SeriesEvent
     return list(events.values())
 
 
-def _indicators(
-    session: Session,
-    start: date,
-    end: date,
-    communes: list[str],
-    events: list[SeriesEvent],
-    forecast: ForecastFn,
-) -> list[IndicatorView]:
-    """Per indicator: monthly values per territory up to the quarter's end, the quarter against the same
-    quarter a year before, the territory's forecast, and the barometer rows."""
+@dataclass
+class IndicatorHistory:
+    """An indicator's monthly values per place and for the whole territory (summed, or averaged for rates
+    and averages), up to a day."""
+
+    unit: str | None
+    averaged: bool
+    by_place: dict[str, dict[date, float]]
+    territory: list[tuple[date, float]]
+
+
+def indicator_histories(session: Session, end: date) -> dict[str, IndicatorHistory]:
+    """Every indicator (the series key before '/') with its monthly history up to ``end``: what the
+    report shows and what the forecast stage forecasts for it."""
     observations = session.execute(
         select(
             Observation.series, Observation.period, Observation.value, Observation.unit, Observation.territory
@@ -250,8 +254,7 @@ def _indicators(
         indicator = series.split("/", 1)[0]
         units.setdefault(indicator, unit)
         values[indicator][territory or series.split("/", 1)[-1]][_month(period)].append(value)
-    last_year = (start.replace(year=start.year - 1), end.replace(year=end.year - 1))
-    out = []
+    out = {}
     for indicator in sorted(values):
         averaged = _averaged(units[indicator])
         by_place = {
@@ -263,9 +266,27 @@ def _indicators(
             for month, value in months.items():
                 territory[month].append(value)
         history = sorted((m, _combine(v, averaged)) for m, v in territory.items())
+        out[indicator] = IndicatorHistory(units[indicator], averaged, by_place, history)
+    return out
+
+
+def _indicators(
+    session: Session,
+    start: date,
+    end: date,
+    communes: list[str],
+    events: list[SeriesEvent],
+    forecast: ForecastFn,
+) -> list[IndicatorView]:
+    """Per indicator: monthly values per territory up to the quarter's end, the quarter against the same
+    quarter a year before, the territory's forecast, and the barometer rows."""
+    last_year = (start.replace(year=start.year - 1), end.replace(year=end.year - 1))
+    out = []
+    for indicator, data in indicator_histories(session, end).items():
+        averaged, by_place, history = data.averaged, data.by_place, data.territory
         value, previous = _total(history, start, end, averaged), _total(history, *last_year, averaged)
         # forecast from the quarter's data (a month or two may still be unpublished), never from later data
-        band = forecast(indicator, history, FORECAST_MONTHS) if history and history[-1][0] >= start else None
+        band = forecast(indicator, FORECAST_MONTHS) if history and history[-1][0] >= start else None
         next_quarter = _next_quarter(band, end, averaged) if band is not None else None
         rows = []
         places = sorted(set(by_place) | set(communes))
@@ -285,7 +306,7 @@ def _indicators(
         out.append(
             IndicatorView(
                 key=indicator,
-                unit=units[indicator],
+                unit=data.unit,
                 averaged=averaged,
                 history=history,
                 value=value,
@@ -389,10 +410,11 @@ def quarterly_context(
     settings: Settings,
     label: str,
     territory: str,
-    communes: list[str] | None = None,
-    forecast: ForecastFn = forecast_on_the_fly,
+    communes: list[str],
+    forecast: ForecastFn,
 ) -> dict[str, Any]:
-    """Everything the report shows, as plain data; ``forecast`` gives each indicator's forecast."""
+    """Everything the report shows, as plain data; ``forecast`` gives each indicator's stored forecast
+    (the forecast stage fits them; the report never does)."""
     start, end = parse_quarter(label)
     communes = communes or []
     events = _series_events(session, start, end)

@@ -15,10 +15,11 @@ from sqlalchemy import select
 
 from reports.archive import archive_entries
 from reports.forecasts import ForecastBand
-from reports.quarterly import quarterly_context, render_quarterly
+from reports.quarterly import indicator_histories, quarterly_context, render_quarterly
 from signals import pipeline
 from signals.core.schema import Brief, Document, Evidence
 from signals.core.store import Store
+from signals.stages.series import quarter_forecasts
 from tests.reportfixtures import ANOMALY, HOSTILE_TITLE, QUARTER, WEEK, analysed_home
 
 
@@ -86,8 +87,8 @@ def test_the_report_gives_each_indicator_its_forecast_band_and_the_communes_thei
     settings, store, _, _ = done
     calls = []
 
-    def fake_forecast(key, history, horizon):
-        calls.append((key, history[-1][0], horizon))
+    def fake_forecast(key, steps):
+        calls.append((key, steps))
         periods = [date(2025, 10, 1), date(2025, 11, 1), date(2025, 12, 1)]
         return ForecastBand(periods, [10.0] * 3, [8.0] * 3, [13.0] * 3, 0.8, "stored")
 
@@ -95,8 +96,7 @@ def test_the_report_gives_each_indicator_its_forecast_band_and_the_communes_thei
         context = quarterly_context(session, settings, QUARTER, "Val de Test", ["Nulle-Part"], fake_forecast)
     indicators = {i.key: i for i in context["indicators"]}
     assert set(indicators) == {"tourisme.nuitees", "tourisme.visiteurs"}
-    # fitted on the data up to the quarter's end only, asked for six months
-    assert calls and all(last == date(2025, 9, 1) and horizon == 6 for _, last, horizon in calls)
+    assert calls and all(steps == 6 for _, steps in calls)  # six months shown
     nights = indicators["tourisme.nuitees"]
     assert nights.next_quarter == (30.0, 24.0, 39.0)
     assert nights.value == sum(v for m, v in nights.history if date(2025, 7, 1) <= m <= date(2025, 9, 1))
@@ -107,14 +107,31 @@ def test_the_report_gives_each_indicator_its_forecast_band_and_the_communes_thei
     assert abs(sum(r.share for r in rows.values() if r.share) - 1.0) < 1e-9
 
 
-def test_the_default_forecast_is_fitted_on_the_fly_with_an_ordered_band(done):
+def test_the_report_shows_the_forecasts_the_stage_stored_as_of_the_quarter_end(done):
     settings, store, _, _ = done
-    with store.session() as session:
-        context = quarterly_context(session, settings, QUARTER, "Val de Test")
+    with store.session(write=True) as session:
+        histories = {k: h.territory for k, h in indicator_histories(session, date(2025, 9, 30)).items()}
+        stored = quarter_forecasts(session, settings, QUARTER, histories)
+    assert set(stored) == {"tourisme.nuitees", "tourisme.visiteurs"}
+    for meta in stored.values():
+        assert meta["fitted_until"] == "2025-09-01"  # the quarter's data only, never later data
+        assert meta["band"][0]["ds"] == "2025-10-01" and meta["method"]
+        assert all(r["yhat_lower"] <= r["yhat"] <= r["yhat_upper"] for r in meta["band"])
+    with store.session() as session:  # fitted once: read back, not fitted again
+        assert quarter_forecasts(session, settings, QUARTER, {}) == {}
+        again = quarter_forecasts(session, settings, QUARTER, histories)
+        context = quarterly_context(
+            session,
+            settings,
+            QUARTER,
+            "Val de Test",
+            [],
+            lambda key, steps: ForecastBand.from_stored(stored[key], steps),
+        )
+    assert again == stored
     for indicator in context["indicators"]:
-        band = indicator.forecast
-        assert band is not None and len(band.periods) == 6 and band.periods[0] == date(2025, 10, 1)
-        assert all(lo <= y <= hi for lo, y, hi in zip(band.lower, band.yhat, band.upper, strict=True))
+        assert indicator.forecast.yhat == [r["yhat"] for r in stored[indicator.key]["band"][:6]]
+        assert indicator.forecast.method == stored[indicator.key]["method"]
 
 
 def test_briefs_and_reports_are_rendered_once_and_archived(done, tmp_path):

@@ -110,7 +110,7 @@ def test_forecasts_are_refitted_on_their_cadence_and_a_lasting_break_is_flagged(
     assert pipeline.forecast(store, settings, date(2026, 10, 11)) == 0  # not due yet
     with store.session() as session:
         band = stored_forecast(session, "tourisme.nuitees/nord")
-    assert band["fitted_until"] == "2026-09-01" and len(band["band"]) == settings.series.forecast_horizon
+    assert band["fitted_until"] == "2026-09-01" and len(band["band"]) == Frequency("monthly").default_horizon
     assert all(b["yhat_lower"] <= b["yhat"] <= b["yhat_upper"] for b in band["band"])
     pipeline.replay(store, settings, date(2026, 10, 5), date(2027, 2, 7))
     with store.session() as session:

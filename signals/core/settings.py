@@ -138,7 +138,11 @@ class SeriesSettings(BaseModel):
         True, description="watch positive series on the log scale (proportional noise)"
     )
     brief_weeks: int = Field(26, description="series alerts listed in the brief: those of the last N weeks")
-    forecast_horizon: int = Field(12, description="periods forecast ahead (12 months for monthly series)")
+    forecast_horizon: int | None = Field(
+        None,
+        description="periods forecast ahead; default: the frequency's (28 days, 13 weeks, 24 months, "
+        "8 quarters, 4 years)",
+    )
     forecast_interval: float = Field(0.8, description="nominal coverage of the forecast band")
     forecast_min_points: int = Field(12, description="fewer points: no forecast")
     break_k: int = Field(3, description="a forecast break: k of the last n points outside the band...")

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from reports import wording
+from reports.forecasts import ForecastBand
 from signals.core import clock
 from signals.core.errors import UserError
 from signals.core.periods import (
@@ -162,6 +163,22 @@ def resolve_quarter(label: str | None, settings: Settings) -> str:
     return quarter_label(first_of_quarter - timedelta(days=1))
 
 
+def _quarter_forecasts(store: Store, settings: Settings, label: str, run: Any) -> dict[str, dict[str, Any]]:
+    """Each indicator's forecast as of the quarter's end, fitted once by the forecast stage and stored."""
+    from reports.quarterly import indicator_histories
+    from signals.stages.series import quarter_forecasts
+
+    _, end = parse_quarter(label)
+    skipped: list[tuple[str, str]] = []
+    with store.session(write=True) as session:
+        histories = {key: h.territory for key, h in indicator_histories(session, end).items()}
+        stored = quarter_forecasts(session, settings, label, histories, skipped)
+    for indicator, reason in skipped:
+        log.info("quarter %s: no forecast for %s (%s)", label, indicator, reason)
+    run.count("forecasts", len(stored))
+    return stored
+
+
 def quarterly_report(store: Store, settings: Settings, label: str, out: Path | None = None) -> ReportResult:
     """Render the quarter's report once (HTML and PDF), archive it, and copy it into ``out`` if given."""
     import shutil
@@ -170,27 +187,37 @@ def quarterly_report(store: Store, settings: Settings, label: str, out: Path | N
 
     territory, communes = read_territory(settings)
     folder = settings.archive_dir / "reports"
-    with store.recording("report", target=label) as run, store.session() as session:
-        row = session.scalar(select(Brief).where(Brief.kind == "quarterly", Brief.period == label))
-        if row is None:
-            context = quarterly_context(session, settings, label, territory, communes)
-            rendered = render_quarterly(context, folder)
-            row = Brief(
-                kind="quarterly",
-                period=label,
-                subject=wording.REPORT_SUBJECT.format(quarter=label, territory=territory),
-                html=rendered.html,
-                files={"html": str(rendered.html_path), "pdf": str(rendered.pdf_path)},
-                meta={"themes": len(context["themes"]), "render_s": round(rendered.seconds, 3)},
-            )
-            session.add(row)
-            run.count("rendered")
-        files = [Path(row.files["html"]), Path(row.files["pdf"])]
-        if not files[0].exists():
-            files[0].parent.mkdir(parents=True, exist_ok=True)
-            files[0].write_text(row.html, encoding="utf-8")
-        if not files[1].exists():
-            print_pdf(row.html, files[1])
+    archived = select(Brief).where(Brief.kind == "quarterly", Brief.period == label)
+    with store.recording("report", target=label) as run:
+        with store.session() as session:
+            done = session.scalar(archived) is not None
+        # the forecasts first, written by the stage in a session of their own (not inside the report's)
+        stored = {} if done else _quarter_forecasts(store, settings, label, run)
+
+        def forecast(indicator: str, steps: int) -> ForecastBand | None:
+            return ForecastBand.from_stored(stored[indicator], steps) if indicator in stored else None
+
+        with store.session() as session:
+            row = session.scalar(archived)
+            if row is None:
+                context = quarterly_context(session, settings, label, territory, communes, forecast)
+                rendered = render_quarterly(context, folder)
+                row = Brief(
+                    kind="quarterly",
+                    period=label,
+                    subject=wording.REPORT_SUBJECT.format(quarter=label, territory=territory),
+                    html=rendered.html,
+                    files={"html": str(rendered.html_path), "pdf": str(rendered.pdf_path)},
+                    meta={"themes": len(context["themes"]), "render_s": round(rendered.seconds, 3)},
+                )
+                session.add(row)
+                run.count("rendered")
+            files = [Path(row.files["html"]), Path(row.files["pdf"])]
+            if not files[0].exists():
+                files[0].parent.mkdir(parents=True, exist_ok=True)
+                files[0].write_text(row.html, encoding="utf-8")
+            if not files[1].exists():
+                print_pdf(row.html, files[1])
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
             files = [Path(shutil.copy2(f, out / f.name)) for f in files]

@@ -258,35 +258,84 @@ def refresh_forecasts(
                 if new.empty or not forecaster.update(new):
                     continue
             else:
-                forecaster = Forecaster(ForecastConfig(interval_width=settings.series.forecast_interval)).fit(
-                    _history(available)
-                )
+                forecaster = _forecaster(settings).fit(_history(available))
         except ValueError as exc:  # an irregular or degenerate series: listed, the others go on
             skipped.append((series, str(exc)))
             continue
-        band = forecaster.forecast(settings.series.forecast_horizon)
-        if state is None:
-            state = ModelState(key=key, kind=FORECAST_KIND, state=b"")
-            session.add(state)
-        state.state = forecaster.to_json().encode("utf-8")
-        state.last_point = datetime.combine(available[-1].end, datetime.min.time(), tzinfo=UTC)
-        state.meta = {
-            "as_of": as_of.isoformat(),
-            "fitted_until": forecaster.fitted_until.date().isoformat(),
-            "method": forecaster.method,
-            "frequency": freq,
-            "band": [
-                {
-                    "ds": r.ds.date().isoformat(),
-                    "yhat": round(float(r.yhat), 3),
-                    "yhat_lower": round(float(r.yhat_lower), 3),
-                    "yhat_upper": round(float(r.yhat_upper), 3),
-                }
-                for r in band.itertuples()
-            ],
-        }
+        _store(session, key, state, forecaster, settings, as_of, available[-1].end)
         fitted += 1
     return fitted
+
+
+def _forecaster(settings: Settings) -> Forecaster:
+    return Forecaster(ForecastConfig(interval_width=settings.series.forecast_interval))
+
+
+def _store(
+    session: Session,
+    key: str,
+    state: ModelState | None,
+    forecaster: Forecaster,
+    settings: Settings,
+    as_of: date,
+    last_point: date,
+) -> ModelState:
+    """Save a fitted forecaster and its band (the horizon from settings, else its frequency's) under ``key``:
+    the one record every reader of a forecast uses (forecast breaks, the quarterly report)."""
+    horizon = settings.series.forecast_horizon or forecaster.frequency.default_horizon
+    band = forecaster.forecast(horizon)
+    if state is None:
+        state = ModelState(key=key, kind=FORECAST_KIND, state=b"")
+        session.add(state)
+    state.state = forecaster.to_json().encode("utf-8")
+    state.last_point = datetime.combine(last_point, datetime.min.time(), tzinfo=UTC)
+    state.meta = {
+        "as_of": as_of.isoformat(),
+        "fitted_until": forecaster.fitted_until.date().isoformat(),
+        "method": forecaster.method,
+        "frequency": forecaster.frequency.name,
+        "interval": forecaster.config.interval_width,
+        "band": [
+            {
+                "ds": r.ds.date().isoformat(),
+                "yhat": round(float(r.yhat), 3),
+                "yhat_lower": round(float(r.yhat_lower), 3),
+                "yhat_upper": round(float(r.yhat_upper), 3),
+            }
+            for r in band.itertuples()
+        ],
+    }
+    return state
+
+
+def quarter_forecasts(
+    session: Session,
+    settings: Settings,
+    quarter: str,
+    histories: dict[str, list[tuple[date, float]]],
+    skipped: list[tuple[str, str]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The forecast of each indicator's territory history as of the end of ``quarter`` (the quarterly
+    report's), fitted once by this stage and stored under ``forecast:<indicator>@<quarter>``; later calls
+    read the stored one. Histories shorter than ``forecast_min_points`` get none; a series that cannot be
+    forecast is listed in ``skipped`` with its reason."""
+    skipped = skipped if skipped is not None else []
+    out = {}
+    for indicator, history in sorted(histories.items()):
+        key = f"{FORECAST_KIND}:{indicator}@{quarter}"
+        state = session.get(ModelState, key)
+        if state is None:
+            if len(history) < settings.series.forecast_min_points:
+                continue
+            series = pd.Series([v for _, v in history], index=pd.DatetimeIndex([d for d, _ in history]))
+            try:
+                forecaster = _forecaster(settings).fit(series)
+            except ValueError as exc:
+                skipped.append((indicator, str(exc)))
+                continue
+            state = _store(session, key, None, forecaster, settings, history[-1][0], history[-1][0])
+        out[indicator] = dict(state.meta)
+    return out
 
 
 def _saved_format(state: ModelState) -> int | None:
