@@ -151,13 +151,13 @@ def archive_(
                 indent=None,
             )
         return
-    # fits 80 columns: file names without their folder (``--json`` gives the paths)
+    # fits 80 columns: each file by its kind and size (``--json`` gives the paths and the subject)
     table = Table("kind", "period", "created", "deliveries", "files")
     table.columns[3].no_wrap = True
     for e in entries:
         files = "\n".join(
-            f"{path.name} ({size / 1024:.0f} KB)" if size is not None else f"{path.name} (missing)"
-            for path, size in ((e.files[n], e.sizes[n]) for n in e.files)
+            f"{name} {size / 1024:.0f} KB" if size is not None else f"{name} missing"
+            for name, size in e.sizes.items()
         )
         table.add_row(
             e.kind,
