@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from reports.mail import decode_images, with_data_uris
-from signals.core.schema import Brief
+from reports.outbox import SENT
+from signals.core.schema import Brief, Delivery
 
 
 @dataclass
@@ -65,7 +66,68 @@ def archive_entries(session: Session, kind: str | None = None, limit: int = 100)
                 subject=brief.subject,
                 files=files,
                 sizes={name: path.stat().st_size if path.exists() else None for name, path in files.items()},
-                deliveries=dict(Counter(d.status for d in brief.deliveries)),
+                deliveries=dict(Counter(delivery_outcome(d.status, d.location) for d in brief.deliveries)),
             )
         )
     return entries
+
+
+# --- the outbox as people read it ---------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryRow:
+    """One delivery as ``signals deliveries`` shows it."""
+
+    id: int
+    kind: str
+    period: str
+    recipient: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+    location: str | None
+    last_error: str | None
+    message_id: str = field(repr=False, default="")
+
+    @property
+    def outcome(self) -> str:
+        """The status as a person should read it: a message only written to the outbox was not sent."""
+        return delivery_outcome(self.status, self.location)
+
+
+WRITTEN = "written to the outbox"
+
+
+def delivery_outcome(status: str, location: str | None) -> str:
+    """'sent' only when a mail server accepted the message; an ``.eml`` file is 'written to the outbox'.
+
+    >>> delivery_outcome("sent", "smtp://mail:587"), delivery_outcome("sent", "/var/outbox/a.eml")
+    ('sent', 'written to the outbox')
+    """
+    if status == SENT and location and not location.startswith(("smtp://", "smtps://")):
+        return WRITTEN
+    return status
+
+
+def delivery_rows(session: Session, status: str | None = None, limit: int = 50) -> list[DeliveryRow]:
+    query = select(Delivery, Brief).join(Brief, Brief.id == Delivery.brief_id).order_by(Delivery.id.desc())
+    if status:
+        query = query.where(Delivery.status == status)
+    return [
+        DeliveryRow(
+            d.id,
+            b.kind,
+            b.period,
+            d.recipient,
+            d.status,
+            d.attempts,
+            d.next_attempt_at,
+            d.sent_at,
+            d.location,
+            d.last_error,
+            d.message_id,
+        )
+        for d, b in session.execute(query.limit(limit)).all()
+    ]

@@ -17,13 +17,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reports import charts, wording
+from reports.alerts import FollowUp, follow_up, is_stale, later_values, period_name
 from reports.extract import Quote, key_sentences
 from reports.feedback import feedback_link, secret_key
+from reports.format import plural, week_name
 from reports.mail import content_id, inline_css, with_data_uris
+from reports.phrases import agrees, clean_keywords, surface_form
 from reports.rendering import render
 from signals.core import clock
 from signals.core.lifecycle import CONFIRMED, ESTABLISHED, FADING, NEW, RISING, SERIES_KINDS
-from signals.core.periods import week_label
+from signals.core.periods import start_of_day_utc, week_label
 from signals.core.registry import flagged_series_weeks, week_view
 from signals.core.schema import Document, Run, Signal, SignalWeek
 from signals.core.settings import Settings
@@ -58,6 +61,11 @@ class SignalCard:
     points: list[tuple[date, float]] = field(default_factory=list)  # a series' last values
     chart: str | None = None  # Content-ID of its chart, set by ``render_brief``
     chart_alt: str = ""
+    keywords: list[tuple[str, int]] = field(default_factory=list)  # as written in the documents, documents
+    topic: list[str] = field(default_factory=list)  # the topic's words, when they agree with the signal
+    series_title: str = ""  # a series' display name ("Nuitées touristiques")
+    period: str = ""  # a series' flagged period ("juillet 2026")
+    follow: FollowUp | None = None  # a series' values since the flagged one
 
     @property
     def is_series(self) -> bool:
@@ -93,18 +101,37 @@ class Coverage:
     energy_wh: float = 0.0
 
 
-def _card(settings: Settings, signal: Signal, week_row: SignalWeek, key: bytes | None) -> SignalCard:
+def _card(
+    settings: Settings,
+    signal: Signal,
+    week_row: SignalWeek,
+    key: bytes | None,
+    until: datetime,
+    titles: dict[str, str],
+) -> SignalCard:
+    """The card of a signal as of ``until`` (the end of the reported period): documents published later
+    are not cited, even when the signal cites them today."""
     metrics = dict(week_row.metrics or {})
     weekly = metrics.get("weekly") or [{"docs": p["value"], "total": 0} for p in metrics.get("points", [])]
-    cited = [e.document for e in signal.evidence if e.document is not None][
-        : settings.detection.cited_documents
+    cited = [
+        e.document
+        for e in signal.evidence
+        if e.document is not None and _utc(e.document.published_at) < until
+    ][: settings.detection.cited_documents]
+    documents = [
+        CitedDocument(d.title, d.url, titles.get(d.source.name, d.source.name), d.published_at, d.territory)
+        for d in cited
     ]
-    documents = [CitedDocument(d.title, d.url, d.source.name, d.published_at, d.territory) for d in cited]
-    keywords = [k["term"] for k in metrics.get("keywords", [])][:6]
-    return SignalCard(
+    texts = [d.text for d in cited]
+    docs_of = {k["term"]: int(k.get("docs", 0)) for k in metrics.get("keywords", [])}
+    subject = surface_form(signal.subject, texts) if signal.kind not in SERIES_KINDS else signal.subject
+    shown = clean_keywords(list(docs_of), texts, subject)
+    keywords = [(shown_term, docs_of[term]) for term, shown_term in shown]
+    topic = (metrics.get("topic") or {}).get("keywords", [])[:5]
+    card = SignalCard(
         id=signal.id,
         kind=signal.kind,
-        subject=signal.subject,
+        subject=subject,
         status=week_row.status,
         status_label=wording.STATUS_LABELS.get(week_row.status, week_row.status),
         score=week_row.score,
@@ -114,9 +141,23 @@ def _card(settings: Settings, signal: Signal, week_row: SignalWeek, key: bytes |
         documents=documents,
         confirm=feedback_link(settings, signal.id, "confirm", key),
         dismiss=feedback_link(settings, signal.id, "dismiss", key),
-        quotes=key_sentences([d.text for d in cited], keywords) if keywords else [],
+        # the analysis' own terms choose the sentences (as folded words), the phrase as written too
+        quotes=key_sentences(texts, [*list(docs_of)[:6], subject]) if docs_of else [],
         points=[(date.fromisoformat(p["period"][:10]), float(p["value"])) for p in metrics.get("points", [])],
+        keywords=keywords,
+        topic=topic if agrees(topic, subject, [k for k, _ in keywords]) else [],
     )
+    if card.is_series:
+        indicator = str(metrics.get("series", "")).split("/", 1)[0]
+        card.series_title = titles.get(indicator, indicator)
+        card.period = period_name(str(metrics["period"])) if metrics.get("period") else ""
+        where = metrics.get("territory")
+        card.subject = f"{card.series_title} — {where}" if where else card.series_title
+    return card
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def coverage(
@@ -168,21 +209,48 @@ def coverage(
     return cov
 
 
-def _series_alerts(session: Session, settings: Settings, week: date, key: bytes | None) -> list[SignalCard]:
+def _series_alerts(
+    session: Session, settings: Settings, week: date, key: bytes | None, titles: dict[str, str]
+) -> list[SignalCard]:
     """Alerts on series from the last ``series.brief_weeks`` weeks, this week's first: a monthly indicator's
-    break is news for a while."""
+    break is news until its next values are known (``reports.alerts``); one alert per series, the newest."""
     since = week - timedelta(weeks=settings.series.brief_weeks - 1)
+    until = start_of_day_utc(week + timedelta(days=7), settings.tz)
     rows = sorted(
         flagged_series_weeks(session, since, week), key=lambda r: (r[1].week, r[1].score), reverse=True
     )
-    cards = []
+    cards, seen = [], set()
     for signal, row in rows:
-        card = _card(settings, signal, row, key)
+        series = str((row.metrics or {}).get("series", ""))
+        if series in seen or "period" not in (row.metrics or {}):
+            continue
+        seen.add(series)
+        flagged = date.fromisoformat(str(row.metrics["period"])[:10])
+        later = later_values(session, series, flagged, week + timedelta(days=6))
+        if is_stale(row.week == week, later):
+            continue
+        card = _card(settings, signal, row, key, until, titles)
+        card.follow = follow_up(card.metrics, later)
+        card.points = card.points + later  # the chart goes on past the flagged value
         card.status, card.status_label = (
-            (NEW, wording.STATUS_LABELS[NEW]) if row.week == week else ("past", wording.RECENT)
+            (NEW, wording.STATUS_LABELS[NEW])
+            if row.week == week
+            else ("past", wording.EARLIER_ALERT.format(week=week_name(row.week)))
         )
         cards.append(card)
     return cards
+
+
+def _changes(session: Session, week: date, rows: list[tuple[Signal, SignalWeek]]) -> list[tuple[str, str]]:
+    """What changed since last week: each theme whose status moved, as (subject, new status label)."""
+    before = {s.id: w.status for s, w in week_view(session, week - timedelta(days=7)).rows}
+    changed = []
+    for signal, row in rows:
+        if signal.kind in SERIES_KINDS or before.get(signal.id) == row.status:
+            continue
+        if row.status in (NEW, RISING, FADING, CONFIRMED) and (row.flagged or row.status != NEW):
+            changed.append((signal.id, row.status))
+    return changed
 
 
 def brief_context(
@@ -192,9 +260,14 @@ def brief_context(
     territory: str,
     communes: list[str],
     health: list[Any] | None = None,
+    titles: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """Everything the brief shows, as of the end of ``week``; ``titles`` are the display names of sources
+    and series (``SourcesFile.titles``)."""
+    titles = titles or {}
     view = week_view(session, week)
-    key = secret_key(settings) if settings.public_url else None
+    key = secret_key(settings)
+    until = start_of_day_utc(week + timedelta(days=7), settings.tz)
     cards: dict[str, list[SignalCard]] = {
         status: [] for status in (NEW, RISING, ESTABLISHED, FADING, CONFIRMED)
     }
@@ -203,12 +276,16 @@ def brief_context(
             continue
         shown = row.flagged or row.status in (ESTABLISHED, FADING, CONFIRMED)
         if row.status in cards and shown and (row.status == FADING or "recent_docs" in (row.metrics or {})):
-            cards[row.status].append(_card(settings, signal, row, key))
+            cards[row.status].append(_card(settings, signal, row, key, until, titles))
     size = settings.detection.brief_size
+    by_id = {c.id: c for group in cards.values() for c in group}
+    changes = [(by_id[i], status) for i, status in _changes(session, week, view.rows) if i in by_id]
     return {
         "territory": territory,
         "week": week,
         "week_label": week_label(week),
+        "week_name": week_name(week),
+        "changes": changes,
         "generated_at": clock.now().astimezone(settings.tz),
         "new": cards[NEW][:size],
         "more_new": max(len(cards[NEW]) - size, 0),
@@ -216,11 +293,12 @@ def brief_context(
         "established": cards[ESTABLISHED],
         "fading": cards[FADING],
         "confirmed": cards[CONFIRMED],
-        "series": _series_alerts(session, settings, week, key),
+        "series": _series_alerts(session, settings, week, key, titles),
         "coverage": coverage(session, settings, week, communes, health),
         "settings": settings.detection,
         "cpu_watts": settings.cpu_watts,
         "feedback_url": settings.public_url,
+        "sources_titles": titles,
     }
 
 
@@ -230,12 +308,27 @@ def _chart(card: SignalCard, recent_weeks: int) -> tuple[bytes, str] | None:
         m = card.metrics
         flagged = date.fromisoformat(str(m["period"])[:10])
         band = (m["band_low"], m["band_high"]) if m.get("band_low") is not None else None
-        alt = wording.ALT_SERIES.format(series=m.get("series", ""), count=len(card.points))
+        alt = wording.ALT_SERIES.format(series=card.subject, count=len(card.points), period=card.period)
         return charts.series_png(card.points, flagged, band), alt
     if not card.is_series and card.weekly:
         values = ", ".join(f"{v:g}" for v in card.weekly)
         return charts.weekly_bars_png(card.weekly, recent_weeks), wording.ALT_WEEKLY.format(values=values)
     return None
+
+
+def brief_subject(context: dict[str, Any]) -> str:
+    """'Veille prospective — <territoire> — semaine du 16 au 22 novembre 2026 : <main signal> (+ 2 autres
+    signaux)': the week's main signal named, new before rising before this week's series alerts."""
+    subject = wording.BRIEF_SUBJECT.format(territory=context["territory"], week=context["week_name"])
+    fresh = [c for c in context["series"] if c.status == NEW]
+    leads = context["new"] + context["rising"] + fresh
+    if not leads:
+        return subject + wording.SUBJECT_NOTHING
+    others = len(leads) - 1
+    subject += wording.SUBJECT_MAIN.format(signal=leads[0].subject)
+    if others:
+        subject += wording.SUBJECT_MORE.format(count=others, signals=plural(others, *wording.OTHER_SIGNALS))
+    return subject
 
 
 def render_brief(context: dict[str, Any]) -> RenderedBrief:
@@ -248,10 +341,7 @@ def render_brief(context: dict[str, Any]) -> RenderedBrief:
         if drawn is not None:
             card.chart = content_id(f"chart-{n + 1}-signal-{card.id}", context["week_label"])
             images[card.chart], card.chart_alt = drawn
-    n_new = len(context["new"])
-    subject = f"Veille prospective — {context['territory']} — semaine {context['week_label']}"
-    if n_new:
-        subject += f" : {n_new} nouveau{'x' if n_new > 1 else ''} signal{'s' if n_new > 1 else ''}"
+    context["subject"] = subject = brief_subject(context)
     html = inline_css(render("brief.html.j2", context))
     text = render("brief.txt.j2", context)
     return RenderedBrief(subject, html, text, images, perf_counter() - started)

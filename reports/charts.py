@@ -212,15 +212,40 @@ def forecast_svg(line: ForecastLine) -> bytes:
         return _svg(figure)
 
 
-def barometer_svg(labels: Sequence[str], changes: Sequence[float | None], title: str) -> bytes:
-    """Change on the same quarter of last year, one bar per commune (no bar: no comparison possible)."""
+def barometer_svg(
+    labels: Sequence[str],
+    changes: Sequence[float | None],
+    title: str,
+    limit: float | None = None,
+) -> bytes:
+    """Change on the same quarter of last year, one bar per commune (no bar: no comparison possible).
+
+    ``limit`` (a fraction, e.g. 0.5 for ±50 %) fixes the scale, so that the charts of several indicators
+    compare; a bar beyond it is cut at the edge and its value written beside it."""
     height = 0.5 + 0.19 * len(labels)
     with _figure(3.2, height) as figure:
         ax = figure.add_axes((0.45, 0.35 / height, 0.5, 1 - 0.75 / height))
         shown = [0.0 if c is None else c * 100 for c in changes]
         colours = [MUTED if c is None else (ACCENT if c < 0 else FORECAST) for c in changes]
         positions = list(range(len(labels)))[::-1]
-        ax.barh(positions, shown, color=colours, height=0.7)
+        if limit:
+            edge = limit * 100
+            clipped = [max(-edge, min(edge, v)) for v in shown]
+            ax.barh(positions, clipped, color=colours, height=0.7)
+            ax.set_xlim(-edge * 1.05, edge * 1.05)
+            for y, v, c in zip(positions, shown, clipped, strict=True):
+                if v != c:
+                    ax.text(
+                        c,
+                        y,
+                        f" {v:+.0f} % ".replace("-", "−"),
+                        va="center",
+                        fontsize=6,
+                        ha="right" if v > 0 else "left",
+                        color="white",
+                    )
+        else:
+            ax.barh(positions, shown, color=colours, height=0.7)
         ax.set_yticks(positions, labels=list(labels), fontsize=7)
         ax.axvline(0, color=INK, linewidth=0.6)
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: f"{v:+.0f} %".replace("-", "−")))

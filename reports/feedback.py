@@ -78,13 +78,19 @@ def verify(key: bytes, signal_id: int, verdict: str, candidate: str) -> bool:
     return hmac.compare_digest(token(key, signal_id, verdict), candidate)
 
 
+LOCAL_ENDPOINT = "http://127.0.0.1:8765"  # ``signals serve-feedback`` with its defaults
+
+
+def feedback_base(settings: Settings) -> str:
+    """Where the links point: ``public_url`` when the endpoint is exposed, else the endpoint served on this
+    machine (``signals serve-feedback``), which readers on the service's own network can reach."""
+    return (settings.public_url or LOCAL_ENDPOINT).rstrip("/")
+
+
 def feedback_link(settings: Settings, signal_id: int, verdict: str, key: bytes | None = None) -> str:
-    """The link of a verdict, or the command that gives it when no endpoint is exposed (``public_url``)."""
-    if not settings.public_url:
-        return f"signals feedback {signal_id} {verdict}"
+    """The signed one-click link of a verdict (a page with one button: nothing is recorded on opening)."""
     key = key if key is not None else secret_key(settings)
-    base = settings.public_url.rstrip("/")
-    return f"{base}/feedback/{signal_id}/{verdict}?t={token(key, signal_id, verdict)}"
+    return f"{feedback_base(settings)}/feedback/{signal_id}/{verdict}?t={token(key, signal_id, verdict)}"
 
 
 # --- the endpoint ----------------------------------------------------------------------------------------

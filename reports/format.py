@@ -6,21 +6,58 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, format_percent
 
 LOCALE = "fr_FR"
 _BARS = "▁▂▃▄▅▆▇█"
+_PLURAL = Locale.parse(LOCALE).plural_form
 
 
 def fr_date(value: date | datetime | str | None, pattern: str = "d MMMM y") -> str:
+    """A date in French, the first of the month written « 1er ».
+
+    >>> fr_date(date(2026, 7, 1)), fr_date(date(2026, 7, 14), "d MMMM"), fr_date("2026-11-01", "MMMM y")
+    ('1er juillet 2026', '14 juillet', 'novembre 2026')
+    """
     if value is None:
         return "—"
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
     if isinstance(value, datetime):
-        return format_datetime(value, pattern, locale=LOCALE)
-    return format_date(value, pattern, locale=LOCALE)
+        text = format_datetime(value, pattern, locale=LOCALE)
+    else:
+        text = format_date(value, pattern, locale=LOCALE)
+    if value.day == 1 and pattern.startswith("d ") and text.startswith("1 "):
+        text = "1er" + text[1:]
+    return text
+
+
+def fr_day(value: date) -> str:
+    """The day of the month alone: '1er', '16'."""
+    return "1er" if value.day == 1 else str(value.day)
+
+
+def quarter_name(label: str) -> str:
+    """'2026Q3' -> '3e trimestre 2026' ('1er trimestre' for the first).
+
+    >>> quarter_name("2026Q3"), quarter_name("2025q1")
+    ('3e trimestre 2026', '1er trimestre 2025')
+    """
+    year, q = label.upper().split("Q")
+    return f"{'1er' if q == '1' else q + 'e'} trimestre {year}"
+
+
+def week_name(monday: date | str) -> str:
+    """'semaine du 16 au 22 novembre 2026'.
+
+    >>> week_name(date(2026, 11, 16)), week_name(date(2026, 6, 29))
+    ('semaine du 16 au 22 novembre 2026', 'semaine du 29 juin au 5 juillet 2026')
+    """
+    if isinstance(monday, str):
+        monday = date.fromisoformat(monday[:10])
+    return "semaine " + week_range(monday)
 
 
 def fr_number(value: float | int | None, digits: int = 0) -> str:
@@ -56,10 +93,27 @@ def fr_ratio(value: float | None) -> str:
 
 
 def week_range(monday: date) -> str:
+    """'du 16 au 22 novembre 2026'; across two years, both years."""
     sunday = monday + timedelta(days=6)
     if monday.month == sunday.month:
-        return f"du {monday.day} au {fr_date(sunday)}"
-    return f"du {fr_date(monday, 'd MMMM')} au {fr_date(sunday)}"
+        return f"du {fr_day(monday)} au {fr_date(sunday)}"
+    first = fr_date(monday, "d MMMM" if monday.year == sunday.year else "d MMMM y")
+    return f"du {first} au {fr_date(sunday)}"
+
+
+def plural(count: int | float, one: str, many: str) -> str:
+    """The form of a noun for ``count`` by the French plural rule (CLDR, through Babel): 0 and 1 take the
+    singular, as do 1,5 and other values below 2.
+
+    >>> plural(0, "signal", "signaux"), plural(1, "commune", "communes"), plural(2, "signal", "signaux")
+    ('signal', 'commune', 'signaux')
+    """
+    return one if _PLURAL(abs(count)) == "one" else many
+
+
+def counted(count: int | float, one: str, many: str) -> str:
+    """'1 commune', '3 communes', '1 624 documents'."""
+    return f"{fr_number(count)} {plural(count, one, many)}"
 
 
 def sparkline(values: list[float] | list[int]) -> str:
@@ -95,6 +149,11 @@ FILTERS: dict[str, Any] = {
     "fr_ratio": fr_ratio,
     "fr_change": fr_change,
     "week_range": week_range,
+    "week_name": week_name,
+    "quarter_name": quarter_name,
+    "plural": plural,
+    "counted": counted,
+    "fr_day": fr_day,
     "sparkline": sparkline,
     "safe_url": safe_url,
 }

@@ -45,7 +45,7 @@ import smtplib
 import socket
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -447,42 +447,3 @@ def _fsync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-@dataclass
-class DeliveryRow:
-    """One delivery as ``signals deliveries`` shows it."""
-
-    id: int
-    kind: str
-    period: str
-    recipient: str
-    status: str
-    attempts: int
-    next_attempt_at: datetime | None
-    sent_at: datetime | None
-    location: str | None
-    last_error: str | None
-    message_id: str = field(repr=False, default="")
-
-
-def delivery_rows(session: Session, status: str | None = None, limit: int = 50) -> list[DeliveryRow]:
-    query = select(Delivery, Brief).join(Brief, Brief.id == Delivery.brief_id).order_by(Delivery.id.desc())
-    if status:
-        query = query.where(Delivery.status == status)
-    return [
-        DeliveryRow(
-            d.id,
-            b.kind,
-            b.period,
-            d.recipient,
-            d.status,
-            d.attempts,
-            d.next_attempt_at,
-            d.sent_at,
-            d.location,
-            d.last_error,
-            d.message_id,
-        )
-        for d, b in session.execute(query.limit(limit)).all()
-    ]

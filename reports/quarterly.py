@@ -11,36 +11,40 @@ from __future__ import annotations
 import base64
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from reports import charts, wording
 from reports.brief import CitedDocument
+from reports.coverage import quarter_coverage
 from reports.extract import Quote, key_sentences
 from reports.forecasts import ForecastBand, ForecastFn
+from reports.format import quarter_name
+from reports.phrases import clean_keywords, surface_form
 from reports.rendering import render
 from signals.core import clock
 from signals.core.lifecycle import THEME_KINDS
-from signals.core.periods import parse_quarter, start_of_day_utc, week_label, weeks_between
+from signals.core.periods import parse_quarter, start_of_day_utc
 from signals.core.registry import flagged_series_weeks
 from signals.core.schema import (
     TOPIC_VOLUME_SERIES,
     Document,
     Evidence,
     Observation,
-    Run,
     Signal,
     SignalWeek,
-    Source,
 )
 from signals.core.settings import Settings
 
 MAX_THEMES = 8
+MIN_BASE_SHARE = 0.02  # a commune below 2 % of the territory's value a year before: no percentage shown
+MIN_BASE = 20  # ...nor below 20 (votes, proposals): +2 600 % from 3 to 81 says nothing
+BAROMETER_LIMIT = 0.5  # the barometer charts share one scale, ±50 %
 HISTORY_MONTHS = 36  # shown on the indicator charts
 FORECAST_MONTHS = 6
 # Units whose monthly value is a level or a rate, not a count: averaged, never summed, across months.
@@ -88,8 +92,9 @@ class BarometerRow:
     territory: str
     value: float | None
     previous: float | None
-    change: float | None
+    change: float | None  # None when there is no comparison, or the base is too small (``small_base``)
     share: float | None  # of the territory's total
+    small_base: bool = False  # a year before, too small a value for a percentage to mean anything
 
 
 @dataclass
@@ -97,6 +102,7 @@ class IndicatorView:
     """One indicator (the series key before '/'): the territory's history and forecast, and each commune."""
 
     key: str
+    title: str  # what readers see: "Nuitées touristiques"
     unit: str | None
     averaged: bool
     history: list[tuple[date, float]]  # monthly, the territory's total (or average), up to the quarter's end
@@ -107,6 +113,7 @@ class IndicatorView:
     next_quarter: tuple[float, float, float] | None  # expected, low, high of the next quarter
     rows: list[BarometerRow] = field(default_factory=list)
     events: list[SeriesEvent] = field(default_factory=list)
+    suppressed: int = 0  # communes whose change is not shown (small base)
     chart: str = ""
     barometer_chart: str = ""
 
@@ -135,7 +142,9 @@ def _total(months: list[tuple[date, float]], first: date, last: date, averaged: 
 # --- themes ----------------------------------------------------------------------------------------------
 
 
-def _themes(session: Session, settings: Settings, start: date, end: date) -> list[ThemeView]:
+def _themes(
+    session: Session, settings: Settings, start: date, end: date, titles: dict[str, str]
+) -> list[ThemeView]:
     flagged = session.execute(
         select(SignalWeek.signal_id, func.max(SignalWeek.score))
         .join(Signal, Signal.id == SignalWeek.signal_id)
@@ -167,10 +176,12 @@ def _themes(session: Session, settings: Settings, start: date, end: date) -> lis
         .order_by(SignalWeek.week)
     ):
         rows[row.signal_id].append(row)
-    return [_theme(settings, signals[i], rows[i], start) for i in ids]
+    return [_theme(settings, signals[i], rows[i], start, end, titles) for i in ids]
 
 
-def _theme(settings: Settings, signal: Signal, rows: list[SignalWeek], start: date) -> ThemeView:
+def _theme(
+    settings: Settings, signal: Signal, rows: list[SignalWeek], start: date, end: date, titles: dict[str, str]
+) -> ThemeView:
     last = rows[-1]  # the signal as the quarter's last analysed week saw it
     metrics = dict(last.metrics or {})
     weekly = metrics.get("weekly") or []
@@ -180,13 +191,23 @@ def _theme(settings: Settings, signal: Signal, rows: list[SignalWeek], start: da
     for row in rows:
         if row.week >= start and (not path or path[-1][1] != row.status):
             path.append((row.week, row.status))
-    keywords = [k["term"] for k in metrics.get("keywords", [])][:6]
-    cited = [e.document for e in signal.evidence if e.document is not None][
-        : settings.detection.cited_documents
-    ]
+    # evidence from the quarter only, as an ``--as-of`` analysis would have seen it
+    since, until = (
+        start_of_day_utc(start, settings.tz),
+        start_of_day_utc(end + timedelta(days=1), settings.tz),
+    )
+    cited = [
+        e.document
+        for e in signal.evidence
+        if e.document is not None and since <= _utc(e.document.published_at) < until
+    ][: settings.detection.cited_documents]
+    texts = [d.text for d in cited]
+    subject = surface_form(signal.subject, texts)
+    terms = [k["term"] for k in metrics.get("keywords", [])]
+    keywords = [shown for _, shown in clean_keywords(terms, texts, subject)]
     return ThemeView(
         id=signal.id,
-        subject=signal.subject,
+        subject=subject,
         status=last.status,
         status_label=wording.STATUS_LABELS.get(last.status, last.status),
         first_flagged=min(r.week for r in rows if r.flagged and r.week >= start),
@@ -196,9 +217,18 @@ def _theme(settings: Settings, signal: Signal, rows: list[SignalWeek], start: da
         docs_in_quarter=sum(n for w, n in zip(weeks, docs, strict=True) if w >= start),
         metrics=metrics,
         keywords=keywords,
-        quotes=key_sentences([d.text for d in cited], keywords, limit=2) if keywords else [],
-        documents=[CitedDocument(d.title, d.url, d.source.name, d.published_at, d.territory) for d in cited],
+        quotes=key_sentences(texts, [*terms[:6], subject], limit=2) if terms else [],
+        documents=[
+            CitedDocument(
+                d.title, d.url, titles.get(d.source.name, d.source.name), d.published_at, d.territory
+            )
+            for d in cited
+        ],
     )
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 # --- indicators and barometer ----------------------------------------------------------------------------
@@ -277,6 +307,7 @@ def _indicators(
     communes: list[str],
     events: list[SeriesEvent],
     forecast: ForecastFn,
+    titles: dict[str, str],
 ) -> list[IndicatorView]:
     """Per indicator: monthly values per territory up to the quarter's end, the quarter against the same
     quarter a year before, the territory's forecast, and the barometer rows."""
@@ -293,19 +324,26 @@ def _indicators(
         for place in places:
             months = sorted(by_place.get(place, {}).items())
             now, before = _total(months, start, end, averaged), _total(months, *last_year, averaged)
+            small = bool(
+                not averaged
+                and before is not None
+                and (before < MIN_BASE or bool(previous) and before < MIN_BASE_SHARE * previous)
+            )
             rows.append(
                 BarometerRow(
                     place,
                     now,
                     before,
-                    (now - before) / before if now is not None and before else None,
+                    (now - before) / before if now is not None and before and not small else None,
                     now / value if now is not None and value and not averaged else None,
+                    small,
                 )
             )
         rows.sort(key=lambda r: (r.value is None, -(r.value or 0.0)))
         out.append(
             IndicatorView(
                 key=indicator,
+                title=titles.get(indicator, indicator),
                 unit=data.unit,
                 averaged=averaged,
                 history=history,
@@ -316,6 +354,7 @@ def _indicators(
                 next_quarter=next_quarter,
                 rows=rows,
                 events=[e for e in events if e.series.split("/", 1)[0] == indicator],
+                suppressed=sum(1 for r in rows if r.small_base),
             )
         )
     return out
@@ -336,75 +375,6 @@ def _next_quarter(band: ForecastBand, end: date, averaged: bool) -> tuple[float,
     )  # type: ignore[return-value]
 
 
-# --- coverage --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class QuarterCoverage:
-    documents: int
-    documents_by_source: list[tuple[str, int]]
-    communes_without_documents: list[str]
-    series: int
-    series_complete: int  # series with a value for each month of the quarter
-    weeks: int
-    weeks_analysed: int
-    runs: int
-    failed_runs: int
-    cpu_s: float
-    energy_wh: float
-
-
-def _coverage(
-    session: Session, settings: Settings, start: date, end: date, communes: list[str]
-) -> QuarterCoverage:
-    start_utc = start_of_day_utc(start, settings.tz)
-    end_utc = start_of_day_utc(end + timedelta(days=1), settings.tz)
-    in_quarter = (Document.published_at >= start_utc, Document.published_at < end_utc)
-    by_source = session.execute(
-        select(Source.name, func.count(Document.id))
-        .join(Document, Document.source_id == Source.id)
-        .where(*in_quarter)
-        .group_by(Source.name)
-        .order_by(func.count(Document.id).desc())
-    ).all()
-    seen = set(session.scalars(select(Document.territory).where(*in_quarter).distinct()))
-    months = session.execute(
-        select(Observation.series, func.count(func.distinct(Observation.period)))
-        .where(Observation.period >= start, Observation.period <= end)
-        .group_by(Observation.series)
-    ).all()
-    weeks = [w for w in weeks_between(start, end) if w >= start]  # the weeks that begin in the quarter
-    labels = [week_label(w) for w in weeks]
-    analysed = set(
-        session.scalars(
-            select(Run.target).where(Run.stage == "analyze", Run.status != "failed", Run.target.in_(labels))
-        )
-    )
-    # The runs behind the report: those of the quarter, and the analyses of its weeks run later.
-    runs = session.scalars(
-        select(Run).where(
-            or_(
-                (Run.started_at >= start_utc) & (Run.started_at < end_utc),
-                (Run.stage == "analyze") & Run.target.in_(labels),
-            )
-        )
-    ).all()
-    cpu = sum(r.cpu_s or 0.0 for r in runs)
-    return QuarterCoverage(
-        documents=sum(n for _, n in by_source),
-        documents_by_source=[(name, n) for name, n in by_source],
-        communes_without_documents=[c for c in communes if c not in seen],
-        series=len(months),
-        series_complete=sum(1 for _, n in months if n >= 3),
-        weeks=len(weeks),
-        weeks_analysed=len(analysed),
-        runs=len(runs),
-        failed_runs=sum(1 for r in runs if r.status == "failed"),
-        cpu_s=cpu,
-        energy_wh=cpu * settings.cpu_watts / 3600.0,
-    )
-
-
 def quarterly_context(
     session: Session,
     settings: Settings,
@@ -412,29 +382,46 @@ def quarterly_context(
     territory: str,
     communes: list[str],
     forecast: ForecastFn,
+    titles: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Everything the report shows, as plain data; ``forecast`` gives each indicator's stored forecast
-    (the forecast stage fits them; the report never does)."""
+    """Everything the report shows, as plain data; ``forecast`` gives each indicator's stored forecast (the
+    forecast stage fits them; the report never does), ``titles`` the display names of sources and series
+    (``SourcesFile.titles``)."""
+    titles = titles or {}
     start, end = parse_quarter(label)
     communes = communes or []
     events = _series_events(session, start, end)
-    indicators = _indicators(session, start, end, communes, events, forecast)
+    indicators = _indicators(session, start, end, communes, events, forecast, titles)
+    themes = _themes(session, settings, start, end, titles)
     return {
         "territory": territory,
         "quarter": label,
+        "quarter_name": quarter_name(label),
+        "titles": titles,
+        "themes_by_place": _themes_by_place(themes),
         "start": start,
         "end": end,
         "generated_at": clock.now().astimezone(settings.tz),
-        "themes": _themes(session, settings, start, end),
+        "themes": themes,
         "indicators": indicators,
         "places": sorted({r.territory for ind in indicators for r in ind.rows}),
         "events": events,
-        "coverage": _coverage(session, settings, start, end, communes),
+        "coverage": quarter_coverage(session, settings, start, end, communes),
         "settings": settings.detection,
         "cpu_watts": settings.cpu_watts,
         "status_labels": wording.STATUS_LABELS,
         "forecast_months": FORECAST_MONTHS,
+        "min_base": MIN_BASE,
     }
+
+
+def _themes_by_place(themes: list[ThemeView]) -> dict[str, list[tuple[int, str]]]:
+    """Which themes touch which commune: commune -> (theme number in the report, subject)."""
+    places: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for n, theme in enumerate(themes, start=1):
+        for place in theme.metrics.get("communes") or {}:
+            places[place].append((n, theme.subject))
+    return dict(places)
 
 
 # --- rendering -------------------------------------------------------------------------------------------
@@ -483,14 +470,14 @@ def _draw(context: dict[str, Any]) -> None:
                 charts.barometer_svg(
                     [r.territory for r in compared],
                     [r.change for r in compared],
-                    wording.YEAR_ON_YEAR.format(indicator=ind.key),
+                    wording.YEAR_ON_YEAR.format(indicator=ind.title),
+                    limit=BAROMETER_LIMIT,
                 )
             )
 
 
 def render_quarterly(context: dict[str, Any], folder: Path) -> RenderedReport:
     """Write ``rapport-YYYYQn.html`` (self-contained) and ``rapport-YYYYQn.pdf`` into ``folder``."""
-    from weasyprint import HTML
 
     started = perf_counter()
     _draw(context)
@@ -499,14 +486,20 @@ def render_quarterly(context: dict[str, Any], folder: Path) -> RenderedReport:
     html_path = folder / f"rapport-{context['quarter']}.html"
     html_path.write_text(html, encoding="utf-8")
     pdf_path = html_path.with_suffix(".pdf")
-    HTML(string=html, base_url=str(folder)).write_pdf(pdf_path)
+    write_pdf(html, pdf_path)
     return RenderedReport(html, html_path, pdf_path, perf_counter() - started)
 
 
 def print_pdf(html: str, pdf_path: Path) -> Path:
     """The PDF of an archived report's HTML (when its file was lost)."""
-    from weasyprint import HTML
 
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    HTML(string=html, base_url=str(pdf_path.parent)).write_pdf(pdf_path)
+    write_pdf(html, pdf_path)
     return pdf_path
+
+
+def write_pdf(html: str, pdf_path: Path) -> None:
+    """The PDF as a publication: tagged (PDF/UA: structure tree, language, title) for screen readers."""
+    from weasyprint import HTML
+
+    HTML(string=html, base_url=str(pdf_path.parent)).write_pdf(pdf_path, pdf_variant="pdf/ua-1")

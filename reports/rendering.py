@@ -8,6 +8,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from reports.format import FILTERS
+from reports.wording import forecast_method
 
 
 @lru_cache(maxsize=1)
@@ -20,6 +21,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(FILTERS)
+    env.filters["forecast_method"] = forecast_method
     return env
 
 

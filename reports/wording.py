@@ -19,6 +19,7 @@ STATUS_LABELS = {
     DISMISSED: "écarté",
 }
 RECENT = "récent"  # a signal of an earlier week, still shown in the brief
+EARLIER_ALERT = "signalée {week}"  # a series alert of an earlier week, followed up in the brief
 RUN_FAILED = "échec"  # a failed run without a recorded reason
 
 MONTHS_SHORT = (
@@ -45,7 +46,7 @@ FLAGGED_ANOMALY = "anomalie signalée (une commune au moins)"
 YEAR_ON_YEAR = "{indicator} : évolution sur un an"
 
 # text alternatives of the charts (for screen readers and mail clients that block images)
-ALT_SERIES = "Série {series} : {count} dernières valeurs, la valeur signalée en rouge"
+ALT_SERIES = "{series} : {count} valeurs mensuelles, la valeur de {period} signalée en rouge"
 ALT_WEEKLY = "Documents par semaine : {values}"
 
 # the feedback pages
@@ -55,4 +56,38 @@ NO_SUCH_SIGNAL = "Aucun signal n° {signal_id}."
 REQUEST_TOO_LONG = "Requête trop longue."
 VERDICT_NOT_SAVED = "Erreur interne : le verdict n'a pas été enregistré."
 
-REPORT_SUBJECT = "Rapport trimestriel {quarter} — {territory}"
+REPORT_SUBJECT = "Rapport trimestriel de veille prospective — {territory} — {quarter}"
+
+# the brief's subject line: the week, then its main signal
+BRIEF_SUBJECT = "Veille prospective — {territory} — {week}"
+SUBJECT_MAIN = " : {signal}"
+SUBJECT_MORE = " (+ {count} {signals})"
+SUBJECT_NOTHING = " : aucun nouveau signal"
+OTHER_SIGNALS = ("autre signal", "autres signaux")  # singular, plural (reports.format.plural)
+
+# how a forecast was made (``models.forecasting``: the median of its members, or the seasonal naive)
+FORECAST_MEMBERS = {
+    "ets": "lissage exponentiel (ETS)",
+    "ces": "lissage exponentiel complexe (CES)",
+    "theta": "méthode Theta",
+    "arima": "modèle ARIMA",
+    "prophet": "modèle Prophet",
+    "seasonal_naive": "valeur de la même période l'année précédente",
+}
+
+
+def forecast_method(method: str) -> str:
+    """A forecast's method in words.
+
+    >>> forecast_method("median(ets,theta,prophet)")
+    'médiane de 3 méthodes : lissage exponentiel (ETS), méthode Theta, modèle Prophet'
+    >>> forecast_method("seasonal_naive")
+    "valeur de la même période l'année précédente (méthode naïve saisonnière)"
+    """
+    if method.startswith("median(") and method.endswith(")"):
+        members = [m for m in method[len("median(") : -1].split(",") if m]
+        names = ", ".join(FORECAST_MEMBERS.get(m, m) for m in members)
+        return f"médiane de {len(members)} méthodes : {names}"
+    if method == "seasonal_naive":
+        return FORECAST_MEMBERS[method] + " (méthode naïve saisonnière)"
+    return FORECAST_MEMBERS.get(method, method)

@@ -32,9 +32,9 @@ def test_brief_is_french_html_with_numbers_and_cited_documents(briefed):
         '<html lang="fr">' in html and "Nouveaux signaux faibles" in html and "Couverture des données" in html
     )
     assert "punaises de lit" in html.lower()
-    assert "documents sur les 4 dernières semaines" in html and "attendus" in html
+    assert "documents</strong> en 4 semaines" in html and "en laissait attendre" in html
     assert 'href="https://presse.example.fr/article/' in html
-    assert "signals feedback" in html  # how to confirm or dismiss without a web endpoint
+    assert "/feedback/" in html and "signals feedback" not in html  # one-click links, not shell commands
     assert "<script>" not in html and HOSTILE_TITLE not in html  # document text is escaped
     assert first.out.read_text(encoding="utf-8") == html
 
@@ -42,8 +42,9 @@ def test_brief_is_french_html_with_numbers_and_cited_documents(briefed):
 def test_brief_is_rendered_and_sent_once(briefed):
     settings, store, first, second = briefed
     assert first.created and not second.created
-    assert first.deliveries == {"sent": 1, "retrying": 0, "failed": 0}
-    assert second.deliveries == {"sent": 0, "retrying": 0, "failed": 0}
+    # no SMTP server: the message is written to the outbox, never called "sent"
+    assert first.deliveries == {"written to the outbox": 1, "retrying": 0, "failed": 0}
+    assert second.deliveries == {"written to the outbox": 0, "retrying": 0, "failed": 0}
     emls = sorted(settings.outbox_dir.glob("*.eml"))
     assert len(emls) == 1 and emls[0] == first.outbox[0]
     with store.session() as session:

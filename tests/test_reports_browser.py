@@ -129,3 +129,16 @@ def test_a_confirm_link_of_the_brief_opens_a_form_that_records_the_verdict(rende
     with store.session() as session:
         verdicts = [(f.verdict, f.note) for f in session.query(Feedback)]
     assert verdicts == [("confirm", "vu en réunion <b>lundi</b>")]
+
+
+def test_the_brief_reflows_on_a_390_px_phone_without_horizontal_scroll(rendered, browser):
+    _, _, brief_path, _ = rendered
+    page, problems = _open(browser, brief_path.resolve().as_uri(), width=390)
+    try:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the brief is {width} px wide on a 390 px screen"
+        assert page.evaluate("document.documentElement.lang") == "fr" and problems == []
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "brief-390.png"), full_page=True)
+    finally:
+        page.close()

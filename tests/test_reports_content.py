@@ -5,6 +5,7 @@ charts, the archive."""
 from __future__ import annotations
 
 import email
+import json
 import re
 from datetime import date
 from email import policy
@@ -52,12 +53,14 @@ def test_the_brief_shows_the_series_anomaly_with_its_chart(done):
     message = email.message_from_bytes(brief.outbox[0].read_bytes(), policy=policy.default)
     html = message.get_body(("html",)).get_content()
     commune, month = ANOMALY
-    assert "Séries : anomalies" in html and commune in html and "plage habituelle" in html
+    assert (
+        "Séries chiffrées : valeurs inhabituelles" in html and commune in html and "d'habitude entre" in html
+    )
     assert re.search(
         r'<img[^>]+src="cid:chart-\d+-signal-\d+[^"]*"[^>]+width="520"', html
     )  # the series chart
     text = message.get_body(("plain",)).get_content()
-    assert "ANOMALIES" in text and commune in text
+    assert "VALEURS INHABITUELLES" in text and commune in text
 
 
 def test_the_quarterly_pdf_has_its_sections_and_charts(done):
@@ -147,7 +150,7 @@ def test_briefs_and_reports_are_rendered_once_and_archived(done, tmp_path):
         entries = archive_entries(session)
         kinds = {(e.kind, e.period): e for e in entries}
         assert set(kinds) == {("weekly", "2025-W31"), ("quarterly", QUARTER)}
-        assert kinds[("weekly", "2025-W31")].deliveries == {"sent": 2}
+        assert kinds[("weekly", "2025-W31")].deliveries == {"written to the outbox": 2}
         assert all(size and size > 1000 for e in entries for size in e.sizes.values())
         assert session.scalar(select(Brief).where(Brief.kind == "weekly")).meta["images"]
 
@@ -170,10 +173,13 @@ def test_the_cli_lists_the_archive_and_the_deliveries(done):
     runner = CliRunner()
     archive = runner.invoke(app, ["archive"], env=env)
     assert archive.exit_code == 0, archive.output
-    assert "2025-W31" in archive.output and QUARTER in archive.output and "sent: 2" in archive.output
+    assert "2025-W31" in archive.output and QUARTER in archive.output
+    assert "written to the outbox: 2" in archive.output  # no SMTP server: nothing was "sent"
+    assert max(len(line) for line in archive.output.splitlines()) <= 80
     deliveries = runner.invoke(app, ["deliveries", "--send"], env=env)
     assert deliveries.exit_code == 0, deliveries.output
-    assert "sent: 0, retrying: 0, failed: 0" in deliveries.output  # nothing left to send
-    assert (
-        deliveries.output.count("weekly") == 2 and deliveries.output.count("│ sent ") == 2
-    )  # both recipients
+    assert "written to the outbox: 0, retrying: 0, failed: 0" in deliveries.output  # nothing left
+    assert deliveries.output.count("weekly") == 2  # both recipients
+    listed = runner.invoke(app, ["deliveries", "--json"], env=env)
+    rows = [json.loads(line) for line in listed.output.splitlines()]
+    assert [r["outcome"] for r in rows] == ["written to the outbox"] * 2

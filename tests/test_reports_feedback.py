@@ -108,9 +108,10 @@ def test_the_key_is_created_once_and_kept(tmp_path):
     assert secret_key(configured) == "autre-clé".encode()
 
 
-def test_without_an_endpoint_the_links_are_the_cli_commands(settings, store):
+def test_without_a_public_url_the_links_point_to_the_local_endpoint(settings, store):
     signal_id = _signal(store)
-    assert feedback_link(settings, signal_id, "confirm") == f"signals feedback {signal_id} confirm"
+    link = feedback_link(settings, signal_id, "confirm")
+    assert link.startswith(f"http://127.0.0.1:8765/feedback/{signal_id}/confirm?t=")  # signed, one click
     with store.session() as session:
         give_feedback(session, signal_id, "confirm", None, None)
     assert _verdicts(store) == [("confirm", None, None)]

@@ -36,6 +36,9 @@ class _SourceBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", description="short unique id (lowercase, -_.)")
+    title: str | None = Field(
+        None, description="the name readers see in briefs and reports (default: the id), e.g. L'Écho du Val"
+    )
     url: str
     territory: str | None = Field(None, description="commune or level; None: detected from the gazetteer")
     language: str = "fr"
@@ -126,6 +129,10 @@ class ConsultationSource(_SourceBase):
     series: str | None = Field(
         None, description="prefix of the monthly series (proposals, votes, comments); default: the name"
     )
+    series_titles: dict[str, str] = Field(
+        default_factory=dict,
+        description="display name of each monthly series, by figure: proposals, votes, comments",
+    )
     near_duplicates: bool = Field(
         True, description="merge a proposal nearly repeating another source's document into it"
     )
@@ -140,6 +147,10 @@ class SeriesSource(_SourceBase):
     decimal: str = ","
     encoding: str | None = Field(None, description="None: UTF-8 (with or without BOM), else cp1252")
     series: str = Field(description="series key prefix, e.g. tourisme.nuitees")
+    series_title: str | None = Field(
+        None,
+        description="display name of the series (default: the source's title), e.g. Nuitées touristiques",
+    )
     unit: str | None = None
     columns: dict[str, str] = Field(description="period, value and optionally territory -> column name")
     records_path: str | None = Field(None, description="JSON only: dotted path to the list of records")
@@ -169,6 +180,20 @@ class SourcesFile(BaseModel):
 
     territory: Territory = Field(default_factory=Territory)
     sources: list[SourceDef] = Field(default_factory=list)
+
+    def titles(self) -> dict[str, str]:
+        """Display names by key: each source's name, and each series prefix (``tourisme.nuitees``,
+        ``participer.votes``), mapped to what readers see; keys without a title are left out."""
+        names: dict[str, str] = {}
+        for source in self.sources:
+            if source.title:
+                names[source.name] = source.title
+            if isinstance(source, SeriesSource) and (source.series_title or source.title):
+                names[source.series] = source.series_title or source.title or source.series
+            if isinstance(source, ConsultationSource):
+                prefix = source.series or source.name
+                names.update({f"{prefix}.{figure}": t for figure, t in source.series_titles.items()})
+        return names
 
     def get(self, name: str) -> SourceDef:
         for source in self.sources:

@@ -65,6 +65,7 @@ def sources_file(base_url: str) -> SourcesFile:
             RssSource(
                 kind="rss",
                 name=outlet.slug,
+                title=outlet.name,
                 url=f"{base}/presse/{outlet.slug}/feed.xml",
                 follow_articles=outlet.follow_articles,
                 cadence="1h",
@@ -76,6 +77,7 @@ def sources_file(base_url: str) -> SourcesFile:
             ListingSource(
                 kind="listing",
                 name=f"deliberations-{council.slug}",
+                title=council.body,
                 url=f"{base}/deliberations/{council.slug}/index.html",
                 territory=territory,
                 cadence="1d",
@@ -91,18 +93,26 @@ def sources_file(base_url: str) -> SourcesFile:
         ConsultationSource(
             kind="consultation",
             name="participer",
+            title="Participer en Val de Lirette (consultation)",
             url=f"{base}/participer/api/proposals/page-1.json",
             cadence="1d",
+            series_titles={
+                "proposals": "Propositions citoyennes déposées",
+                "votes": "Votes sur les propositions citoyennes",
+                "comments": "Commentaires sur les propositions citoyennes",
+            },
         )
     )
-    for indicator, unit, column in (
-        ("nuitees", "nuitées", "Nuitées"),
-        ("frequentation", "visiteurs", "Visiteurs"),
+    for indicator, unit, column, title in (
+        ("nuitees", "nuitées", "Nuitées", "Nuitées touristiques"),
+        ("frequentation", "visiteurs", "Visiteurs", "Fréquentation touristique"),
     ):
         sources.append(
             SeriesSource(
                 kind="series",
                 name=f"tourisme-{indicator}",
+                title=f"Office de tourisme : {title.lower()}",
+                series_title=title,
                 url=f"{base}/opendata/tourisme-{indicator}.csv",
                 cadence="1w",
                 series=f"tourisme.{indicator}",

@@ -16,8 +16,19 @@ from signals.core.store import Store
 log = logging.getLogger(__name__)
 
 
+def sources_path(settings: Settings) -> Path:
+    """The sources file the commands read: the configured one; when none is configured and
+    ``sources.yaml`` is absent from the working folder, the one ``signals demo`` wrote into the home."""
+    configured = settings.sources_file
+    if configured.is_file() or "sources_file" in settings.model_fields_set:
+        return configured
+    demo = settings.demo_dir / "sources.yaml"
+    return demo if demo.is_file() else configured
+
+
 def read_sources(settings: Settings) -> SourcesFile:
-    return load_sources(settings.sources_file)
+    """The sources file, validated; a missing or invalid file is an error that names it."""
+    return load_sources(sources_path(settings))
 
 
 def sync_sources(store: Store, settings: Settings) -> SourcesFile:
@@ -34,7 +45,7 @@ def collect(store: Store, settings: Settings, names: list[str] | None = None) ->
     sources = sync_sources(store, settings)
     chosen = [sources.get(n) for n in names] if names else [s for s in sources.sources if s.enabled]
     if not chosen:
-        raise UserError(f"no enabled source in {settings.sources_file}")
+        raise UserError(f"no enabled source in {sources_path(settings)}")
     outcomes = crawl(settings, chosen, territory=sources.territory)
     if any(o.counts.get("new") for o in outcomes):
         prepare(store, settings)
@@ -79,9 +90,7 @@ def import_path(store: Store, settings: Settings, path: Path, encoding: str = "u
 
 
 def read_territory(settings: Settings) -> tuple[str, list[str]]:
-    """The territory's name and communes, from the sources file (a neutral name when there is none)."""
-    try:
-        sources = read_sources(settings)
-    except UserError:
-        return "Territoire", []
+    """The territory's name and communes, from the sources file. A missing or invalid file is an error
+    naming it (``SourceError``): a report never goes out under a placeholder name."""
+    sources = read_sources(settings)
     return sources.territory.name, sources.territory.communes

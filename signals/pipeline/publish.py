@@ -25,7 +25,7 @@ from signals.core.schema import Brief
 from signals.core.settings import Settings
 from signals.core.store import Store
 from signals.pipeline.analyze import analyze, analyzed_weeks
-from signals.pipeline.collect import read_territory
+from signals.pipeline.collect import read_sources, read_territory
 
 log = logging.getLogger(__name__)
 
@@ -48,39 +48,51 @@ def resolve_week(label: str | None, settings: Settings) -> date:
 
 
 def brief(
-    store: Store, settings: Settings, week: date, out: Path | None = None, send: bool = False
+    store: Store,
+    settings: Settings,
+    week: date,
+    out: Path | None = None,
+    send: bool = False,
+    force: bool = False,
 ) -> BriefResult:
-    """Render the week's brief once (analysing the week first if needed), archive it, and queue/send it."""
-    from reports.archive import restore_html
+    """Render the week's brief once (analysing the week first if needed), archive it, and queue/send it;
+    ``force`` renders it again and replaces the archived one (deliveries already made are not repeated)."""
+    from reports.archive import WRITTEN, restore_html
     from reports.brief import brief_context, render_brief
     from reports.mail import encode_images
     from reports.outbox import deliver_pending, eml_path_for, queue
 
     if week not in analyzed_weeks(store):
         analyze(store, settings, week + timedelta(days=6))
-    territory, communes = read_territory(settings)
+    sources = read_sources(settings)
+    territory, communes = sources.territory.name, sources.territory.communes
     label = week_label(week)
     archive = settings.archive_dir / "briefs" / f"brief-{label}.html"
     with store.recording("brief", target=label) as run, store.session() as session:
         row = session.scalar(select(Brief).where(Brief.kind == "weekly", Brief.period == label))
-        created = row is None
-        if row is None:
-            context = brief_context(session, settings, week, territory, communes, _health(store, settings))
+        created = row is None or force
+        if created:
+            context = brief_context(
+                session, settings, week, territory, communes, _health(store, settings), titles(sources)
+            )
             rendered = render_brief(context)
-            row = Brief(
-                kind="weekly",
-                period=label,
-                subject=rendered.subject,
-                html=rendered.html,
-                text=rendered.text,
-                files={"html": str(archive)},
-                meta={
+            fields = {
+                "subject": rendered.subject,
+                "html": rendered.html,
+                "text": rendered.text,
+                "files": {"html": str(archive)},
+                "meta": {
                     "new": len(context["new"]),
                     "images": encode_images(rendered.images),
                     "render_s": round(rendered.seconds, 3),
                 },
-            )
-            session.add(row)
+            }
+            if row is None:
+                row = Brief(kind="weekly", period=label, **fields)
+                session.add(row)
+            else:
+                for name, value in fields.items():
+                    setattr(row, name, value)
             session.flush()
             run.count("charts", len(rendered.images))
         if created or not archive.exists():
@@ -97,8 +109,14 @@ def brief(
                 result.outbox = [eml_path_for(d.message_id, settings.outbox_dir) for d in deliveries]
     if send:
         sent = deliver_pending(store, settings)
-        result.deliveries = {"sent": sent.sent, "retrying": sent.retrying, "failed": sent.failed}
+        done = "sent" if settings.smtp.host else WRITTEN
+        result.deliveries = {done: sent.sent, "retrying": sent.retrying, "failed": sent.failed}
     return result
+
+
+def titles(sources: Any) -> dict[str, str]:
+    """Display names of the sources and series of a sources file (``SourcesFile.titles``)."""
+    return sources.titles()
 
 
 def deliver(store: Store, settings: Settings) -> Any:
@@ -113,7 +131,7 @@ def deliver(store: Store, settings: Settings) -> Any:
 
 
 def deliveries(store: Store, status: str | None = None, limit: int = 50) -> list[Any]:
-    from reports.outbox import delivery_rows
+    from reports.archive import delivery_rows
 
     with store.session() as session:
         return delivery_rows(session, status, limit)
@@ -179,18 +197,23 @@ def _quarter_forecasts(store: Store, settings: Settings, label: str, run: Any) -
     return stored
 
 
-def quarterly_report(store: Store, settings: Settings, label: str, out: Path | None = None) -> ReportResult:
-    """Render the quarter's report once (HTML and PDF), archive it, and copy it into ``out`` if given."""
+def quarterly_report(
+    store: Store, settings: Settings, label: str, out: Path | None = None, force: bool = False
+) -> ReportResult:
+    """Render the quarter's report once (HTML and PDF), archive it, and copy it into ``out`` if given;
+    ``force`` renders it again from the store and replaces the archived one."""
     import shutil
 
+    from reports.format import quarter_name
     from reports.quarterly import print_pdf, quarterly_context, render_quarterly
 
     territory, communes = read_territory(settings)
+    sources = read_sources(settings)
     folder = settings.archive_dir / "reports"
     archived = select(Brief).where(Brief.kind == "quarterly", Brief.period == label)
     with store.recording("report", target=label) as run:
         with store.session() as session:
-            done = session.scalar(archived) is not None
+            done = session.scalar(archived) is not None and not force
         # the forecasts first, written by the stage in a session of their own (not inside the report's)
         stored = {} if done else _quarter_forecasts(store, settings, label, run)
 
@@ -199,18 +222,25 @@ def quarterly_report(store: Store, settings: Settings, label: str, out: Path | N
 
         with store.session() as session:
             row = session.scalar(archived)
-            if row is None:
-                context = quarterly_context(session, settings, label, territory, communes, forecast)
-                rendered = render_quarterly(context, folder)
-                row = Brief(
-                    kind="quarterly",
-                    period=label,
-                    subject=wording.REPORT_SUBJECT.format(quarter=label, territory=territory),
-                    html=rendered.html,
-                    files={"html": str(rendered.html_path), "pdf": str(rendered.pdf_path)},
-                    meta={"themes": len(context["themes"]), "render_s": round(rendered.seconds, 3)},
+            if row is None or force:
+                context = quarterly_context(
+                    session, settings, label, territory, communes, forecast, titles=titles(sources)
                 )
-                session.add(row)
+                rendered = render_quarterly(context, folder)
+                fields = {
+                    "subject": wording.REPORT_SUBJECT.format(
+                        quarter=quarter_name(label), territory=territory
+                    ),
+                    "html": rendered.html,
+                    "files": {"html": str(rendered.html_path), "pdf": str(rendered.pdf_path)},
+                    "meta": {"themes": len(context["themes"]), "render_s": round(rendered.seconds, 3)},
+                }
+                if row is None:
+                    row = Brief(kind="quarterly", period=label, **fields)
+                    session.add(row)
+                else:
+                    for name, value in fields.items():
+                        setattr(row, name, value)
                 run.count("rendered")
             files = [Path(row.files["html"]), Path(row.files["pdf"])]
             if not files[0].exists():
