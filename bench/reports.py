@@ -110,7 +110,8 @@ def _brief(settings: Any, store: Any, week: date, figures: dict[str, Any]) -> An
 
 def _report(settings: Any, store: Any, folder: Path, figures: dict[str, Any]) -> None:
     from reports.forecasts import ForecastBand
-    from reports.quarterly import indicator_histories, quarterly_context, render_quarterly
+    from reports.indicators import indicator_histories
+    from reports.quarterly import quarterly_context, render_quarterly
     from signals.stages.series import quarter_forecasts
 
     with store.session(write=True) as session:

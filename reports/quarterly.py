@@ -25,6 +25,7 @@ from reports.coverage import quarter_coverage
 from reports.extract import Quote, key_sentences
 from reports.forecasts import ForecastBand, ForecastFn
 from reports.format import quarter_name
+from reports.indicators import combine, indicator_histories, month_of, total
 from reports.phrases import clean_keywords, surface_form
 from reports.rendering import render
 from signals.core import clock
@@ -32,10 +33,8 @@ from signals.core.lifecycle import THEME_KINDS
 from signals.core.periods import parse_quarter, start_of_day_utc
 from signals.core.registry import flagged_series_weeks
 from signals.core.schema import (
-    TOPIC_VOLUME_SERIES,
     Document,
     Evidence,
-    Observation,
     Signal,
     SignalWeek,
 )
@@ -48,7 +47,6 @@ BAROMETER_LIMIT = 0.5  # the barometer charts share one scale, ±50 %
 HISTORY_MONTHS = 36  # shown on the indicator charts
 FORECAST_MONTHS = 6
 # Units whose monthly value is a level or a rate, not a count: averaged, never summed, across months.
-_AVERAGED_UNITS = ("%", "/", "indice", "index", "µg", "moyenne", "taux", "°")
 
 
 @dataclass
@@ -119,24 +117,6 @@ class IndicatorView:
 
     def row(self, place: str) -> BarometerRow | None:
         return next((r for r in self.rows if r.territory == place), None)
-
-
-def _averaged(unit: str | None) -> bool:
-    return bool(unit) and any(marker in unit.lower() for marker in _AVERAGED_UNITS)
-
-
-def _month(day: date) -> date:
-    return day.replace(day=1)
-
-
-def _combine(values: list[float], averaged: bool) -> float:
-    return sum(values) / len(values) if averaged else sum(values)
-
-
-def _total(months: list[tuple[date, float]], first: date, last: date, averaged: bool) -> float | None:
-    """The months' values from ``first`` to ``last`` combined, or None when there is none."""
-    inside = [v for m, v in months if first <= m <= last]
-    return _combine(inside, averaged) if inside else None
 
 
 # --- themes ----------------------------------------------------------------------------------------------
@@ -256,50 +236,6 @@ def _series_events(session: Session, start: date, end: date) -> list[SeriesEvent
     return list(events.values())
 
 
-@dataclass
-class IndicatorHistory:
-    """An indicator's monthly values per place and for the whole territory (summed, or averaged for rates
-    and averages), up to a day."""
-
-    unit: str | None
-    averaged: bool
-    by_place: dict[str, dict[date, float]]
-    territory: list[tuple[date, float]]
-
-
-def indicator_histories(session: Session, end: date) -> dict[str, IndicatorHistory]:
-    """Every indicator (the series key before '/') with its monthly history up to ``end``: what the
-    report shows and what the forecast stage forecasts for it."""
-    observations = session.execute(
-        select(
-            Observation.series, Observation.period, Observation.value, Observation.unit, Observation.territory
-        ).where(Observation.period <= end, Observation.series.not_like(f"{TOPIC_VOLUME_SERIES}/%"))
-    ).all()
-    # indicator -> territory -> month -> values
-    values: dict[str, dict[str, dict[date, list[float]]]] = defaultdict(
-        lambda: defaultdict(lambda: defaultdict(list))
-    )
-    units: dict[str, str | None] = {}
-    for series, period, value, unit, territory in observations:
-        indicator = series.split("/", 1)[0]
-        units.setdefault(indicator, unit)
-        values[indicator][territory or series.split("/", 1)[-1]][_month(period)].append(value)
-    out = {}
-    for indicator in sorted(values):
-        averaged = _averaged(units[indicator])
-        by_place = {
-            place: {m: _combine(v, averaged) for m, v in months.items()}
-            for place, months in values[indicator].items()
-        }
-        territory: dict[date, list[float]] = defaultdict(list)
-        for months in by_place.values():
-            for month, value in months.items():
-                territory[month].append(value)
-        history = sorted((m, _combine(v, averaged)) for m, v in territory.items())
-        out[indicator] = IndicatorHistory(units[indicator], averaged, by_place, history)
-    return out
-
-
 def _indicators(
     session: Session,
     start: date,
@@ -315,7 +251,7 @@ def _indicators(
     out = []
     for indicator, data in indicator_histories(session, end).items():
         averaged, by_place, history = data.averaged, data.by_place, data.territory
-        value, previous = _total(history, start, end, averaged), _total(history, *last_year, averaged)
+        value, previous = total(history, start, end, averaged), total(history, *last_year, averaged)
         # forecast from the quarter's data (a month or two may still be unpublished), never from later data
         band = forecast(indicator, FORECAST_MONTHS) if history and history[-1][0] >= start else None
         next_quarter = _next_quarter(band, end, averaged) if band is not None else None
@@ -323,7 +259,7 @@ def _indicators(
         places = sorted(set(by_place) | set(communes))
         for place in places:
             months = sorted(by_place.get(place, {}).items())
-            now, before = _total(months, start, end, averaged), _total(months, *last_year, averaged)
+            now, before = total(months, start, end, averaged), total(months, *last_year, averaged)
             small = bool(
                 not averaged
                 and before is not None
@@ -365,14 +301,12 @@ def _next_quarter(band: ForecastBand, end: date, averaged: bool) -> tuple[float,
 
     Summing the monthly bounds gives a band wider than the quarter's own (errors of months partly cancel):
     a cautious band, said so in the method note."""
-    first = _month(end + timedelta(days=1))
-    months = {first, _month(first + timedelta(days=32)), _month(first + timedelta(days=63))}
-    picked = [i for i, p in enumerate(band.periods) if _month(p) in months]
+    first = month_of(end + timedelta(days=1))
+    months = {first, month_of(first + timedelta(days=32)), month_of(first + timedelta(days=63))}
+    picked = [i for i, p in enumerate(band.periods) if month_of(p) in months]
     if len(picked) != 3:
         return None
-    return tuple(
-        _combine([getattr(band, k)[i] for i in picked], averaged) for k in ("yhat", "lower", "upper")
-    )  # type: ignore[return-value]
+    return tuple(combine([getattr(band, k)[i] for i in picked], averaged) for k in ("yhat", "lower", "upper"))  # type: ignore[return-value]
 
 
 def quarterly_context(
@@ -460,7 +394,7 @@ def _draw(context: dict[str, Any]) -> None:
             lower=band.lower if band else [],
             upper=band.upper if band else [],
             interval=band.interval if band else 0.8,
-            flagged=[_month(e.period) for e in ind.events],
+            flagged=[month_of(e.period) for e in ind.events],
             unit=ind.unit,
         )
         ind.chart = _svg_uri(charts.forecast_svg(line)) if ind.history else ""

@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from reports.archive import archive_entries
 from reports.forecasts import ForecastBand
-from reports.quarterly import indicator_histories, quarterly_context, render_quarterly
+from reports.indicators import indicator_histories
+from reports.quarterly import quarterly_context, render_quarterly
 from signals import pipeline
 from signals.core.schema import Brief, Document, Evidence
 from signals.core.store import Store

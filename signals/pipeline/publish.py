@@ -183,7 +183,7 @@ def resolve_quarter(label: str | None, settings: Settings) -> str:
 
 def _quarter_forecasts(store: Store, settings: Settings, label: str, run: Any) -> dict[str, dict[str, Any]]:
     """Each indicator's forecast as of the quarter's end, fitted once by the forecast stage and stored."""
-    from reports.quarterly import indicator_histories
+    from reports.indicators import indicator_histories
     from signals.stages.series import quarter_forecasts
 
     _, end = parse_quarter(label)
