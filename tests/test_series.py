@@ -71,8 +71,14 @@ def test_stored_state_resumes_exactly_and_old_weeks_replay_the_same(store, setti
 
 def test_no_drop_no_alert(store, settings):
     _load(store, drop_at=None)
-    pipeline.replay(store, settings, date(2026, 5, 4), date(2026, 10, 4))
+    steps = []
+    pipeline.replay(store, settings, date(2026, 5, 4), date(2026, 10, 4), progress=lambda *s: steps.append(s))
     assert _alerts(store) == []
+    # the replay tells how far it got, week by week (the CLI draws its bar from it)
+    assert steps == [("analysing weeks", n, 22) for n in range(1, 23)]
+    again = []
+    pipeline.replay(store, settings, date(2026, 5, 4), date(2026, 10, 4), progress=lambda *s: again.append(s))
+    assert again == []  # every week already analysed: nothing to do, nothing reported
 
 
 def test_frequency_and_period_end():

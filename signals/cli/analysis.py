@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from signals import pipeline
-from signals.cli.common import app, busy, err, out, parse_date, settings_from_env
+from signals.cli.common import app, busy, err, out, parse_date, progress_bars, settings_from_env
 from signals.core.errors import UserError
 from signals.core.periods import weeks_between
 from signals.core.settings import Settings
@@ -79,18 +78,16 @@ def _forecast_file(
 ) -> None:
     from signals.stages.forecast_file import forecast_file
 
-    def run(progress: Callable[[int, int], None] | None) -> Any:
-        interval = settings.series.forecast_interval
-        return forecast_file(input_path, out_path, horizon, interval, jobs, progress)
-
-    if err.is_terminal:
-        from rich.progress import Progress
-
-        with Progress(console=err, transient=True) as bar:
-            task = bar.add_task("forecasting series", total=None)
-            report = run(lambda done, total: bar.update(task, completed=done, total=total))
-    else:
-        report = run(None)
+    interval = settings.series.forecast_interval
+    with progress_bars() as bars:
+        report = forecast_file(
+            input_path,
+            out_path,
+            horizon,
+            interval,
+            jobs,
+            lambda done, total: bars("forecasting series", done, total),
+        )
     out.print(
         f"{out_path}: {report.rows} rows, {len(report.forecast)} series forecast, {len(report.rejected)} refused"
     )

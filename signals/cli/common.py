@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -14,6 +15,7 @@ from rich.console import Console
 from signals.core.errors import UserError
 from signals.core.logs import configure_logging
 from signals.core.settings import Settings, load_settings
+from signals.pipeline.progress import Progress
 
 app = typer.Typer(
     help="Veille prospective : détection de signaux faibles sur un territoire.",
@@ -67,3 +69,22 @@ def busy(message: str, work: Callable[[], T]) -> T:
         return work()
     with err.status(message):
         return work()
+
+
+@contextmanager
+def progress_bars() -> Iterator[Progress]:
+    """A progress callback for the pipeline: a bar per step on a terminal (transient), nothing otherwise."""
+    if not err.is_terminal:
+        yield lambda *_: None
+        return
+    from rich.progress import Progress as Bars
+
+    with Bars(console=err, transient=True) as bars:
+        tasks: dict[str, Any] = {}
+
+        def report(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bars.add_task(step, total=total)
+            bars.update(tasks[step], completed=done, total=total)
+
+        yield report

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from signals import pipeline
-from signals.cli.common import app, busy, out, settings_from_env, verbosity
+from signals.cli.common import app, out, progress_bars, settings_from_env, verbosity
 from signals.core.logs import configure_logging
 from signals.core.settings import Settings
 from signals.core.store import Store
@@ -139,7 +139,8 @@ def _print_status(state: Any, settings: Settings) -> None:
 def demo() -> None:
     """Generate the demo territory, serve it on 127.0.0.1, collect, analyse, and write the brief."""
     settings = settings_from_env()
-    result = busy("running the demo…", lambda: pipeline.run_demo(settings))
+    with progress_bars() as progress:
+        result = pipeline.run_demo(settings, progress=progress)
     out.print(f"demo territory served at {result.base_url} (site: {result.site})")
     ok = sum(1 for o in result.collected if o.status != "failed")
     out.print(f"collected {ok}/{len(result.collected)} sources; {result.analyses} weeks analysed")

@@ -15,12 +15,14 @@ from signals.core.periods import (
     parse_week,
     week_label,
     week_start,
+    weeks_between,
 )
 from signals.core.registry import load_tracked, save_updates
 from signals.core.schema import Run
 from signals.core.settings import Settings
 from signals.core.store import Store
 from signals.pipeline.collect import read_territory
+from signals.pipeline.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -157,14 +159,19 @@ def analyzed_weeks(store: Store) -> set[date]:
 
 
 def replay(
-    store: Store, settings: Settings, first: date, last: date, skip_done: bool = True
+    store: Store,
+    settings: Settings,
+    first: date,
+    last: date,
+    skip_done: bool = True,
+    progress: Progress | None = None,
 ) -> list[AnalysisResult]:
     """Analyse each week from ``first`` to ``last`` in order (as of each Sunday), so lifecycles build up."""
     done = analyzed_weeks(store) if skip_done else set()
+    weeks = [w for w in weeks_between(first, last) if w not in done]
     results = []
-    week = week_start(first)
-    while week <= week_start(last):
-        if week not in done:
-            results.append(analyze(store, settings, min(week + timedelta(days=6), last)))
-        week += timedelta(weeks=1)
+    for n, week in enumerate(weeks, 1):
+        results.append(analyze(store, settings, min(week + timedelta(days=6), last)))
+        if progress is not None:
+            progress("analysing weeks", n, len(weeks))
     return results

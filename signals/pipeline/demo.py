@@ -15,6 +15,7 @@ from signals.core.settings import Settings
 from signals.core.store import Store
 from signals.pipeline.analyze import forecast, replay
 from signals.pipeline.collect import collect
+from signals.pipeline.progress import Progress
 from signals.pipeline.publish import BriefResult, brief
 
 log = logging.getLogger(__name__)
@@ -46,8 +47,9 @@ def demo_settings(settings: Settings) -> Settings:
     )
 
 
-def run_demo(settings: Settings, history_weeks: int = 52) -> DemoResult:
+def run_demo(settings: Settings, history_weeks: int = 52, progress: Progress | None = None) -> DemoResult:
     """Generate and serve the demo territory, collect it, analyse its last weeks, and send the brief."""
+    step = progress or (lambda *_: None)
     import time
 
     from signals.core.sources import dump_sources
@@ -59,9 +61,11 @@ def run_demo(settings: Settings, history_weeks: int = 52) -> DemoResult:
     started = time.perf_counter()
     settings = demo_settings(settings)
     store = Store.open(settings)
+    step("generating the demo territory", 0, 1)
     site = build_site(settings.demo_dir)
     with serve(site, settings.demo_port) as base_url:
         dump_sources(sources_file(base_url), settings.sources_file)
+        step("collecting its sources", 0, 1)
         collected = collect(store, settings)
     failed = [o for o in collected if o.status == "failed"]
     if failed:
@@ -69,8 +73,12 @@ def run_demo(settings: Settings, history_weeks: int = 52) -> DemoResult:
             "demo: %d sources failed: %s", len(failed), ", ".join(f"{o.source} ({o.error})" for o in failed)
         )
     last_week = week_start(LAST_DAY)
-    analyses = replay(store, settings, last_week - timedelta(weeks=history_weeks - 1), LAST_DAY)
+    analyses = replay(
+        store, settings, last_week - timedelta(weeks=history_weeks - 1), LAST_DAY, progress=progress
+    )
+    step("forecasting the series", 0, 1)
     forecast(store, settings, LAST_DAY)
+    step("writing the brief", 0, 1)
     result = brief(store, settings, last_week, send=True)
     store.close()
     return DemoResult(
