@@ -181,6 +181,7 @@ def test_the_cli_lists_the_archive_and_the_deliveries(done):
     assert deliveries.exit_code == 0, deliveries.output
     assert "written to the outbox: 0, retrying: 0, failed: 0" in deliveries.output  # nothing left
     assert deliveries.output.count("weekly") == 2  # both recipients
+    assert max(len(line) for line in deliveries.output.splitlines()) <= 80
     listed = runner.invoke(app, ["deliveries", "--json"], env=env)
     rows = [json.loads(line) for line in listed.output.splitlines()]
     assert [r["outcome"] for r in rows] == ["written to the outbox"] * 2

@@ -110,18 +110,18 @@ def deliveries(
                 indent=None,
             )
         return
-    table = Table("id", "brief", "recipient", "status", "attempts", "next attempt", "sent", "where / error")
+    # Five narrow columns (80 columns of terminal): where each message went and full errors are in --json.
+    table = Table("id", "brief", "recipient", "status", "when")
     for r in rows:
-        when = r.next_attempt_at if r.status in ("queued", "sending") else None
+        when = r.sent_at if r.sent_at else r.next_attempt_at if r.status in ("queued", "sending") else None
+        tries = f"{r.attempts} tr{'ies' if r.attempts > 1 else 'y'}"
+        error = f"\n{r.last_error[:60]}" if r.status == "failed" and r.last_error else ""
         table.add_row(
             str(r.id),
             f"{r.kind} {r.period}",
             r.recipient,
-            r.outcome,
-            str(r.attempts),
-            f"{when.astimezone(settings.tz):%Y-%m-%d %H:%M}" if when else "—",
-            f"{r.sent_at.astimezone(settings.tz):%Y-%m-%d %H:%M}" if r.sent_at else "—",
-            (r.last_error if r.status != "sent" and r.last_error else r.location or "")[-70:],
+            f"{r.outcome} ({tries}){error}",
+            f"{when.astimezone(settings.tz):%d/%m %H:%M}" if when else "—",
         )
     out.print(table)
 
