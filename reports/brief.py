@@ -22,7 +22,7 @@ from reports.feedback import feedback_link, secret_key
 from reports.mail import content_id, inline_css, with_data_uris
 from reports.rendering import render
 from signals.core import clock
-from signals.core.lifecycle import CONFIRMED, ESTABLISHED, FADING, NEW, RISING, SERIES_KINDS
+from signals.core.lifecycle import CONFIRMED, ESTABLISHED, EVENT, FADING, NEW, RISING, SERIES_KINDS
 from signals.core.periods import week_label
 from signals.core.registry import flagged_series_weeks, week_view
 from signals.core.schema import Document, Run, Signal, SignalWeek
@@ -58,6 +58,7 @@ class SignalCard:
     points: list[tuple[date, float]] = field(default_factory=list)  # a series' last values
     chart: str | None = None  # Content-ID of its chart, set by ``render_brief``
     chart_alt: str = ""
+    nature: str = "new"  # what it was raised as: new, sub-theme, resurgence, event
 
     @property
     def is_series(self) -> bool:
@@ -116,6 +117,7 @@ def _card(settings: Settings, signal: Signal, week_row: SignalWeek, key: bytes |
         dismiss=feedback_link(settings, signal.id, "dismiss", key),
         quotes=key_sentences([d.text for d in cited], keywords) if keywords else [],
         points=[(date.fromisoformat(p["period"][:10]), float(p["value"])) for p in metrics.get("points", [])],
+        nature=str(metrics.get("nature") or signal.nature),
     )
 
 
@@ -205,6 +207,9 @@ def brief_context(
         if row.status in cards and shown and (row.status == FADING or "recent_docs" in (row.metrics or {})):
             cards[row.status].append(_card(settings, signal, row, key))
     size = settings.detection.brief_size
+    # Lasting events (a shortage going on) have their own section; they share the budget with new signals.
+    events = [c for c in cards[NEW] if c.nature == EVENT]
+    cards[NEW] = [c for c in cards[NEW] if c.nature != EVENT]
     return {
         "territory": territory,
         "week": week,
@@ -212,6 +217,7 @@ def brief_context(
         "generated_at": clock.now().astimezone(settings.tz),
         "new": cards[NEW][:size],
         "more_new": max(len(cards[NEW]) - size, 0),
+        "events": events[:size],
         "rising": cards[RISING][:size],
         "established": cards[ESTABLISHED],
         "fading": cards[FADING],
@@ -242,7 +248,7 @@ def render_brief(context: dict[str, Any]) -> RenderedBrief:
     """Subject, HTML (CSS inlined, charts as ``cid:`` images), plain text and the charts of the brief."""
     started = perf_counter()
     images: dict[str, bytes] = {}
-    sections = ("new", "rising", "established", "series")
+    sections = ("new", "events", "rising", "established", "series")
     for n, card in enumerate(c for section in sections for c in context[section]):
         drawn = _chart(card, context["settings"].recent_weeks)
         if drawn is not None:
