@@ -196,7 +196,7 @@ def large_corpus(quick: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]
 def planted_cases(span: int, start: int, scale: int) -> list[Plant]:
     """Issue 12's planted cases inside ``span`` weeks from week ``start``: an epidemic established from
     the start and its variant growing inside it from a third of the span; a theme whose first wave fades
-    and whose second wave, from half the span, grows to six times the first."""
+    and whose second wave, from half the span, grows to ten times the first."""
     parent, variant, wave = PARENTS[0], VARIANTS[0], RETURNING[0]
     third = span // 3
     return [
@@ -215,7 +215,7 @@ def planted_cases(span: int, start: int, scale: int) -> list[Plant]:
             onset=start + span // 2,
             start_rate=2.0 * scale,
             growth=1.6,
-            cap=12.0 * scale,
+            cap=20.0 * scale,
             spread_every=2,
             name=f"{wave.name}_resurgence",
             kind="resurgence",

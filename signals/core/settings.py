@@ -106,7 +106,9 @@ class DetectionSettings(BaseModel):
         4, description="a theme inside a signal tracked this long, with its own terms, is a sub-theme"
     )
     subtheme_max_share: float = Field(
-        0.5, description="a sub-theme is a part: at most this share of its parent's recent documents"
+        0.9,
+        description="a sub-theme is a proper part of its parent: at most this share of its recent documents "
+        "(a variant may take over most of an epidemic's news; all of it is the parent's vocabulary changing)",
     )
     resurgence_gap_weeks: int = Field(8, description="weeks without a flag before a signal can resurge")
     resurgence_ratio: float = Field(
