@@ -4,7 +4,7 @@ The development corpus of issue 12: 48k news reports of 2013–2016 and 9 dated 
 backtest and the keyword-burst baseline (``bench.detection.spike_baseline``) replay the same weeks with the
 same budget; per event: first flag, the signal's kind, lead after onset and weeks before the peak.
 
-    python -m bench.news [--quick] [--home DIR]
+    python -m bench.news [--quick] [--home DIR] [--flags FILE]
 
 ``--quick`` replays 2015-09..2016-06 (five events) instead of 2014-06..2016-12. ``--home`` keeps the
 imported store in DIR and reuses it on the next run (the import and the term cache take a few minutes).
@@ -66,6 +66,7 @@ def _print(label: str, result: BacktestResult) -> dict[str, Any]:
 def main() -> None:
     p = parser("Detection on real French news (news-fr-dev): service against keyword-burst baseline")
     p.add_argument("--home", type=Path, default=None, help="keep (and reuse) the imported store here")
+    p.add_argument("--flags", type=Path, default=None, help="write the service's weekly flags (JSON Lines)")
     args = p.parse_args()
     data = shared_data("news-fr-dev")
     started = time.perf_counter()
@@ -81,7 +82,7 @@ def main() -> None:
     first, last = QUICK if args.quick else FULL
     print(f"news-fr-dev: weeks {first}..{last}, budget {BUDGET}")
     t = time.perf_counter()
-    ours = backtest(store, settings, first, last, events, BUDGET)
+    ours = backtest(store, settings, first, last, events, BUDGET, out=args.flags)
     ours_s = time.perf_counter() - t
     t = time.perf_counter()
     base = spike_baseline(store, settings, first, last, events, BUDGET, [])

@@ -153,3 +153,13 @@ def test_the_store_keeps_a_sub_themes_nature_and_parent(store):
         assert child.nature == "sub-theme" and child.parent is loaded["virus-respiratoire"]
         detail = signal_detail(session, child.id)
         assert detail.nature == "sub-theme" and detail.parent_id == loaded["virus-respiratoire"].id
+
+
+def test_another_phrase_of_an_established_signal_continues_it():
+    tracked: list[Tracked] = []
+    epidemic = _candidate(set(range(1, 21)), level=0.05, terms=(1, 2, 3), key="virus-respiratoire")
+    for n in range(6):
+        _week(tracked, [epidemic], n)
+    phrase = _candidate({5, 6, 7, 8}, level=0.02, terms=(60, 61), key="depistage-gratuit")  # not growing inside
+    updates = _week(tracked, [phrase], 6)
+    assert [(u.event, u.signal.key) for u in updates] == [("updated", "virus-respiratoire")]

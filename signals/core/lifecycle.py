@@ -14,11 +14,14 @@ Each raising of a signal has a **nature**, what a reader needs to know of it fir
 
 - **new**: a theme not tracked before;
 - **sub-theme**: a theme whose documents lie inside an established signal (tracked for at least
-  ``subtheme_min_age_weeks``) but whose leading terms are none of that signal's: a variant within an
-  epidemic, a reform within "retraites". It is raised as its own signal, linked to its parent, instead of
+  ``subtheme_min_age_weeks``), whose leading terms are none of that signal's, and which grows as a share of
+  that signal's documents (``signals.stages.membership``): a variant within an epidemic, a reform within
+  "retraites". It is raised as its own signal, linked to its parent, instead of
   silently widening the parent;
 - **resurgence**: a tracked signal that was quiet (not flagged for ``resurgence_gap_weeks``, or dismissed)
-  and grows beyond its historical range (``resurgence_ratio`` times its peak level so far): raised again;
+  and grows beyond its historical range (``resurgence_ratio`` times its peak level so far, or the analysis
+  found the theme beyond its range over the window): raised again; a theme never tracked but known in the
+  window, back beyond its range, is raised as a resurgence too;
 - **event**: a burst that lasts (see ``signals.stages.emergence``): something is going on now, rather than
   emerging; the brief lists events in their own section.
 """
@@ -278,7 +281,10 @@ def _resurges(signal: Tracked, candidate: Candidate, week: date, params: Detecti
     if signal.status == CONFIRMED or signal.last_flagged is None:
         return False
     quiet = (week - signal.last_flagged).days // 7 >= params.resurgence_gap_weeks
-    return quiet and candidate.level >= params.resurgence_ratio * signal.peak_level
+    # Beyond the signal's own peak, or beyond the theme's range over the analysed window (the analysis
+    # found it resurgent: its peak may be older than the signal's history).
+    beyond = candidate.level >= params.resurgence_ratio * signal.peak_level or candidate.nature == RESURGENCE
+    return quiet and beyond
 
 
 def _reopen(signal: Tracked, candidate: Candidate, score: float, week: date) -> Update:
