@@ -132,14 +132,19 @@ def detect(
         scores = score_columns(window, window.terms[:, columns].tocsc().tocsr(), settings)
         mids = scores.medians()
         assert scores.event is not None and scores.resurgent is not None
-        emerging = columns[scores.weak | scores.event | scores.resurgent]
-        groups = _group_terms(window.terms[recent][:, emerging])
+        # Weak terms make themes among themselves, as the bursts and returns of known terms do among
+        # theirs: in a week of big news, hundreds of bursting terms would join every emerging one.
+        kinds = (scores.weak, (scores.event | scores.resurgent) & ~scores.weak)
         # Leading terms of the signals already followed: a group that mixes them with new terms may hold a
         # new theme inside a known one (a variant within an epidemic), tried on the new terms alone.
         owned = np.array(sorted({h for hs in (tracked or {}).values() for h in hs[:FOLLOWED_TERMS]}))
         parents: list[np.ndarray] | None = None
-        for group in groups:
-            terms = emerging[group]
+        groups = [
+            columns[mask][group]
+            for mask in kinds
+            for group in _group_terms(window.terms[recent][:, columns[mask]])
+        ]
+        for terms in groups:
             fresh = terms[~np.isin(window.term_hashes[terms], owned)]
             if 0 < fresh.size < terms.size:
                 if parents is None:
