@@ -51,6 +51,7 @@ FOLLOWED_TERMS = (
     2 * CORE_TERMS
 )  # a signal is followed by its leading terms: this week's core and the previous
 SIMILAR_BOOST = 0.5  # rank boost of a theme fully similar to a confirmed one
+FADED = 0.5  # below this share of its peak level a theme has faded
 NATURE_NEW, SUBTHEME, RESURGENCE, EVENT = "new", "sub-theme", "resurgence", "event"
 NATURES = (NATURE_NEW, SUBTHEME, RESURGENCE, EVENT)
 RAISED = ("created", "reopened")  # the updates a reader sees as a new signal this week
@@ -303,7 +304,7 @@ def _unflagged(signal: Tracked, week: date) -> Update:
     elif signal.first_seen > week:
         status = signal.status
     else:
-        status = ESTABLISHED if signal.level >= 0.5 * signal.peak_level and signal.level > 0 else FADING
+        status = ESTABLISHED if signal.level >= FADED * signal.peak_level and signal.level > 0 else FADING
     signal.status = status
     signal.peak_level = max(signal.peak_level, signal.level)
     return Update(signal, week, False, status, 0.0, None, "unflagged")

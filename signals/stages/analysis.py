@@ -324,10 +324,11 @@ def _explain(
 
 
 def _nature(explained: Explanation) -> str:
-    """Weak signal first (it says the most); then a known theme back beyond its range; then an event."""
+    """Weak signal first (it says the most); then a lasting burst (going on now, whatever its past); then a
+    known theme back beyond its range."""
     if explained.weak:
         return NATURE_NEW
-    return RESURGENCE if explained.resurgent else EVENT
+    return EVENT if explained.event else RESURGENCE
 
 
 def document_texts(session: Session, ids: np.ndarray) -> list[str]:

@@ -22,9 +22,11 @@ burst spreads; it need not be rare. A one-week spike fails the test of its secon
 both tests is shown as emerging (the weak signal says more); a burst too large to be rare, or whose growth
 does not hold once its busiest week is cut, as an event.
 
-A **resurgence** is a known theme back beyond its historical range: its recent share is at least
-``resurgence_ratio`` times the highest share it had in any ``recent_weeks`` weeks of the baseline, and the
-recent count (busiest week cut) is significant under a Poisson law at that highest rate. The ordinary test
+A **resurgence** is a known theme back beyond its historical range: it had faded (its expected share below
+half the highest share it had in any ``recent_weeks`` weeks of the baseline, as the lifecycle calls a
+signal fading: an everyday word never fades), its recent share is at least ``resurgence_ratio`` times that
+highest share, and the recent count (busiest week cut) is significant under a Poisson law at
+that highest rate. The ordinary test
 cannot see it: a theme that already had a wave carries that wave in its baseline's variance.
 
 Degrees of visibility (DoV, time-weighted frequency) and diffusion (DoD, time-weighted share of places)
@@ -44,6 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from signals.core.lifecycle import FADED
 from signals.core.settings import DetectionSettings
 
 PERIOD_WEEKS = 4  # DoV / DoD are computed on 4-week periods
@@ -185,6 +188,7 @@ def score_terms(
     resurgent = (
         (base.sum(axis=0) >= params.min_recent_docs)
         & (highest > 0)
+        & (base_share <= FADED * highest)  # it had faded: an everyday word never has
         & (share >= params.resurgence_ratio * highest)
         & (beyond >= params.min_significance)
         & (active >= min(params.min_active_weeks, r))
