@@ -18,7 +18,8 @@ A weak signal is a theme that is still **rare**, **significantly growing** and *
 
 A **lasting event** is a burst rather than an emergence: each of the last ``event_weeks`` weeks is
 significantly above the baseline on its own (the same test, week by week, at ``event_significance``) and the
-burst spreads; it need not be rare. A one-week spike fails the test of its second week. A theme that passes
+burst spreads; it need not be rare now, but it was before (expected share at most ``max_recent_share``:
+everyday words swell with any big news). A one-week spike fails the test of its second week. A theme that passes
 both tests is shown as emerging (the weak signal says more); a burst too large to be rare, or whose growth
 does not hold once its busiest week is cut, as an event.
 
@@ -184,9 +185,11 @@ def score_terms(
         & ~seasonal
     )
     burst = recent[-min(params.event_weeks, r) :].sum(axis=0)
-    event = (run >= params.event_weeks) & (burst >= params.min_recent_docs) & spreading & ~seasonal
+    was_rare = base_share <= params.max_recent_share  # everyday words burst with any big news
+    event = (run >= params.event_weeks) & (burst >= params.min_recent_docs) & was_rare & spreading & ~seasonal
     resurgent = (
         (base.sum(axis=0) >= params.min_recent_docs)
+        & was_rare
         & (highest > 0)
         & (base_share <= FADED * highest)  # it had faded: an everyday word never has
         & (share >= params.resurgence_ratio * highest)
