@@ -163,3 +163,15 @@ def test_another_phrase_of_an_established_signal_continues_it():
     phrase = _candidate({5, 6, 7, 8}, level=0.02, terms=(60, 61), key="depistage-gratuit")  # not growing inside
     updates = _week(tracked, [phrase], 6)
     assert [(u.event, u.signal.key) for u in updates] == [("updated", "virus-respiratoire")]
+
+
+def test_a_new_lasting_burst_of_a_quiet_signal_raises_it_again_as_an_event():
+    tracked: list[Tracked] = []
+    _week(tracked, [_candidate({1, 2, 3}, level=0.02, key="crash-avion")], 0)
+    for n in range(1, 10):
+        tracked[0].level = 0.001
+        _week(tracked, [], n)
+    crash = _candidate({50, 51, 52}, level=0.015, key="crash-avion")  # below its old peak, but a burst
+    crash.nature = "event"
+    updates = _week(tracked, [crash], 10)
+    assert [(u.event, u.nature, u.raised) for u in updates] == [("reopened", "event", True)]

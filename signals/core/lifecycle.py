@@ -23,7 +23,8 @@ Each raising of a signal has a **nature**, what a reader needs to know of it fir
   found the theme beyond its range over the window): raised again; a theme never tracked but known in the
   window, back beyond its range, is raised as a resurgence too;
 - **event**: a burst that lasts (see ``signals.stages.emergence``): something is going on now, rather than
-  emerging; the brief lists events in their own section.
+  emerging; the brief lists events in their own section. A lasting burst of a quiet signal's theme (a
+  second plane crash after the first) raises that signal again as an event.
 """
 
 from __future__ import annotations
@@ -258,6 +259,8 @@ def _continue(
         if candidate.level < threshold or signal.dismissed_level is None:
             return Update(signal, week, False, DISMISSED, score, candidate, "suppressed")
         return _reopen(signal, candidate, score, week)
+    if _quiet(signal, week, params) and candidate.nature == EVENT:  # a new burst of a known theme
+        return _reopen(signal, candidate, score, week, EVENT)
     if _resurges(signal, candidate, week, params):
         return _reopen(signal, candidate, score, week)
     status = CONFIRMED if signal.status == CONFIRMED else (NEW if signal.first_seen == week else RISING)
@@ -277,24 +280,31 @@ def _continue(
     return Update(signal, week, True, status, score, candidate, "updated")
 
 
-def _resurges(signal: Tracked, candidate: Candidate, week: date, params: DetectionSettings) -> bool:
-    """A quiet signal (not flagged for a while) flagged again far beyond its historical range."""
+def _quiet(signal: Tracked, week: date, params: DetectionSettings) -> bool:
+    """Not flagged for ``resurgence_gap_weeks`` (confirmed signals are followed, never raised again)."""
     if signal.status == CONFIRMED or signal.last_flagged is None:
         return False
-    quiet = (week - signal.last_flagged).days // 7 >= params.resurgence_gap_weeks
-    # Beyond the signal's own peak, or beyond the theme's range over the analysed window (the analysis
-    # found it resurgent: its peak may be older than the signal's history).
+    return (week - signal.last_flagged).days // 7 >= params.resurgence_gap_weeks
+
+
+def _resurges(signal: Tracked, candidate: Candidate, week: date, params: DetectionSettings) -> bool:
+    """A quiet signal flagged again far beyond its historical range: beyond the signal's own peak, or
+    beyond the theme's range over the analysed window (the analysis found it resurgent: its peak may be
+    older than the signal's history)."""
     beyond = candidate.level >= params.resurgence_ratio * signal.peak_level or candidate.nature == RESURGENCE
-    return quiet and beyond
+    return _quiet(signal, week, params) and beyond
 
 
-def _reopen(signal: Tracked, candidate: Candidate, score: float, week: date) -> Update:
-    """Raise a dismissed or quiet signal again, as a resurgence."""
+def _reopen(
+    signal: Tracked, candidate: Candidate, score: float, week: date, nature: str = RESURGENCE
+) -> Update:
+    """Raise a dismissed or quiet signal again: a resurgence, or a new lasting event of a known theme (a
+    second plane crash after the first)."""
     signal.status = RISING
     signal.last_flagged = week
     signal.peak_level = max(signal.peak_level, candidate.level)
-    signal.nature = RESURGENCE
-    return Update(signal, week, True, RISING, score, candidate, "reopened", RESURGENCE)
+    signal.nature = nature
+    return Update(signal, week, True, RISING, score, candidate, "reopened", nature)
 
 
 def _unflagged(signal: Tracked, week: date) -> Update:
