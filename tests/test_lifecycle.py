@@ -175,3 +175,13 @@ def test_a_new_lasting_burst_of_a_quiet_signal_raises_it_again_as_an_event():
     crash.nature = "event"
     updates = _week(tracked, [crash], 10)
     assert [(u.event, u.nature, u.raised) for u in updates] == [("reopened", "event", True)]
+
+
+def test_a_theme_only_loosely_inside_a_signal_is_not_absorbed_by_it():
+    tracked: list[Tracked] = []
+    for n in range(6):  # "attentats de paris", whose loosest members are any document on the square
+        _week(tracked, [_candidate(set(range(1, 31)), level=0.05, key="attentats-de-paris")], n)
+    square = _candidate({25, 26, 27, 28}, level=0.01, terms=(70, 71), key="nuit-debout")
+    square.hosts = set()  # the analysis: two of the signal's leading terms in none of its documents
+    updates = _week(tracked, [square], 6)
+    assert [(u.event, u.signal.key) for u in updates if u.candidate] == [("created", "nuit-debout")]

@@ -110,9 +110,12 @@ class Candidate:
     metrics: dict[str, Any] = field(default_factory=dict)  # the numbers behind it
     evidence: list[int] = field(default_factory=list)  # document ids to cite, most telling first
     observations: list[int] = field(default_factory=list)  # observation ids to cite (series signals)
-    nature: str = (
-        NATURE_NEW  # NATURE_NEW: emerging; EVENT: a lasting burst; SUBTHEME: growing inside a signal
-    )
+    # NATURE_NEW: emerging; EVENT: a lasting burst; SUBTHEME: growing inside a signal; RESURGENCE: a known
+    # theme back beyond its historical range (the lifecycle also raises quiet signals as resurgences)
+    nature: str = NATURE_NEW
+    # Followed signals whose documents hold most of this theme's (by two of their leading terms or more);
+    # None when the analysis did not say (a theme then continues any signal holding its documents).
+    hosts: set[int] | None = None
 
 
 @dataclass
@@ -143,6 +146,8 @@ def match(candidate: Candidate, tracked: list[Tracked]) -> Tracked | None:
         shared = len(candidate.recent_docs & signal.recent_docs)
         overlap = shared / max(len(candidate.recent_docs), 1)
         named = shares_terms(candidate, signal)
+        if not named and candidate.hosts is not None and signal.id not in candidate.hosts and signal.id:
+            continue  # its documents only touch the signal's loosest members (one common word)
         # Between a sub-theme and its parent, both holding the theme's documents: the tighter fit.
         fit = shared / max(len(candidate.recent_docs | signal.recent_docs), 1)
         rank = (named, max(overlap, MATCH_OVERLAP) if named else overlap, fit)

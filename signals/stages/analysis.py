@@ -35,7 +35,7 @@ from signals.core.settings import Settings
 from signals.stages.emergence import Scores, quadrant, score_terms
 from signals.stages.evidence import by_name, cite_documents, weekly_counts
 from signals.stages.keywords import distinct_keywords, word_preference
-from signals.stages.membership import grows_inside, signal_documents, term_columns, theme_indicator
+from signals.stages.membership import grows_inside, hosts, signal_documents, term_columns, theme_indicator
 from signals.stages.window import Window, load_window
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ def detect(
         # Leading terms of the signals already followed: a group that mixes them with new terms may hold a
         # new theme inside a known one (a variant within an epidemic), tried on the new terms alone.
         owned = np.array(sorted({h for hs in (tracked or {}).values() for h in hs[:FOLLOWED_TERMS]}))
-        parents: list[np.ndarray] | None = None
+        parents = {i: signal_documents(window, hashes) for i, hashes in (tracked or {}).items()}
         groups = [
             columns[mask][group]
             for mask in kinds
@@ -147,12 +147,12 @@ def detect(
         for terms in groups:
             fresh = terms[~np.isin(window.term_hashes[terms], owned)]
             if 0 < fresh.size < terms.size:
-                if parents is None:
-                    parents = [signal_documents(window, hashes) for hashes in (tracked or {}).values()]
-                inside = _theme(session, window, fresh, scores, columns, settings, extractor, mids, parents)
+                inside = _theme(
+                    session, window, fresh, scores, columns, settings, extractor, mids, parents, True
+                )
                 if inside is not None:
                     detection.candidates.append(inside)
-            candidate = _theme(session, window, terms, scores, columns, settings, extractor, mids)
+            candidate = _theme(session, window, terms, scores, columns, settings, extractor, mids, parents)
             if candidate is not None:
                 detection.candidates.append(candidate)
     detection.candidates.sort(key=lambda c: -c.score)
@@ -203,10 +203,13 @@ def _theme(
     settings: Settings,
     extractor: TermExtractor,
     mids: tuple[float, float],
-    parents: list[np.ndarray] | None = None,
+    parents: dict[int, np.ndarray] | None = None,
+    fresh: bool = False,
 ) -> Candidate | None:
-    """The theme of a group of emerging terms, if it is weak or a lasting event. Its new terms only, inside
-    followed signals (``parents``: their documents): only if it also grows within its parent."""
+    """The theme of a group of emerging terms, if it is weak, a lasting event or a resurgence, with the
+    followed signals that hold its documents (``parents``: each one's documents). ``fresh``: the group's
+    terms that no followed signal leads with; their theme, inside a followed signal, must grow within it
+    (a sub-theme), else it is only another phrase of that signal."""
     params = settings.detection
     recent = window.recent_mask(params.recent_weeks)
     position = {int(c): i for i, c in enumerate(scored)}
@@ -233,9 +236,12 @@ def _theme(
     explained = _explain(session, window, indicator, settings, mids, keywords)
     if not (explained.weak or explained.event or explained.resurgent):
         return None
-    inside = grows_inside(window, indicator, parents, settings) if parents is not None else None
-    if inside is False:
-        return None
+    host_ids = hosts(window, indicator, parents or {}, params.recent_weeks)
+    parent = None
+    if fresh and host_ids:
+        parent = grows_inside(window, indicator, {i: (parents or {})[i] for i in host_ids}, settings)
+        if parent is None:
+            return None
     label = label_from_keywords([k for k, _ in keywords])
     return Candidate(
         kind="term_burst",
@@ -249,7 +255,8 @@ def _theme(
         evidence=cite_documents(
             window, explained.member_rows, explained.recent_rows, ordered, params.cited_documents
         ),
-        nature=SUBTHEME if inside else _nature(explained),
+        nature=SUBTHEME if parent is not None else _nature(explained),
+        hosts=host_ids,
     )
 
 

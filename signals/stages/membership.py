@@ -37,23 +37,32 @@ def signal_documents(window: Window, hashes: list[int]) -> np.ndarray:
     return np.asarray(window.terms[:, columns].sum(axis=1)).ravel() >= 2
 
 
+def hosts(
+    window: Window, indicator: sparse.csr_matrix, parents: dict[int, np.ndarray], recent_weeks: int
+) -> set[int]:
+    """The followed signals whose documents (``signal_documents``) hold most of the theme's recent ones."""
+    recent = (np.asarray(indicator.todense()).ravel() > 0) & window.recent_mask(recent_weeks)
+    n = float(recent.sum())
+    if n == 0:
+        return set()
+    return {i for i, p in parents.items() if float((recent & p).sum()) / n >= MATCH_OVERLAP}
+
+
 def grows_inside(
-    window: Window, indicator: sparse.csr_matrix, parents: list[np.ndarray], settings: Settings
-) -> bool | None:
-    """A theme whose recent documents lie mostly inside a followed signal's must grow as a share of that
-    signal's documents (``emergence.within_parent``): True, a sub-theme; False, another phrase of the
-    signal. None: it lies inside no followed signal."""
+    window: Window, indicator: sparse.csr_matrix, parents: dict[int, np.ndarray], settings: Settings
+) -> int | None:
+    """The followed signal (among ``parents``, the hosts of the theme) inside whose documents the theme grows
+    as a share (``emergence.within_parent``): a sub-theme of it. None: another phrase of its host, or no
+    host at all."""
     params = settings.detection
     member = np.asarray(indicator.todense()).ravel() > 0
     recent = member & window.recent_mask(params.recent_weeks)
     if not recent.any() or not parents:
         return None
-    overlaps = [float((recent & p).sum()) / float(recent.sum()) for p in parents]
-    best = int(np.argmax(overlaps))
-    if overlaps[best] < MATCH_OVERLAP:
-        return None
+    best = max(parents, key=lambda i: float((recent & parents[i]).sum()))
     parent = parents[best]
     counts = window.weekly(sparse.csr_matrix(np.stack([member & parent, parent], axis=1).astype(np.float32)))
     growth, significance, share = within_parent(counts[:, 0], counts[:, 1], params)
     part = share <= params.subtheme_max_share  # all of a signal's documents: its own vocabulary changing
-    return part and growth >= params.min_growth and significance >= params.min_significance
+    grows = part and growth >= params.min_growth and significance >= params.min_significance
+    return best if grows else None
