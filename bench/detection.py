@@ -3,7 +3,11 @@ analysis, replayed week by week (``signals.stages.backtest``) on corpora with kn
 
 - the demo territory (its four planted themes);
 - a larger generated corpus: a background of local news, 12 emerging themes planted with various onsets and
-  growth speeds, and 12 decoys (one-off spikes, seasonal themes, a steady rare theme) that must not alarm.
+  growth speeds, and 12 decoys (one-off spikes, seasonal themes, a steady rare theme) that must not alarm;
+  and the planted cases of issue 12, each with its own figures: a variant growing inside an established
+  epidemic (``sub-theme``), a theme's second wave far above its first (``resurgence``), a shortage lasting
+  three weeks (``event``). Spikes of two weeks or more are lasting events in the ground truth (kind
+  ``event``): the service is to raise them as events; one-week spikes must stay out.
 
 A keyword-frequency-spike baseline runs in the same replay: a term is flagged the first week its count is at
 least 3 and above the mean plus 3 standard deviations of its previous 8 weeks.
@@ -14,6 +18,7 @@ least 3 and above the mean plus 3 standard deviations of its previous 8 weeks.
 from __future__ import annotations
 
 import json
+import statistics
 import tempfile
 import time
 from datetime import date, timedelta
@@ -29,7 +34,7 @@ from signals.core.settings import Settings
 from signals.core.sources import SourcesFile, Territory, dump_sources
 from signals.core.store import Store
 from signals.demo.synthetic import Decoy, Plant, synthetic_corpus
-from signals.demo.themes import DECOYS, EMERGING
+from signals.demo.themes import DECOYS, EMERGING, LASTING, PARENTS, RETURNING, VARIANTS
 from signals.stages.analysis import document_texts
 from signals.stages.backtest import BacktestResult, Event, Flag, _matching_event, _score_events, backtest
 from signals.stages.importer import import_file
@@ -104,7 +109,7 @@ def spike_baseline(
                 ids = [int(i) for i in window.doc_ids[rows]]
                 texts = document_texts(session, window.doc_ids[rows])
                 result.flags.append(
-                    Flag(week, f"term {column}", float(z[column]), ids, _matching_event(events, texts))
+                    Flag(week, f"term {column}", float(z[column]), ids, _matching_event(events, texts, week))
                 )
     _score_events(store, settings, result)
     return result
@@ -112,19 +117,28 @@ def spike_baseline(
 
 def _summary(result: BacktestResult) -> dict[str, Any]:
     scores = result.scores()
-    return {
-        k: scores[k]
-        for k in (
-            "recall",
-            "median_lead_weeks",
-            "false_alerts_per_week",
-            "precision",
-            "flagged",
-            "events",
-            "weeks",
-            "per_event",
-        )
+    keep = ("recall", "median_lead_weeks", "false_alerts_per_week", "precision", "flagged", "events", "weeks")
+    return {k: scores[k] for k in keep} | {
+        "per_event": scores["per_event"],
+        "per_kind": by_kind(scores["per_event_detail"]),
     }
+
+
+def by_kind(detail: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Recall and median lead of each kind of planted event (gradual, sub-theme, resurgence, event)."""
+    kinds: dict[str, list[dict[str, Any]]] = {}
+    for d in detail.values():
+        kinds.setdefault(str(d["kind"]), []).append(d)
+    out = {}
+    for kind, ds in sorted(kinds.items()):
+        leads = [d["lead_weeks"] for d in ds if d["first_flag"]]
+        out[kind] = {
+            "events": len(ds),
+            "recall": round(len(leads) / len(ds), 3),
+            "median_lead_weeks": statistics.median(leads) if leads else None,
+            "as": sorted({str(d.get("signal_kind")) for d in ds if d["first_flag"]}),
+        }
+    return out
 
 
 def large_corpus(quick: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str], int]:
@@ -164,10 +178,49 @@ def large_corpus(quick: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]
         Decoy(DECOYS[11], "steady", rate=0.7 * scale),
     ]
     decoys = spikes + seasonal + (others[:2] if quick else others)
+    plants += planted_cases(weeks - plants_from, plants_from, scale)
+    decoys.append(Decoy(LASTING[0], "spike", start=plants_from + 11, weeks=3, rate=10.0 * scale))
     corpus = synthetic_corpus(
-        weeks, per_week, plants, decoys, first_monday=FIRST, communes=communes, seed=2024
+        weeks,
+        per_week,
+        plants,
+        decoys,
+        first_monday=FIRST,
+        communes=communes,
+        seed=2024,
+        lasting_events=True,
     )
     return corpus.records, corpus.events, communes, weeks
+
+
+def planted_cases(span: int, start: int, scale: int) -> list[Plant]:
+    """Issue 12's planted cases inside ``span`` weeks from week ``start``: an epidemic established from
+    the start and its variant growing inside it from a third of the span; a theme whose first wave fades
+    and whose second wave, from half the span, grows to ten times the first."""
+    parent, variant, wave = PARENTS[0], VARIANTS[0], RETURNING[0]
+    third = span // 3
+    return [
+        Plant(parent, onset=start - 2, start_rate=1.0 * scale, growth=1.4, cap=5.0 * scale, spread_every=2),
+        Plant(
+            variant,
+            onset=start + third,
+            start_rate=0.8 * scale,
+            growth=1.3,
+            cap=6.0 * scale,
+            kind="sub-theme",
+        ),
+        Plant(wave, onset=start - 2, start_rate=1.0 * scale, growth=1.3, cap=2.0 * scale, until=start + 6),
+        Plant(
+            wave,
+            onset=start + span // 2,
+            start_rate=2.0 * scale,
+            growth=1.6,
+            cap=20.0 * scale,
+            spread_every=2,
+            name=f"{wave.name}_resurgence",
+            kind="resurgence",
+        ),
+    ]
 
 
 def evaluate(
@@ -205,9 +258,11 @@ def evaluate(
         )
         for event, detail in s["per_event_detail"].items():
             print(
-                f"    {event:28} onset {detail['onset']}  first flag {detail['first_flag']}  "
-                f"lead {detail['lead_weeks']}"
+                f"    {event:28} {detail['kind']:10} onset {detail['onset']}  first flag {detail['first_flag']}"
+                f"  as {detail.get('signal_kind')}  lead {detail['lead_weeks']}"
             )
+        for kind, k in by_kind(s["per_event_detail"]).items():
+            print(f"    [{kind}] recall {k['recall']} of {k['events']}, median lead {k['median_lead_weeks']}")
     return figures
 
 

@@ -251,3 +251,93 @@ def evaluate(series: Sequence[LabelledSeries], scores: Sequence[np.ndarray], pro
         false_negatives=misses,
         false_positive_rows=fps,
     )
+
+
+# --- cross-validation: settings and threshold chosen on one half of the files, scored on the other -------
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One direction of the cross-validation: what was chosen on ``chosen_on`` and how it scored on the
+    held-out files."""
+
+    chosen_on: tuple[str, ...]  # file names the setting and threshold were chosen on
+    setting: str
+    threshold: float
+    chosen_normalised: float  # in-sample score on the files it was chosen on
+    held_out_normalised: float  # score on the other half, with that setting and threshold
+
+
+@dataclass(frozen=True)
+class CrossValidation:
+    """Both held-out halves pooled and normalised together: a figure no label of a scored file tuned."""
+
+    profile: str
+    normalised: float
+    folds: tuple[Fold, ...]
+
+
+def halves(names: Sequence[str]) -> tuple[list[int], list[int]]:
+    """Two halves of the files, alternating inside each category (``category/name``, sorted), so both
+    halves hold every kind of series."""
+    first: list[int] = []
+    second: list[int] = []
+    by_category: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        by_category.setdefault(name.split("/")[0], []).append(i)
+    flip = False
+    for category in sorted(by_category):
+        for i in sorted(by_category[category], key=lambda i: names[i]):
+            (second if flip else first).append(i)
+            flip = not flip
+    return sorted(first), sorted(second)
+
+
+def cross_validate(
+    series: Sequence[LabelledSeries],
+    scores_by_setting: dict[str, Sequence[np.ndarray]],
+    profile: Profile,
+    split: tuple[Sequence[int], Sequence[int]] | None = None,
+) -> CrossValidation:
+    """For each half: the setting (among ``scores_by_setting``) and threshold that score best on it, then
+    the other half scored at that threshold with that setting's scores; the two held-out halves are pooled
+    and normalised as one corpus.
+
+    >>> a = LabelledSeries("a/1", n_rows=100, windows=((40, 49),))
+    >>> b = LabelledSeries("a/2", n_rows=100, windows=((60, 69),))
+    >>> good = [np.eye(100)[40], np.eye(100)[60]]
+    >>> cv = cross_validate([a, b], {"good": good, "null": [np.zeros(100)] * 2}, STANDARD)
+    >>> round(cv.normalised, 6), [f.setting for f in cv.folds]
+    (100.0, ['good', 'good'])
+    """
+    first, second = split or halves([s.name for s in series])
+    folds = []
+    held_out_raw = 0.0
+    for chosen_on, held_out in ((first, second), (second, first)):
+        train = [series[i] for i in chosen_on]
+        best: tuple[float, str, float] | None = None
+        for name, scores in scores_by_setting.items():
+            result = evaluate(train, [scores[i] for i in chosen_on], profile)
+            if best is None or result.normalised > best[0]:
+                best = (result.normalised, name, result.threshold)
+        assert best is not None
+        chosen_normalised, setting, threshold = best
+        test = [series[i] for i in held_out]
+        raw = sum(
+            file_score(s, scores_by_setting[setting][i], threshold, profile)[0]
+            for s, i in zip(test, held_out, strict=True)
+        )
+        null, perfect = null_and_perfect(test, profile)
+        held_out_raw += raw
+        folds.append(
+            Fold(
+                tuple(s.name for s in train),
+                setting,
+                threshold,
+                chosen_normalised,
+                100.0 * (raw - null) / (perfect - null) if perfect != null else 0.0,
+            )
+        )
+    null, perfect = null_and_perfect(series, profile)
+    normalised = 100.0 * (held_out_raw - null) / (perfect - null) if perfect != null else 0.0
+    return CrossValidation(profile.name, normalised, tuple(folds))

@@ -25,7 +25,7 @@ from reports.mail import content_id, inline_css, with_data_uris
 from reports.phrases import agrees, clean_keywords, surface_form
 from reports.rendering import render
 from signals.core import clock
-from signals.core.lifecycle import CONFIRMED, ESTABLISHED, FADING, NEW, RISING, SERIES_KINDS
+from signals.core.lifecycle import CONFIRMED, ESTABLISHED, EVENT, FADING, NEW, RISING, SERIES_KINDS
 from signals.core.periods import start_of_day_utc, week_label
 from signals.core.registry import flagged_series_weeks, week_view
 from signals.core.schema import Document, Run, Signal, SignalWeek
@@ -66,6 +66,7 @@ class SignalCard:
     series_title: str = ""  # a series' display name ("Nuitées touristiques")
     period: str = ""  # a series' flagged period ("juillet 2026")
     follow: FollowUp | None = None  # a series' values since the flagged one
+    nature: str = "new"  # what it was raised as: new, sub-theme, resurgence, event
 
     @property
     def is_series(self) -> bool:
@@ -146,6 +147,7 @@ def _card(
         points=[(date.fromisoformat(p["period"][:10]), float(p["value"])) for p in metrics.get("points", [])],
         keywords=keywords,
         topic=topic if agrees(topic, subject, [k for k, _ in keywords]) else [],
+        nature=str(metrics.get("nature") or signal.nature),
     )
     if card.is_series:
         indicator = str(metrics.get("series", "")).split("/", 1)[0]
@@ -278,7 +280,10 @@ def brief_context(
         if row.status in cards and shown and (row.status == FADING or "recent_docs" in (row.metrics or {})):
             cards[row.status].append(_card(settings, signal, row, key, until, titles))
     size = settings.detection.brief_size
-    by_id = {c.id: c for group in cards.values() for c in group}
+    # Lasting events (a shortage going on) have their own section; they share the budget with new signals.
+    events = [c for c in cards[NEW] if c.nature == EVENT]
+    cards[NEW] = [c for c in cards[NEW] if c.nature != EVENT]
+    by_id = {c.id: c for group in [*cards.values(), events] for c in group}
     changes = [(by_id[i], status) for i, status in _changes(session, week, view.rows) if i in by_id]
     return {
         "territory": territory,
@@ -289,6 +294,7 @@ def brief_context(
         "generated_at": clock.now().astimezone(settings.tz),
         "new": cards[NEW][:size],
         "more_new": max(len(cards[NEW]) - size, 0),
+        "events": events[:size],
         "rising": cards[RISING][:size],
         "established": cards[ESTABLISHED],
         "fading": cards[FADING],
@@ -335,7 +341,7 @@ def render_brief(context: dict[str, Any]) -> RenderedBrief:
     """Subject, HTML (CSS inlined, charts as ``cid:`` images), plain text and the charts of the brief."""
     started = perf_counter()
     images: dict[str, bytes] = {}
-    sections = ("new", "rising", "established", "series")
+    sections = ("new", "events", "rising", "established", "series")
     for n, card in enumerate(c for section in sections for c in context[section]):
         drawn = _chart(card, context["settings"].recent_weeks)
         if drawn is not None:

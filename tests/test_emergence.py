@@ -76,3 +76,49 @@ def test_emergence_map_quadrants():
         }
     )
     assert list(scores.quadrants()) == ["weak", "strong", "well_known", "latent"]
+
+
+def test_a_burst_lasting_two_weeks_is_an_event_and_a_one_week_spike_is_not():
+    _, scores = _score(
+        {
+            "shortage": _series([0, 0, 25, 18]),  # sudden, and still there the next week
+            "spike": _series([0, 0, 0, 25]),  # this week only
+            "spike_gone": _series([0, 0, 25, 0]),  # last week only
+            "ordinary": _series([6, 4, 5, 6], base=5.0),
+        }
+    )
+    assert scores.event is not None
+    assert scores.event.tolist() == [True, False, False, False]
+    assert scores.score[0] > 0 and scores.score[1] == scores.score[2] == 0
+    assert scores.run_weeks is not None and scores.run_weeks[0] == 2
+
+
+def test_a_frequent_lasting_burst_is_an_event_though_not_rare():
+    _, scores = _score({"big": _series([0, 0, 60, 50], base=0.5)})
+    assert scores.event is not None and scores.event[0] and not scores.weak[0]
+    assert scores.share[0] > PARAMS.max_recent_share
+
+
+def test_one_outlet_cannot_show_diffusion_so_it_is_not_required():
+    counts = _series([1, 2, 3, 5])[:, None]
+    one = score_terms(counts, np.full(WEEKS, 200.0), np.array([1]), PARAMS, available_places=1)
+    many = score_terms(counts, np.full(WEEKS, 200.0), np.array([1]), PARAMS, available_places=3)
+    assert one.weak[0] and not many.weak[0]
+
+
+def test_an_everyday_word_swelling_with_big_news_is_no_event_nor_resurgence():
+    _, scores = _score({"everyday": _series([60, 55, 90, 85], base=40.0)})  # 20 % of documents, then more
+    assert scores.event is not None and scores.resurgent is not None
+    assert not scores.event[0] and not scores.resurgent[0]
+
+
+def test_a_faded_theme_back_far_beyond_its_past_peak_is_resurgent():
+    wave = np.zeros(WEEKS)
+    wave[10:16] = [2, 3, 4, 4, 3, 2]  # a first wave, long gone
+    wave[-4:] = [8, 12, 15, 18]  # back at four times its past peak
+    again = np.zeros(WEEKS)
+    again[10:16] = [2, 3, 4, 4, 3, 2]
+    again[-4:] = [2, 3, 4, 3]  # back, but within its past range
+    _, scores = _score({"wave": wave, "again": again})
+    assert scores.resurgent is not None and scores.resurgent.tolist() == [True, False]
+    assert scores.historical_share is not None and scores.historical_share[0] > 0

@@ -81,3 +81,109 @@ def test_confirmed_themes_raise_the_rank_of_similar_ones():
     updates = {u.candidate.key: u for u in _week(tracked, [similar, other], 1) if u.candidate}
     assert updates["similaire"].score > updates["autre"].score == 10.0
     assert tracked[0].status == "confirmed"
+
+
+def test_a_new_theme_inside_an_established_signal_is_a_sub_theme_linked_to_its_parent():
+    tracked: list[Tracked] = []
+    epidemic = _candidate(set(range(1, 21)), level=0.05, terms=(1, 2, 3), key="virus-respiratoire")
+    _week(tracked, [epidemic], 0)
+    for n in range(1, 6):  # followed for weeks: established
+        _week(tracked, [epidemic], n)
+    parent = tracked[0]
+    variant = _candidate({18, 19, 20, 21}, level=0.01, terms=(40, 41, 42), key="variant-kappa")
+    variant.nature = "sub-theme"  # the analysis found it growing inside the epidemic's documents
+    updates = _week(tracked, [epidemic, variant], 6)
+    raised = [u for u in updates if u.raised]
+    assert [(u.candidate.key, u.nature) for u in raised] == [("variant-kappa", "sub-theme")]
+    assert raised[0].signal.parent is parent and raised[0].signal is not parent
+    # The next week the variant continues its own signal (its terms), not the parent's.
+    again = _week(tracked, [_candidate({19, 20, 21, 22}, level=0.02, terms=(40, 41), key="variant-kappa")], 7)
+    assert [(u.event, u.signal.key) for u in again if u.candidate] == [("updated", "variant-kappa")]
+
+
+def test_a_young_signal_absorbs_a_theme_sharing_its_documents():
+    tracked: list[Tracked] = []
+    _week(tracked, [_candidate({1, 2, 3, 4})], 0)
+    updates = _week(tracked, [_candidate({2, 3, 4}, terms=(40, 41), key="autre")], 1)
+    assert [u.event for u in updates] == ["updated"] and len(tracked) == 1
+
+
+def test_a_quiet_theme_back_beyond_its_historical_range_is_a_resurgence():
+    tracked: list[Tracked] = []
+    _week(tracked, [_candidate({1, 2, 3}, level=0.02)], 0)
+    signal = tracked[0]
+    for n in range(1, 12):  # quiet for weeks
+        signal.level = 0.005
+        _week(tracked, [], n)
+    assert signal.status == "fading"
+    within = _week(tracked, [_candidate({30, 31}, level=0.022)], 12)  # back, but within its range
+    assert [(u.event, u.raised) for u in within] == [("updated", False)]
+    for n in range(13, 22):
+        signal.level = 0.005
+        _week(tracked, [], n)
+    back = _week(tracked, [_candidate({40, 41, 42, 43, 44}, level=0.06)], 22)  # 2.7 x its peak
+    assert [(u.event, u.nature, u.raised) for u in back] == [("reopened", "resurgence", True)]
+    assert signal.nature == "resurgence" and signal.status == "rising"
+
+
+def test_a_lasting_burst_is_raised_as_an_event():
+    tracked: list[Tracked] = []
+    burst = _candidate({1, 2, 3, 4, 5}, key="penurie-carburant")
+    burst.nature = "event"
+    updates = _week(tracked, [burst], 0)
+    assert [(u.event, u.nature) for u in updates] == [("created", "event")]
+
+
+def test_the_store_keeps_a_sub_themes_nature_and_parent(store):
+    from signals.core.registry import load_tracked, save_updates, signal_detail
+
+    tracked: list[Tracked] = []
+    epidemic = _candidate(set(range(1, 21)), level=0.05, terms=(1, 2, 3), key="virus-respiratoire")
+    variant = _candidate({18, 19, 20, 21}, level=0.01, terms=(40, 41, 42), key="variant-kappa")
+    variant.nature = "sub-theme"  # the analysis found it growing inside the epidemic's documents
+    with store.session() as session:
+        for n in range(7):
+            week = W0 + timedelta(weeks=n)
+            save_updates(
+                session, step(tracked, [epidemic] + ([variant] if n == 6 else []), week, PARAMS), week
+            )
+    with store.session() as session:
+        loaded = {t.key: t for t in load_tracked(session, W0 + timedelta(weeks=7), ("term_burst",))}
+        child = loaded["variant-kappa"]
+        assert child.nature == "sub-theme" and child.parent is loaded["virus-respiratoire"]
+        detail = signal_detail(session, child.id)
+        assert detail.nature == "sub-theme" and detail.parent_id == loaded["virus-respiratoire"].id
+
+
+def test_another_phrase_of_an_established_signal_continues_it():
+    tracked: list[Tracked] = []
+    epidemic = _candidate(set(range(1, 21)), level=0.05, terms=(1, 2, 3), key="virus-respiratoire")
+    for n in range(6):
+        _week(tracked, [epidemic], n)
+    phrase = _candidate(
+        {5, 6, 7, 8}, level=0.02, terms=(60, 61), key="depistage-gratuit"
+    )  # not growing inside
+    updates = _week(tracked, [phrase], 6)
+    assert [(u.event, u.signal.key) for u in updates] == [("updated", "virus-respiratoire")]
+
+
+def test_a_new_lasting_burst_of_a_quiet_signal_raises_it_again_as_an_event():
+    tracked: list[Tracked] = []
+    _week(tracked, [_candidate({1, 2, 3}, level=0.02, key="crash-avion")], 0)
+    for n in range(1, 10):
+        tracked[0].level = 0.001
+        _week(tracked, [], n)
+    crash = _candidate({50, 51, 52}, level=0.015, key="crash-avion")  # below its old peak, but a burst
+    crash.nature = "event"
+    updates = _week(tracked, [crash], 10)
+    assert [(u.event, u.nature, u.raised) for u in updates] == [("reopened", "event", True)]
+
+
+def test_a_theme_only_loosely_inside_a_signal_is_not_absorbed_by_it():
+    tracked: list[Tracked] = []
+    for n in range(6):  # "attentats de paris", whose loosest members are any document on the square
+        _week(tracked, [_candidate(set(range(1, 31)), level=0.05, key="attentats-de-paris")], n)
+    square = _candidate({25, 26, 27, 28}, level=0.01, terms=(70, 71), key="nuit-debout")
+    square.hosts = set()  # the analysis: two of the signal's leading terms in none of its documents
+    updates = _week(tracked, [square], 6)
+    assert [(u.event, u.signal.key) for u in updates if u.candidate] == [("created", "nuit-debout")]

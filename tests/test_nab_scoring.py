@@ -9,8 +9,10 @@ from bench.nab_scoring import (
     REWARD_LOW_FN,
     STANDARD,
     LabelledSeries,
+    cross_validate,
     evaluate,
     file_score,
+    halves,
     probation_length,
     scaled_sigmoid,
     sweep,
@@ -91,3 +93,26 @@ def test_sweep_agrees_with_scoring_each_file_at_every_threshold():
 def test_scores_must_match_the_file_length():
     with pytest.raises(ValueError, match="scores for 200 rows"):
         evaluate([TOY], [np.zeros(10)], STANDARD)
+
+
+def test_halves_alternate_inside_each_category():
+    names = ["b/1.csv", "a/1.csv", "a/2.csv", "b/2.csv", "a/3.csv"]
+    first, second = halves(names)
+    assert sorted(first + second) == [0, 1, 2, 3, 4]
+    assert {names[i].split("/")[0] for i in first} == {names[i].split("/")[0] for i in second} == {"a", "b"}
+
+
+def test_cross_validation_scores_each_half_with_what_the_other_half_chose():
+    series = [LabelledSeries(f"c/{i}.csv", n_rows=200, windows=((100, 119),)) for i in range(4)]
+    first, second = [0, 2], [1, 3]
+    # "lucky" detects the windows of the first half only (at a late row of the others: by chance),
+    # "steady" detects every window a little late.
+    lucky = [detections(100) if i in first else detections(60) for i in range(4)]
+    steady = [detections(110) for _ in range(4)]
+    cv = cross_validate(series, {"lucky": lucky, "steady": steady}, STANDARD, (first, second))
+    chosen = {f.chosen_on: f.setting for f in cv.folds}
+    assert chosen == {("c/0.csv", "c/2.csv"): "lucky", ("c/1.csv", "c/3.csv"): "steady"}
+    in_sample = evaluate(series, steady, STANDARD).normalised  # the best single setting on all files
+    held_out = {f.setting: f.held_out_normalised for f in cv.folds}
+    assert held_out["lucky"] < 0 < held_out["steady"]  # lucky misses every window of the other half
+    assert cv.normalised < in_sample

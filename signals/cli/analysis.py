@@ -231,12 +231,15 @@ def backtest(
             result = run_backtest(store, settings, first, last, known, budget, communes, out_path)
     scores = result.scores()
     if known:
-        table = Table("event", "onset", "first flag", "lead (weeks)", "peak week", "weeks before peak")
+        table = Table(
+            "event", "onset", "first flag", "signal kind", "lead (weeks)", "peak week", "weeks before peak"
+        )
         for name, d in scores["per_event_detail"].items():
             table.add_row(
                 name,
                 d["onset"],
                 d["first_flag"] or "—",
+                d["signal_kind"] or "—",
                 str(d["lead_weeks"] if d["lead_weeks"] is not None else "—"),
                 d["peak_week"] or "—",
                 str(d["weeks_before_peak"] if d["weeks_before_peak"] is not None else "—"),
@@ -245,4 +248,4 @@ def backtest(
     out.print(
         f"{len(result.flags)} new signals over {len(result.weeks)} weeks (budget {result.budget} a week)"
     )
-    print(json.dumps({k: v for k, v in scores.items() if k != "per_event_detail"}, ensure_ascii=False))
+    print(json.dumps(scores, ensure_ascii=False))

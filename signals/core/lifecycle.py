@@ -9,6 +9,22 @@ confirmed by staff. Pure functions over small records, so the live analysis and 
 - **Confirmed** by staff: it stays confirmed; its numbers keep being updated.
 - Repeated weeks update one signal: a week's theme is matched to a tracked signal when most of its recent
   documents are that signal's, or when it shares the signal's label term.
+
+Each raising of a signal has a **nature**, what a reader needs to know of it first:
+
+- **new**: a theme not tracked before;
+- **sub-theme**: a theme whose documents lie inside an established signal (tracked for at least
+  ``subtheme_min_age_weeks``), whose leading terms are none of that signal's, and which grows as a share of
+  that signal's documents (``signals.stages.membership``): a variant within an epidemic, a reform within
+  "retraites". It is raised as its own signal, linked to its parent, instead of
+  silently widening the parent;
+- **resurgence**: a tracked signal that was quiet (not flagged for ``resurgence_gap_weeks``, or dismissed)
+  and grows beyond its historical range (``resurgence_ratio`` times its peak level so far, or the analysis
+  found the theme beyond its range over the window): raised again; a theme never tracked but known in the
+  window, back beyond its range, is raised as a resurgence too;
+- **event**: a burst that lasts (see ``signals.stages.emergence``): something is going on now, rather than
+  emerging; the brief lists events in their own section. A lasting burst of a quiet signal's theme (a
+  second plane crash after the first) raises that signal again as an event.
 """
 
 from __future__ import annotations
@@ -36,6 +52,10 @@ FOLLOWED_TERMS = (
     2 * CORE_TERMS
 )  # a signal is followed by its leading terms: this week's core and the previous
 SIMILAR_BOOST = 0.5  # rank boost of a theme fully similar to a confirmed one
+FADED = 0.5  # below this share of its peak level a theme has faded
+NATURE_NEW, SUBTHEME, RESURGENCE, EVENT = "new", "sub-theme", "resurgence", "event"
+NATURES = (NATURE_NEW, SUBTHEME, RESURGENCE, EVENT)
+RAISED = ("created", "reopened")  # the updates a reader sees as a new signal this week
 
 
 @dataclass
@@ -66,6 +86,8 @@ class Tracked:
     recent_docs: set[int] = field(default_factory=set)  # this week's documents of its theme
     level: float = 0.0  # this week's level
     view: ThemeMeasure | None = None  # this week's metrics and evidence of its theme, when its terms appeared
+    nature: str = NATURE_NEW  # what it was last raised as (new, sub-theme, resurgence, event)
+    parent: Tracked | None = None  # the established signal a sub-theme grew inside
 
     def follow(self, view: ThemeMeasure | None) -> None:
         """Take this week's measure of the signal's theme (none: its terms did not appear at all)."""
@@ -88,6 +110,12 @@ class Candidate:
     metrics: dict[str, Any] = field(default_factory=dict)  # the numbers behind it
     evidence: list[int] = field(default_factory=list)  # document ids to cite, most telling first
     observations: list[int] = field(default_factory=list)  # observation ids to cite (series signals)
+    # NATURE_NEW: emerging; EVENT: a lasting burst; SUBTHEME: growing inside a signal; RESURGENCE: a known
+    # theme back beyond its historical range (the lifecycle also raises quiet signals as resurgences)
+    nature: str = NATURE_NEW
+    # Followed signals whose documents hold most of this theme's (by two of their leading terms or more);
+    # None when the analysis did not say (a theme then continues any signal holding its documents).
+    hosts: set[int] | None = None
 
 
 @dataclass
@@ -99,21 +127,52 @@ class Update:
     score: float
     candidate: Candidate | None
     event: str  # created | updated | reopened | suppressed | merged | unflagged
+    nature: str | None = None  # set when the update raises the signal (created, reopened)
+
+    @property
+    def raised(self) -> bool:
+        """A reader sees this update as a new signal this week (new, sub-theme, resurgence or event)."""
+        return self.event in RAISED and self.candidate is not None
 
 
 def match(candidate: Candidate, tracked: list[Tracked]) -> Tracked | None:
-    """The tracked signal this week's theme continues, if any (best document overlap first)."""
-    best, best_overlap = None, 0.0
-    core = set(candidate.term_hashes[:CORE_TERMS])
+    """The tracked signal this week's theme continues, if any: one sharing its leading terms first (a
+    sub-theme and its parent share documents, the sub-theme's own terms say which one continues), then the
+    best document overlap."""
+    best, best_rank = None, (False, 0.0, 0.0)
     for signal in tracked:
         if signal.kind != candidate.kind:
             continue
-        overlap = len(candidate.recent_docs & signal.recent_docs) / max(len(candidate.recent_docs), 1)
-        if signal.key == candidate.key or core & set(signal.term_hashes[:FOLLOWED_TERMS]):
-            overlap = max(overlap, MATCH_OVERLAP)
-        if overlap >= MATCH_OVERLAP and overlap > best_overlap:
-            best, best_overlap = signal, overlap
+        shared = len(candidate.recent_docs & signal.recent_docs)
+        overlap = shared / max(len(candidate.recent_docs), 1)
+        named = shares_terms(candidate, signal)
+        if not named and candidate.hosts is not None and signal.id not in candidate.hosts and signal.id:
+            continue  # its documents only touch the signal's loosest members (one common word)
+        # Between a sub-theme and its parent, both holding the theme's documents: the tighter fit.
+        fit = shared / max(len(candidate.recent_docs | signal.recent_docs), 1)
+        rank = (named, max(overlap, MATCH_OVERLAP) if named else overlap, fit)
+        if rank[1] >= MATCH_OVERLAP and rank > best_rank:
+            best, best_rank = signal, rank
     return best
+
+
+def shares_terms(candidate: Candidate, signal: Tracked) -> bool:
+    """The theme has the signal's key or one of its leading terms among its core terms."""
+    core = set(candidate.term_hashes[:CORE_TERMS])
+    return signal.key == candidate.key or bool(core & set(signal.term_hashes[:FOLLOWED_TERMS]))
+
+
+def is_subtheme(candidate: Candidate, signal: Tracked, week: date, params: DetectionSettings) -> bool:
+    """A theme the analysis found growing inside a followed signal's documents (nature SUBTHEME: its own
+    terms, a rising share of the signal's documents), matched to an established signal by documents only:
+    a new signal, the child of ``signal``. Inside a young signal, it is the signal's vocabulary forming."""
+    established = (week - signal.first_seen).days // 7 >= params.subtheme_min_age_weeks
+    return (
+        candidate.nature == SUBTHEME
+        and established
+        and signal.status != DISMISSED
+        and not shares_terms(candidate, signal)
+    )
 
 
 def label_from_keywords(ranked: list[str]) -> str:
@@ -151,7 +210,15 @@ def step(
     for candidate in sorted(candidates, key=lambda c: -c.score):
         score = rank_score(candidate, confirmed)
         signal = match(candidate, tracked)
+        parent = None
+        if signal is not None and is_subtheme(candidate, signal, week, params):
+            parent, signal = signal, None
         if signal is None:
+            nature = (
+                SUBTHEME
+                if parent is not None
+                else (NATURE_NEW if candidate.nature == SUBTHEME else candidate.nature)
+            )
             signal = Tracked(
                 None,
                 candidate.kind,
@@ -164,9 +231,11 @@ def step(
                 candidate.term_hashes,
                 recent_docs=candidate.recent_docs,
                 level=candidate.level,
+                nature=nature,
+                parent=parent,
             )
             tracked.append(signal)  # a second theme of the week may continue it
-            update = Update(signal, week, True, NEW, score, candidate, "created")
+            update = Update(signal, week, True, NEW, score, candidate, "created", nature)
             touched[id(signal)] = update
             updates.append(update)
             continue
@@ -194,10 +263,11 @@ def _continue(
         threshold = params.dismissed_regrowth * (signal.dismissed_level or 0.0)
         if candidate.level < threshold or signal.dismissed_level is None:
             return Update(signal, week, False, DISMISSED, score, candidate, "suppressed")
-        signal.status = RISING
-        signal.last_flagged = week
-        signal.peak_level = max(signal.peak_level, candidate.level)
-        return Update(signal, week, True, RISING, score, candidate, "reopened")
+        return _reopen(signal, candidate, score, week)
+    if _quiet(signal, week, params) and candidate.nature == EVENT:  # a new burst of a known theme
+        return _reopen(signal, candidate, score, week, EVENT)
+    if _resurges(signal, candidate, week, params):
+        return _reopen(signal, candidate, score, week)
     status = CONFIRMED if signal.status == CONFIRMED else (NEW if signal.first_seen == week else RISING)
     signal.status = status
     signal.last_flagged = week
@@ -215,6 +285,33 @@ def _continue(
     return Update(signal, week, True, status, score, candidate, "updated")
 
 
+def _quiet(signal: Tracked, week: date, params: DetectionSettings) -> bool:
+    """Not flagged for ``resurgence_gap_weeks`` (confirmed signals are followed, never raised again)."""
+    if signal.status == CONFIRMED or signal.last_flagged is None:
+        return False
+    return (week - signal.last_flagged).days // 7 >= params.resurgence_gap_weeks
+
+
+def _resurges(signal: Tracked, candidate: Candidate, week: date, params: DetectionSettings) -> bool:
+    """A quiet signal flagged again far beyond its historical range: beyond the signal's own peak, or
+    beyond the theme's range over the analysed window (the analysis found it resurgent: its peak may be
+    older than the signal's history)."""
+    beyond = candidate.level >= params.resurgence_ratio * signal.peak_level or candidate.nature == RESURGENCE
+    return _quiet(signal, week, params) and beyond
+
+
+def _reopen(
+    signal: Tracked, candidate: Candidate, score: float, week: date, nature: str = RESURGENCE
+) -> Update:
+    """Raise a dismissed or quiet signal again: a resurgence, or a new lasting event of a known theme (a
+    second plane crash after the first)."""
+    signal.status = RISING
+    signal.last_flagged = week
+    signal.peak_level = max(signal.peak_level, candidate.level)
+    signal.nature = nature
+    return Update(signal, week, True, RISING, score, candidate, "reopened", nature)
+
+
 def _unflagged(signal: Tracked, week: date) -> Update:
     """A tracked signal not flagged this week: its level against its peak decides."""
     if signal.status in (DISMISSED, CONFIRMED):
@@ -222,7 +319,7 @@ def _unflagged(signal: Tracked, week: date) -> Update:
     elif signal.first_seen > week:
         status = signal.status
     else:
-        status = ESTABLISHED if signal.level >= 0.5 * signal.peak_level and signal.level > 0 else FADING
+        status = ESTABLISHED if signal.level >= FADED * signal.peak_level and signal.level > 0 else FADING
     signal.status = status
     signal.peak_level = max(signal.peak_level, signal.level)
     return Update(signal, week, False, status, 0.0, None, "unflagged")

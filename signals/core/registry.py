@@ -75,8 +75,12 @@ def load_tracked(session: Session, week: date, kinds: tuple[str, ...]) -> list[T
                 peak_level=max(levels, default=0.0),
                 term_hashes=list(signal.metrics.get("term_hashes", [])),
                 dismissed_level=dismissed_level,
+                nature=signal.nature,
             )
         )
+    by_id = {t.id: t for t in tracked}
+    for signal, t in zip(signals, tracked, strict=True):
+        t.parent = by_id.get(signal.parent_id) if signal.parent_id else None
     return tracked
 
 
@@ -99,6 +103,7 @@ def save_updates(session: Session, updates: list[Update], week: date) -> list[Si
                 score=update.score,
                 metrics={},
                 territory=candidate.metrics.get("territory"),
+                parent_id=tracked.parent.id if tracked.parent else None,
             )
             session.add(signal)
             session.flush()
@@ -115,6 +120,9 @@ def save_updates(session: Session, updates: list[Update], week: date) -> list[Si
             term_hashes=tracked.term_hashes,
             event=update.event,
         )
+        if update.nature:
+            metrics["nature"] = update.nature
+            signal.nature = update.nature
         row = session.scalar(
             select(SignalWeek).where(SignalWeek.signal_id == signal.id, SignalWeek.week == week)
         )
@@ -160,7 +168,8 @@ def _apply_latest(
     if metrics.get("recent_docs") is not None or metrics.get("observed") is not None or not signal.metrics:
         signal.metrics = metrics
     else:
-        signal.metrics = dict(signal.metrics) | {k: metrics[k] for k in ("level", "peak_level", "event")}
+        keep = ("level", "peak_level", "event", "nature")
+        signal.metrics = dict(signal.metrics) | {k: metrics[k] for k in keep if k in metrics}
     if evidence and (evidence[0] or evidence[1]):
         session.execute(delete(Evidence).where(Evidence.signal_id == signal.id))
         session.add_all(
@@ -276,6 +285,8 @@ class SignalSummary:
     first_seen: date
     last_seen: date
     territory: str | None
+    nature: str = "new"
+    parent_id: int | None = None
 
     @classmethod
     def of(cls, signal: Signal) -> SignalSummary:
@@ -289,6 +300,8 @@ class SignalSummary:
             signal.first_seen,
             signal.last_seen,
             signal.territory,
+            signal.nature,
+            signal.parent_id,
         )
 
 

@@ -226,6 +226,12 @@ class Signal(Base):
     first_seen: Mapped[date] = mapped_column(Date)
     last_seen: Mapped[date] = mapped_column(Date)
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # What it was last raised as (signals.core.lifecycle.NATURES): new, sub-theme, resurgence, event.
+    nature: Mapped[str] = mapped_column(String(20), default="new", server_default="new")
+    # A sub-theme's parent: the established signal it grew inside.
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("signals.id", ondelete="SET NULL"), index=True, default=None
+    )
     created_at: Mapped[datetime] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
 

@@ -98,6 +98,22 @@ class DetectionSettings(BaseModel):
     dismissed_regrowth: float = Field(
         2.0, description="a dismissed theme returns only above this x its level"
     )
+    event_weeks: int = Field(2, description="a burst elevated this many weeks in a row is a lasting event")
+    event_significance: float = Field(
+        3.0, description="-log10 p-value of each of those weeks' counts against the baseline"
+    )
+    subtheme_min_age_weeks: int = Field(
+        4, description="a theme inside a signal tracked this long, with its own terms, is a sub-theme"
+    )
+    subtheme_max_share: float = Field(
+        0.9,
+        description="a sub-theme is a proper part of its parent: at most this share of its recent documents "
+        "(a variant may take over most of an epidemic's news; all of it is the parent's vocabulary changing)",
+    )
+    resurgence_gap_weeks: int = Field(8, description="weeks without a flag before a signal can resurge")
+    resurgence_ratio: float = Field(
+        1.25, description="a quiet signal resurges when its level reaches this x its highest level so far"
+    )
 
 
 class TopicSettings(BaseModel):

@@ -154,10 +154,15 @@ class DemoSpec:
 
 @dataclass(frozen=True)
 class ThemeSet:
-    """Themes for the synthetic corpora: emerging ones to plant, decoys that must not alarm."""
+    """Themes for the synthetic corpora: emerging ones to plant, decoys that must not alarm; and the planted
+    cases of new kinds: a parent theme with its variant (a sub-theme), a lasting event."""
 
     emerging: tuple[Theme, ...]
     decoys: tuple[Theme, ...]
+    parents: tuple[Theme, ...] = ()
+    variants: tuple[Theme, ...] = ()  # variants[i] grows inside parents[i]
+    lasting: tuple[Theme, ...] = ()
+    returning: tuple[Theme, ...] = ()  # themes that fade and come back (resurgences)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,9 @@ from signals.demo.specs import Theme, load_local_news
 @dataclass(frozen=True)
 class Plant:
     """An emerging theme: from ``onset`` (week index), ``start_rate`` documents a week, growing by ``growth``
-    each week up to ``cap``; it reaches a new commune every ``spread_every`` weeks."""
+    each week up to ``cap``, until week ``until`` (excluded; None: to the end); it reaches a new commune
+    every ``spread_every`` weeks. ``name`` and ``kind`` are its event in the ground truth (default: the
+    theme's name, "gradual"; "sub-theme" for a variant, "resurgence" for a theme's second wave)."""
 
     theme: Theme
     onset: int
@@ -31,8 +33,13 @@ class Plant:
     growth: float = 1.15
     cap: float = 8.0
     spread_every: int = 3
+    until: int | None = None
+    name: str | None = None
+    kind: str = "gradual"
 
     def rate(self, week: int) -> float:
+        if self.until is not None and week >= self.until:
+            return 0.0
         return expected_rate(self, week)
 
 
@@ -73,11 +80,14 @@ def synthetic_corpus(
     sources: tuple[str, ...] = ("echo", "gazette", "radio", "participer"),
     seed: int = 7,
     unique: bool = False,
+    lasting_events: bool = False,
 ) -> SyntheticCorpus:
     """A corpus of about ``weeks * per_week`` background documents plus the planted and decoy ones.
 
     The texts come from small banks of sentences, so at high volume two documents can be identical (the
-    store keeps one); ``unique`` gives each a file number so every record is a document.
+    store keeps one); ``unique`` gives each a file number so every record is a document. With
+    ``lasting_events``, spikes of two weeks or more are lasting events (kind "event") in the ground truth,
+    no longer decoys.
     """
     news = load_local_news()
     rng = np.random.default_rng(seed)
@@ -131,11 +141,21 @@ def synthetic_corpus(
     records.sort(key=lambda r: r["published_at"])
     events = [
         {
-            "name": p.theme.name,
+            "name": p.name or p.theme.name,
             "onset": (first_monday + timedelta(weeks=p.onset)).isoformat(),
             "patterns": list(p.theme.patterns),
-            "kind": "gradual",
+            "kind": p.kind,
         }
         for p in plants
     ]
-    return SyntheticCorpus(records, events, [d.theme.name for d in decoys])
+    lasting = [d for d in decoys if lasting_events and d.kind == "spike" and d.weeks >= 2]
+    events += [
+        {
+            "name": d.theme.name,
+            "onset": (first_monday + timedelta(weeks=d.start)).isoformat(),
+            "patterns": list(d.theme.patterns),
+            "kind": "event",
+        }
+        for d in lasting
+    ]
+    return SyntheticCorpus(records, events, [d.theme.name for d in decoys if d not in lasting])

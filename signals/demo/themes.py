@@ -11,3 +11,7 @@ from signals.demo.specs import Theme, load_themes
 
 EMERGING: tuple[Theme, ...] = load_themes().emerging
 DECOYS: tuple[Theme, ...] = load_themes().decoys
+PARENTS: tuple[Theme, ...] = load_themes().parents
+VARIANTS: tuple[Theme, ...] = load_themes().variants
+LASTING: tuple[Theme, ...] = load_themes().lasting
+RETURNING: tuple[Theme, ...] = load_themes().returning

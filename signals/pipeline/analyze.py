@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from signals.core import clock
-from signals.core.lifecycle import SERIES_KINDS, STATUSES, THEME_KINDS, Update, step
+from signals.core.lifecycle import NATURE_NEW, SERIES_KINDS, STATUSES, THEME_KINDS, Update, step
 from signals.core.periods import (
     parse_week,
     week_label,
@@ -95,7 +95,11 @@ def analyze(
         updates += series_updates
         result = AnalysisResult(week, as_of, detection.documents, run.run_id)
         result.statuses = _count_statuses(updates)
-        result.new = [u.candidate.label for u in updates if u.event == "created" and u.candidate]
+        result.new = [
+            f"{u.candidate.label} ({u.nature})" if u.nature not in (None, NATURE_NEW) else u.candidate.label
+            for u in updates
+            if u.raised and u.candidate
+        ]
         run.count("documents", detection.documents)
         run.count("candidates", len(detection.candidates))
         if topics is not None:

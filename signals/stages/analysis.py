@@ -8,7 +8,6 @@ per-document term cache, which depends on each document alone.
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,16 +19,27 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.terms import TermExtractor, normalise, term_hash
-from signals.core.lifecycle import CORE_TERMS, FOLLOWED_TERMS, Candidate, ThemeMeasure, label_from_keywords
+from signals.core.lifecycle import (
+    EVENT,
+    FOLLOWED_TERMS,
+    NATURE_NEW,
+    RESURGENCE,
+    SUBTHEME,
+    Candidate,
+    ThemeMeasure,
+    label_from_keywords,
+)
 from signals.core.parsing import slug
 from signals.core.schema import Document
 from signals.core.settings import Settings
 from signals.stages.emergence import Scores, quadrant, score_terms
+from signals.stages.evidence import by_name, cite_documents, weekly_counts
+from signals.stages.keywords import distinct_keywords, word_preference
+from signals.stages.membership import grows_inside, hosts, signal_documents, term_columns, theme_indicator
 from signals.stages.window import Window, load_window
 
 log = logging.getLogger(__name__)
 
-SPARKLINE_WEEKS = 26
 # Two emerging terms belong to one theme when they share at least LINK_MIN_DOCS recent documents and their
 # documents overlap (Jaccard) or one's are mostly inside the other's (containment).
 LINK_MIN_DOCS = 2
@@ -67,8 +77,12 @@ def score_columns(window: Window, indicator: sparse.csr_matrix, settings: Settin
     counts = window.weekly(indicator)
     communes, sources = _spread(window, indicator, recent)
     places_counts, places_totals = _places_per_week(window, indicator)
+    available = max(
+        int((np.asarray(window.communes[recent].sum(axis=0)).ravel() > 0).sum()),
+        int((np.asarray(window.sources[recent].sum(axis=0)).ravel() > 0).sum()),
+    )
     return score_terms(
-        counts, window.totals, np.maximum(communes, sources), params, places_counts, places_totals
+        counts, window.totals, np.maximum(communes, sources), params, places_counts, places_totals, available
     )
 
 
@@ -117,10 +131,28 @@ def detect(
     if columns.size:
         scores = score_columns(window, window.terms[:, columns].tocsc().tocsr(), settings)
         mids = scores.medians()
-        emerging = columns[scores.weak]
-        groups = _group_terms(window.terms[recent][:, emerging])
-        for group in groups:
-            candidate = _theme(session, window, emerging[group], scores, columns, settings, extractor, mids)
+        assert scores.event is not None and scores.resurgent is not None
+        # Weak terms make themes among themselves, as the bursts and returns of known terms do among
+        # theirs: in a week of big news, hundreds of bursting terms would join every emerging one.
+        kinds = (scores.weak, (scores.event | scores.resurgent) & ~scores.weak)
+        # Leading terms of the signals already followed: a group that mixes them with new terms may hold a
+        # new theme inside a known one (a variant within an epidemic), tried on the new terms alone.
+        owned = np.array(sorted({h for hs in (tracked or {}).values() for h in hs[:FOLLOWED_TERMS]}))
+        parents = {i: signal_documents(window, hashes) for i, hashes in (tracked or {}).items()}
+        groups = [
+            columns[mask][group]
+            for mask in kinds
+            for group in _group_terms(window.terms[recent][:, columns[mask]])
+        ]
+        for terms in groups:
+            fresh = terms[~np.isin(window.term_hashes[terms], owned)]
+            if 0 < fresh.size < terms.size:
+                inside = _theme(
+                    session, window, fresh, scores, columns, settings, extractor, mids, parents, True
+                )
+                if inside is not None:
+                    detection.candidates.append(inside)
+            candidate = _theme(session, window, terms, scores, columns, settings, extractor, mids, parents)
             if candidate is not None:
                 detection.candidates.append(candidate)
     detection.candidates.sort(key=lambda c: -c.score)
@@ -162,15 +194,6 @@ def _group_terms(recent_terms: sparse.csr_matrix) -> list[np.ndarray]:
     return [np.array(g) for g in groups.values()]
 
 
-def _theme_indicator(window: Window, term_columns: np.ndarray) -> sparse.csr_matrix:
-    """Documents of a theme (terms given core terms first): any core term, or two of its terms. The same
-    rule finds a new theme's documents and follows a signal from week to week."""
-    core = np.asarray(window.terms[:, term_columns[:CORE_TERMS]].sum(axis=1)).ravel()
-    hits = np.asarray(window.terms[:, term_columns].sum(axis=1)).ravel()
-    member = ((core >= 1) | (hits >= 2)).astype(np.float32)
-    return sparse.csr_matrix(member[:, None])
-
-
 def _theme(
     session: Session,
     window: Window,
@@ -180,7 +203,13 @@ def _theme(
     settings: Settings,
     extractor: TermExtractor,
     mids: tuple[float, float],
+    parents: dict[int, np.ndarray] | None = None,
+    fresh: bool = False,
 ) -> Candidate | None:
+    """The theme of a group of emerging terms, if it is weak, a lasting event or a resurgence, with the
+    followed signals that hold its documents (``parents``: each one's documents). ``fresh``: the group's
+    terms that no followed signal leads with; their theme, inside a followed signal, must grow within it
+    (a sub-theme), else it is only another phrase of that signal."""
     params = settings.detection
     recent = window.recent_mask(params.recent_weeks)
     position = {int(c): i for i, c in enumerate(scored)}
@@ -195,18 +224,24 @@ def _theme(
     texts = document_texts(session, window.doc_ids[touching[recent[touching]]])
     surfaces = extractor.surfaces(texts, {int(window.term_hashes[c]) for c in term_columns})
     column_of = {surfaces.get(int(window.term_hashes[c]), ""): int(c) for c in term_columns}
-    keywords = _keywords([(text, recent_counts[c]) for text, c in column_of.items()])
+    keywords = distinct_keywords([(text, recent_counts[c]) for text, c in column_of.items()])
     if not keywords:
         return None
     # Most documents first, novel terms before common words, then the longer (more specific) term.
-    keywords.sort(key=lambda kn: (-kn[1] * novelty[column_of[kn[0]]] * _word_preference(kn[0]), -len(kn[0])))
+    keywords.sort(key=lambda kn: (-kn[1] * novelty[column_of[kn[0]]] * word_preference(kn[0]), -len(kn[0])))
     core = [column_of[k] for k, _ in keywords]
     ordered = np.array(core + [int(c) for c in term_columns if int(c) not in core])
 
-    indicator = _theme_indicator(window, ordered)
+    indicator = theme_indicator(window, ordered)
     explained = _explain(session, window, indicator, settings, mids, keywords)
-    if not explained.weak:
+    if not (explained.weak or explained.event or explained.resurgent):
         return None
+    host_ids = hosts(window, indicator, parents or {}, params.recent_weeks)
+    parent = None
+    if fresh and host_ids:
+        parent = grows_inside(window, indicator, {i: (parents or {})[i] for i in host_ids}, settings)
+        if parent is None:
+            return None
     label = label_from_keywords([k for k, _ in keywords])
     return Candidate(
         kind="term_burst",
@@ -217,9 +252,11 @@ def _theme(
         level=explained.level,
         recent_docs=explained.recent_docs,
         metrics=explained.metrics,
-        evidence=_evidence(
+        evidence=cite_documents(
             window, explained.member_rows, explained.recent_rows, ordered, params.cited_documents
         ),
+        nature=SUBTHEME if parent is not None else _nature(explained),
+        hosts=host_ids,
     )
 
 
@@ -234,6 +271,8 @@ class Explanation:
     level: float
     score: float
     weak: bool
+    event: bool = False  # a lasting burst
+    resurgent: bool = False  # a known theme back beyond its historical range
 
 
 def _explain(
@@ -262,17 +301,21 @@ def _explain(
         "significance": round(float(theme.significance[0]), 2),
         "active_weeks": int(theme.active_weeks[0]),
         "spread": int(theme.spread[0]),
-        "communes": _by_name(window.communes, recent_rows, window.commune_names),
-        "sources": _by_name(window.sources, recent_rows, window.source_names),
+        "communes": by_name(window.communes, recent_rows, window.commune_names),
+        "sources": by_name(window.sources, recent_rows, window.source_names),
         "dov": round(float(theme.dov[0]), 5),
         "dod": round(float(theme.dod[0]), 5),
         "dov_growth": round(float(theme.dov_growth[0]), 2),
         "dod_growth": round(float(theme.dod_growth[0]), 2),
         "quadrant": quadrant(float(theme.dov[0]), float(theme.dov_growth[0]), mids),
         "keywords": [{"term": k, "docs": int(n)} for k, n in keywords[:MAX_KEYWORDS]],
-        "weekly": _weekly(window, counts, window.totals),
+        "weekly": weekly_counts(window, counts, window.totals),
         "first_week": first,
         "recent_weeks": params.recent_weeks,
+        "elevated_weeks": int(theme.run_weeks[0]) if theme.run_weeks is not None else 0,
+        "historical_share": round(float(theme.historical_share[0]), 5)
+        if theme.historical_share is not None
+        else None,
     }
     return Explanation(
         metrics,
@@ -282,32 +325,17 @@ def _explain(
         float(theme.share[0]),
         round(float(theme.score[0]), 3),
         bool(theme.weak[0]),
+        bool(theme.event[0]) if theme.event is not None else False,
+        bool(theme.resurgent[0]) if theme.resurgent is not None else False,
     )
 
 
-def _words(term: str) -> int:
-    """Content words of a keyword ("punaises de lit": 2; "vélos-cargos": 1)."""
-    return len([w for w in re.split(r"[\s'’]+", term) if len(w) > 3 or "-" in w]) or 1
-
-
-def _keywords(ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
-    """Distinct keywords, most frequent first; a word only ever seen inside a longer kept phrase goes."""
-    kept: list[tuple[str, float]] = []
-    for term, n in sorted(ranked, key=lambda t: (-t[1], -_words(t[0]))):
-        if not term:
-            continue
-        if any(term in other and m >= n for other, m in kept):
-            continue
-        kept = [(o, m) for o, m in kept if not (o in term and n >= m)]
-        kept.append((term, n))
-    return sorted(kept, key=lambda t: (-t[1], -_words(t[0])))
-
-
-LABEL_PREFERENCE = {1: 0.9, 2: 1.0, 3: 0.85}  # two-word phrases name a theme best ("punaises de lit")
-
-
-def _word_preference(term: str) -> float:
-    return LABEL_PREFERENCE.get(_words(term), 0.8)
+def _nature(explained: Explanation) -> str:
+    """Weak signal first (it says the most); then a lasting burst (going on now, whatever its past); then a
+    known theme back beyond its range."""
+    if explained.weak:
+        return NATURE_NEW
+    return EVENT if explained.event else RESURGENCE
 
 
 def document_texts(session: Session, ids: np.ndarray) -> list[str]:
@@ -319,45 +347,6 @@ def document_texts(session: Session, ids: np.ndarray) -> list[str]:
     return [f"{t}. {x}" for t, x in rows]
 
 
-def _evidence(
-    window: Window, member_rows: np.ndarray, recent_rows: np.ndarray, term_columns: np.ndarray, n: int
-) -> list[int]:
-    """Documents to cite: the theme's first document, then recent ones from as many places as possible."""
-    if member_rows.size == 0:
-        return []
-    first = int(member_rows[np.argmin(window.week_of_doc[member_rows])])
-    strength = np.asarray(window.terms[:, term_columns].sum(axis=1)).ravel()
-    order = sorted(recent_rows.tolist(), key=lambda r: (-window.week_of_doc[r], -strength[r]))
-    chosen = [first]
-    seen_places: set[int] = set(window.communes[first].indices.tolist())
-    for row in order:  # one per commune first
-        places = set(window.communes[row].indices.tolist())
-        if row not in chosen and not places <= seen_places:
-            chosen.append(row)
-            seen_places |= places
-        if len(chosen) >= n:
-            break
-    for row in order:
-        if len(chosen) >= n:
-            break
-        if row not in chosen:
-            chosen.append(row)
-    return [int(window.doc_ids[r]) for r in chosen[:n]]
-
-
-def _by_name(indicator: sparse.csr_matrix, rows: np.ndarray, names: list[str]) -> dict[str, int]:
-    counts = np.asarray(indicator[rows].sum(axis=0)).ravel() if rows.size else np.zeros(len(names))
-    return dict(Counter({names[i]: int(c) for i, c in enumerate(counts) if c > 0}).most_common())
-
-
-def _weekly(window: Window, counts: np.ndarray, totals: np.ndarray) -> list[dict[str, Any]]:
-    start = max(len(window.weeks) - SPARKLINE_WEEKS, 0)
-    return [
-        {"week": window.weeks[i].isoformat(), "docs": int(counts[i]), "total": int(totals[i])}
-        for i in range(start, len(window.weeks))
-    ]
-
-
 def _follow(
     session: Session,
     window: Window,
@@ -367,22 +356,17 @@ def _follow(
     mids: tuple[float, float],
 ) -> ThemeMeasure:
     """This week's view of a tracked signal, from the documents with any of its leading terms."""
-    wanted = np.array(hashes, dtype=np.uint32)
-    positions = np.minimum(np.searchsorted(window.term_hashes, wanted), max(len(window.term_hashes) - 1, 0))
-    found = (
-        window.term_hashes[positions] == wanted if len(window.term_hashes) else np.zeros(len(wanted), bool)
-    )
-    columns = positions[found]
+    columns = term_columns(window, hashes)
     if columns.size == 0:
         counts = np.zeros(len(window.weeks))
-        return ThemeMeasure(0.0, set(), _weekly(window, counts, window.totals))
-    indicator = _theme_indicator(window, columns[:FOLLOWED_TERMS])
+        return ThemeMeasure(0.0, set(), weekly_counts(window, counts, window.totals))
+    indicator = theme_indicator(window, columns[:FOLLOWED_TERMS])
     recent = window.recent_mask(settings.detection.recent_weeks)
     members = np.flatnonzero((np.asarray(indicator.todense()).ravel() > 0) & recent)
     keywords = _keyword_counts(session, window, columns[:FOLLOWED_TERMS], members, extractor)
     explained = _explain(session, window, indicator, settings, mids, keywords)
     evidence = (
-        _evidence(
+        cite_documents(
             window, explained.member_rows, explained.recent_rows, columns, settings.detection.cited_documents
         )
         if explained.recent_rows.size
@@ -403,7 +387,7 @@ def _keyword_counts(
     surfaces = extractor.surfaces(
         document_texts(session, window.doc_ids[rows]), {int(window.term_hashes[c]) for c in columns}
     )
-    return _keywords(
+    return distinct_keywords(
         [
             (surfaces.get(int(window.term_hashes[c]), ""), float(n))
             for c, n in zip(columns, counts, strict=True)
@@ -488,7 +472,7 @@ def _topics(
                 level=explained.level,
                 recent_docs=explained.recent_docs,
                 metrics=explained.metrics,
-                evidence=_evidence(
+                evidence=cite_documents(
                     window,
                     explained.member_rows,
                     explained.recent_rows,

@@ -3,8 +3,9 @@
 ``backtest`` runs the week-by-week analysis from ``first`` to ``last`` as it would have run live (each week
 sees only data published up to its Sunday), with the lifecycle kept in memory: the live signals are not
 touched. A reader takes only so many new signals a week: the ``budget`` best-ranked new signals of each
-week are the ones scored. A flagged signal matches an event when most of its cited documents match one of
-the event's patterns.
+week are the ones scored: signals raised this week, whatever their nature (new, sub-theme, resurgence,
+event), ranked together by score. A flagged signal matches an event when most of its cited documents match
+one of the event's patterns.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class Flag:
     score: float
     evidence: list[int]
     event: str | None
+    nature: str = "new"  # new, sub-theme, resurgence or event (signals.core.lifecycle.NATURES)
 
 
 @dataclass
@@ -150,9 +152,7 @@ def backtest(
                 for signal in tracked:
                     signal.follow(detection.tracked.get(signal.id or -1))
                 updates = step(tracked, detection.candidates, week, settings.detection)
-                new = sorted(
-                    (u for u in updates if u.event == "created" and u.candidate), key=lambda u: -u.score
-                )[:budget]
+                new = sorted((u for u in updates if u.raised), key=lambda u: -u.score)[:budget]
                 texts = _texts(session, [d for u in new for d in u.candidate.evidence])  # type: ignore[union-attr]
             for update in new:
                 candidate = update.candidate
@@ -162,7 +162,8 @@ def backtest(
                     candidate.label,
                     update.score,
                     candidate.evidence,
-                    _matching_event(events, [texts.get(d, "") for d in candidate.evidence]),
+                    _matching_event(events, [texts.get(d, "") for d in candidate.evidence], week),
+                    update.nature or "new",
                 )
                 result.flags.append(flag)
                 if writer:
@@ -173,6 +174,7 @@ def backtest(
                                 "label": flag.label,
                                 "score": flag.score,
                                 "event": flag.event,
+                                "nature": flag.nature,
                                 "evidence": flag.evidence,
                             },
                             ensure_ascii=False,
@@ -195,14 +197,21 @@ def _texts(session: Any, ids: list[int]) -> dict[int, str]:
     return {i: f"{t}\n{x}" for i, t, x in rows}
 
 
-def _matching_event(events: list[Event], texts: list[str]) -> str | None:
-    """The event whose patterns match most (more than half) of the cited documents."""
-    best, best_count = None, 0
+def _matching_event(events: list[Event], texts: list[str], week: date | None = None) -> str | None:
+    """The event whose patterns match most (more than half) of the cited documents. Between events that
+    match as many (a variant's documents also name its epidemic; a theme's second wave has the first's
+    words), the latest one already begun by ``week`` (give or take the run-up) is the one it announces."""
+    matched = []
     for event in events:
         count = sum(1 for t in texts if event.matches(t))
-        if count * 2 > len(texts) and count > best_count:
-            best, best_count = event.name, count
-    return best
+        if count * 2 > len(texts):
+            matched.append((count, event))
+    if not matched:
+        return None
+    best = max(count for count, _ in matched)
+    tied = [e for count, e in matched if count == best]
+    begun = [e for e in tied if week is None or e.onset <= week + timedelta(weeks=EARLY_WEEKS)]
+    return (max(begun, key=lambda e: e.onset) if begun else min(tied, key=lambda e: e.onset)).name
 
 
 def _score_events(store: Store, settings: Settings, result: BacktestResult) -> None:
@@ -211,18 +220,22 @@ def _score_events(store: Store, settings: Settings, result: BacktestResult) -> N
     peaks = _peaks(store, settings, result)
     for event in result.events:
         onset_week = week_start(event.onset)
-        hits = [
-            f.week
-            for f in result.flags
-            if f.event == event.name and f.week >= onset_week - timedelta(weeks=EARLY_WEEKS)
-        ]
-        found = min(hits) if hits else None
+        hits = sorted(
+            (
+                f
+                for f in result.flags
+                if f.event == event.name and f.week >= onset_week - timedelta(weeks=EARLY_WEEKS)
+            ),
+            key=lambda f: f.week,
+        )
+        found = hits[0].week if hits else None
         result.per_event[event.name] = found
         peak = peaks.get(event.name)
         result.detail[event.name] = {
             "onset": event.onset.isoformat(),
             "kind": event.kind,
             "first_flag": found.isoformat() if found else None,
+            "signal_kind": hits[0].nature if hits else None,
             "lead_weeks": (found - onset_week).days // 7 if found else None,
             "peak_week": peak.isoformat() if peak else None,
             "weeks_before_peak": (peak - found).days // 7 if found and peak else None,

@@ -13,7 +13,22 @@ A weak signal is a theme that is still **rare**, **significantly growing** and *
 - *rarity*: recent share at most ``max_recent_share``;
 - *novelty against the season*: a theme whose share one year earlier, in the same weeks, was already
   comparable is seasonal, not emerging;
-- *diffusion*: in at least ``min_spread`` distinct communes or sources recently.
+- *diffusion*: in at least ``min_spread`` distinct communes or sources recently (or in every place that
+  published recently, when fewer than ``min_spread`` did: one outlet cannot show diffusion).
+
+A **lasting event** is a burst rather than an emergence: each of the last ``event_weeks`` weeks is
+significantly above the baseline on its own (the same test, week by week, at ``event_significance``) and the
+burst spreads; it need not be rare now, but it was before (expected share at most ``max_recent_share``:
+everyday words swell with any big news). A one-week spike fails the test of its second week. A theme that passes
+both tests is shown as emerging (the weak signal says more); a burst too large to be rare, or whose growth
+does not hold once its busiest week is cut, as an event.
+
+A **resurgence** is a known theme back beyond its historical range: it had faded (its expected share below
+half the highest share it had in any ``recent_weeks`` weeks of the baseline, as the lifecycle calls a
+signal fading: an everyday word never fades), its recent share is at least ``resurgence_ratio`` times that
+highest share, and the recent count (busiest week cut) is significant under a Poisson law at
+that highest rate. The ordinary test
+cannot see it: a theme that already had a wave carries that wave in its baseline's variance.
 
 Degrees of visibility (DoV, time-weighted frequency) and diffusion (DoD, time-weighted share of places)
 follow Yoon (2012, "Detecting weak signals for long-term business opportunities using text mining of Web
@@ -32,6 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from signals.core.lifecycle import FADED
 from signals.core.settings import DetectionSettings
 
 PERIOD_WEEKS = 4  # DoV / DoD are computed on 4-week periods
@@ -55,7 +71,11 @@ class Scores:
     dov_growth: np.ndarray
     dod_growth: np.ndarray
     weak: np.ndarray  # bool: passes every test
-    score: np.ndarray  # ranking score (0 when not weak)
+    score: np.ndarray  # ranking score (0 when neither weak nor an event)
+    event: np.ndarray | None = None  # bool: a lasting burst (each of the last event_weeks weeks elevated)
+    run_weeks: np.ndarray | None = None  # consecutive elevated weeks up to the analysed one
+    resurgent: np.ndarray | None = None  # bool: a known theme back beyond its historical range
+    historical_share: np.ndarray | None = None  # highest share in any recent_weeks weeks of the baseline
 
     def medians(self) -> tuple[float, float]:
         """The emergence map's axes split: median degree of visibility and median growth of all terms."""
@@ -84,12 +104,14 @@ def score_terms(
     params: DetectionSettings,
     places_counts: np.ndarray | None = None,
     places_totals: np.ndarray | None = None,
+    available_places: int | None = None,
 ) -> Scores:
     """Score each column of ``counts`` (weeks x terms, documents per week) against its own history.
 
     ``totals``: documents per week (all terms). ``spread``: distinct places of each term in the recent weeks.
     ``places_counts`` / ``places_totals``: distinct places per week per term / in all (for the DoD);
-    when omitted, the DoD uses the document counts.
+    when omitted, the DoD uses the document counts. ``available_places``: distinct places that published in
+    the recent weeks (the diffusion required is at most that).
 
     >>> counts = np.zeros((30, 2)); totals = np.full(30, 100.0)
     >>> counts[:, 0] = 5                      # a stable theme
@@ -127,14 +149,18 @@ def score_terms(
         mean_share = (w[:, None] * shares).sum(axis=0) / w.sum()
         var_share = (w[:, None] * (shares - mean_share) ** 2).sum(axis=0) / w.sum()
         mean_docs = max(weighted_docs / w.sum(), 1.0)
-        excess = np.maximum(var_share - mean_share / mean_docs, 0.0) * float((n_recent**2).sum())
+        excess_per_doc2 = np.maximum(var_share - mean_share / mean_docs, 0.0)
     else:
-        excess = np.zeros_like(expected)
+        excess_per_doc2 = np.zeros_like(expected)
+    excess = excess_per_doc2 * float((n_recent**2).sum())
     # The tests use the recent count with its busiest week cut down to the second busiest: no single week
     # (a one-off story) can carry a signal on its own.
     ordered = np.sort(recent, axis=0)
     robust = c_recent - ordered[-1] + (ordered[-2] if r >= 2 else 0.0)
     significance = _upper_tail_significance(robust, expected, excess)
+    run = _elevated_run(recent, n_recent, base_share, excess_per_doc2, params)
+    highest = _highest_share(base, n_base, r)
+    beyond = _upper_tail_significance(robust, highest * total_recent, np.zeros_like(highest))
 
     growth = robust / total_recent / np.maximum(base_share, 1e-12)
     active = (recent > 0).sum(axis=0)
@@ -147,20 +173,34 @@ def score_terms(
         dod, dod_growth = dov, dov_growth
 
     seasonal = np.nan_to_num(last_year, nan=0.0) >= params.seasonal_ratio * share
+    min_spread = min(params.min_spread, available_places) if available_places else params.min_spread
+    spreading = np.asarray(spread) >= max(min_spread, 1)
     weak = (
         (c_recent >= params.min_recent_docs)
         & (significance >= params.min_significance)
         & (growth >= params.min_growth)
         & (share <= params.max_recent_share)
         & (active >= min(params.min_active_weeks, r))
-        & (np.asarray(spread) >= params.min_spread)
+        & spreading
         & ~seasonal
     )
-    score = np.where(
-        weak,
-        np.minimum(significance, 30.0) * np.log2(1.0 + growth) * (1.0 + np.log2(np.maximum(spread, 1))),
-        0.0,
+    burst = recent[-min(params.event_weeks, r) :].sum(axis=0)
+    was_rare = base_share <= params.max_recent_share  # everyday words burst with any big news
+    event = (run >= params.event_weeks) & (burst >= params.min_recent_docs) & was_rare & spreading & ~seasonal
+    resurgent = (
+        (base.sum(axis=0) >= params.min_recent_docs)
+        & was_rare
+        & (highest > 0)
+        & (base_share <= FADED * highest)  # it had faded: an everyday word never has
+        & (share >= params.resurgence_ratio * highest)
+        & (beyond >= params.min_significance)
+        & (active >= min(params.min_active_weeks, r))
+        & spreading
+        & ~seasonal
     )
+    strength = np.log2(1.0 + growth) * (1.0 + np.log2(np.maximum(spread, 1)))
+    evidence = np.where(resurgent & ~weak, np.maximum(significance, beyond), significance)
+    score = np.where(weak | event | resurgent, np.minimum(evidence, 30.0) * strength, 0.0)
     return Scores(
         c_recent,
         expected,
@@ -177,7 +217,42 @@ def score_terms(
         dod_growth,
         weak,
         score,
+        event,
+        run,
+        resurgent,
+        highest,
     )
+
+
+def _elevated_run(
+    recent: np.ndarray,
+    n_recent: np.ndarray,
+    base_share: np.ndarray,
+    excess_per_doc2: np.ndarray,
+    params: DetectionSettings,
+) -> np.ndarray:
+    """Consecutive recent weeks, up to the analysed one, each significantly above the baseline on its own
+    (and ``min_growth`` times its expected count)."""
+    expected = base_share[None, :] * n_recent[:, None]
+    excess = excess_per_doc2[None, :] * (n_recent[:, None] ** 2)
+    significance = _upper_tail_significance(recent, expected, excess)
+    elevated = (significance >= params.event_significance) & (recent >= params.min_growth * expected)
+    run = np.zeros(recent.shape[1], dtype=int)
+    going = np.ones(recent.shape[1], dtype=bool)
+    for week in range(recent.shape[0] - 1, -1, -1):
+        going &= elevated[week]
+        run += going
+    return run
+
+
+def _highest_share(base: np.ndarray, n_base: np.ndarray, r: int) -> np.ndarray:
+    """Highest share of each column over any ``r`` consecutive baseline weeks (0 with fewer weeks)."""
+    if base.shape[0] < r:
+        return np.zeros(base.shape[1])
+    counts = np.cumsum(np.vstack([np.zeros((1, base.shape[1])), base]), axis=0)
+    totals = np.cumsum(np.concatenate([[0.0], n_base]))
+    windows = (counts[r:] - counts[:-r]) / np.maximum(totals[r:] - totals[:-r], 1.0)[:, None]
+    return windows.max(axis=0)
 
 
 def _upper_tail_significance(observed: np.ndarray, mean: np.ndarray, excess_var: np.ndarray) -> np.ndarray:
@@ -225,3 +300,39 @@ def _degree(counts: np.ndarray, totals: np.ndarray, time_weight: float) -> tuple
     earlier = degree[:-1].mean(axis=0) if n > 1 else np.zeros_like(last)
     floor = 1.0 / max(float(per_t.mean()), 1.0)
     return last, (last + floor) / (earlier + floor)
+
+
+def within_parent(
+    inside: np.ndarray, parent: np.ndarray, params: DetectionSettings
+) -> tuple[float, float, float]:
+    """Growth and significance of a theme's share *of its parent's documents* (weekly counts, oldest first).
+
+    A sub-theme is a part of a known theme that grows faster than the whole: a variant takes over an
+    epidemic's news. Another phrase of the same theme keeps its share of the parent's documents, however
+    fast the parent grows. The recent share (busiest week cut down to the second busiest, as above) is
+    compared with the share before the gap by a binomial test. Returns growth, significance and the recent
+    share; with fewer than ``min_recent_docs`` parent documents before the gap there is nothing to compare
+    with (growth and significance 0).
+
+    >>> parent = np.full(30, 20.0)
+    >>> variant = np.zeros(30); variant[-4:] = [2, 5, 8, 12]
+    >>> phrase = np.full(30, 6.0)
+    >>> [round(g, 1) > 2 for g, _, _ in (within_parent(variant, parent, DetectionSettings()),
+    ...                                   within_parent(phrase, parent, DetectionSettings()))]
+    [True, False]
+    """
+    weeks = len(parent)
+    r = min(params.recent_weeks, weeks)
+    gap = min(params.baseline_gap_weeks, max(weeks - r - 1, 0))
+    recent_in, recent_all = inside[-r:], parent[-r:]
+    ordered = np.sort(recent_in)
+    cut = float(ordered[-1] - (ordered[-2] if r >= 2 else 0.0))
+    k = float(recent_in.sum()) - cut
+    n = max(float(recent_all.sum()) - cut, 1.0)
+    base_in, base_all = float(inside[: weeks - r - gap].sum()), float(parent[: weeks - r - gap].sum())
+    if base_all < params.min_recent_docs or k <= 0:
+        return 0.0, 0.0, k / n
+    base_share = (base_in + params.prior_docs) / (base_all + 1.0)
+    growth = k / n / base_share
+    significance = -float(stats.binom.logsf(max(k - 1, 0), int(round(n)), min(base_share, 1.0))) / np.log(10)
+    return growth, significance, k / n
