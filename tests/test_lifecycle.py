@@ -160,7 +160,9 @@ def test_another_phrase_of_an_established_signal_continues_it():
     epidemic = _candidate(set(range(1, 21)), level=0.05, terms=(1, 2, 3), key="virus-respiratoire")
     for n in range(6):
         _week(tracked, [epidemic], n)
-    phrase = _candidate({5, 6, 7, 8}, level=0.02, terms=(60, 61), key="depistage-gratuit")  # not growing inside
+    phrase = _candidate(
+        {5, 6, 7, 8}, level=0.02, terms=(60, 61), key="depistage-gratuit"
+    )  # not growing inside
     updates = _week(tracked, [phrase], 6)
     assert [(u.event, u.signal.key) for u in updates] == [("updated", "virus-respiratoire")]
 
