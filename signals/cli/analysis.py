@@ -210,25 +210,20 @@ def backtest(
     known = load_events(events) if events else []
     settings = settings_from_env()
     _, communes = pipeline.read_territory(settings)
-    with Store.open(settings) as store:
-        if err.is_terminal:
-            from rich.progress import Progress
-
-            with Progress(console=err, transient=True) as progress:
-                task = progress.add_task("replaying weeks", total=len(weeks_between(first, last)))
-                result = run_backtest(
-                    store,
-                    settings,
-                    first,
-                    last,
-                    known,
-                    budget,
-                    communes,
-                    out_path,
-                    progress=lambda _week: progress.advance(task),
-                )
-        else:
-            result = run_backtest(store, settings, first, last, known, budget, communes, out_path)
+    total = len(weeks_between(first, last))
+    with Store.open(settings) as store, progress_bars() as bars:
+        replayed = iter(range(1, total + 1))
+        result = run_backtest(
+            store,
+            settings,
+            first,
+            last,
+            known,
+            budget,
+            communes,
+            out_path,
+            progress=lambda _week: bars("replaying weeks", next(replayed), total),
+        )
     scores = result.scores()
     if known:
         table = Table(

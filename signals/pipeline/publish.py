@@ -41,6 +41,17 @@ class BriefResult:
     deliveries: dict[str, int] = field(default_factory=dict)
 
 
+def _archived_row(session: Any, row: Brief | None, kind: str, period: str, fields: dict[str, Any]) -> Brief:
+    """The archive's row of a brief or report: a new one, or the existing one rendered again (``--force``)."""
+    if row is None:
+        row = Brief(kind=kind, period=period, **fields)
+        session.add(row)
+    else:
+        for name, value in fields.items():
+            setattr(row, name, value)
+    return row
+
+
 def resolve_week(label: str | None, settings: Settings) -> date:
     if label:
         return parse_week(label)
@@ -87,12 +98,7 @@ def brief(
                     "render_s": round(rendered.seconds, 3),
                 },
             }
-            if row is None:
-                row = Brief(kind="weekly", period=label, **fields)
-                session.add(row)
-            else:
-                for name, value in fields.items():
-                    setattr(row, name, value)
+            row = _archived_row(session, row, "weekly", label, fields)
             session.flush()
             run.count("charts", len(rendered.images))
         if created or not archive.exists():
@@ -235,12 +241,7 @@ def quarterly_report(
                     "files": {"html": str(rendered.html_path), "pdf": str(rendered.pdf_path)},
                     "meta": {"themes": len(context["themes"]), "render_s": round(rendered.seconds, 3)},
                 }
-                if row is None:
-                    row = Brief(kind="quarterly", period=label, **fields)
-                    session.add(row)
-                else:
-                    for name, value in fields.items():
-                        setattr(row, name, value)
+                row = _archived_row(session, row, "quarterly", label, fields)
                 run.count("rendered")
             files = [Path(row.files["html"]), Path(row.files["pdf"])]
             if not files[0].exists():
