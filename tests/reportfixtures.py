@@ -10,6 +10,8 @@ import shutil
 import socket
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -140,3 +142,16 @@ class Inbox:
             self.messages.append(envelope.original_content or envelope.content)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 2.0.0 Message accepted for delivery"
+
+
+@contextmanager
+def published(tmp_path_factory: Any, name: str) -> Iterator[tuple[Settings, Store, Any, Any]]:
+    """An analysed home whose brief of ``WEEK`` was sent and whose ``QUARTER`` report was rendered."""
+    settings = analysed_home(tmp_path_factory, name)
+    store = Store.open(settings)
+    try:
+        brief = pipeline.brief(store, settings, WEEK, send=True)
+        report = pipeline.quarterly_report(store, settings, QUARTER)
+        yield settings, store, brief, report
+    finally:
+        store.close()

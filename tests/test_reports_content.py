@@ -20,19 +20,14 @@ from reports.indicators import indicator_histories
 from reports.quarterly import quarterly_context, render_quarterly
 from signals import pipeline
 from signals.core.schema import Brief, Document, Evidence
-from signals.core.store import Store
 from signals.stages.series import quarter_forecasts
-from tests.reportfixtures import ANOMALY, HOSTILE_TITLE, QUARTER, WEEK, analysed_home
+from tests.reportfixtures import ANOMALY, HOSTILE_TITLE, QUARTER, WEEK, published
 
 
 @pytest.fixture(scope="module")
 def done(tmp_path_factory):
-    settings = analysed_home(tmp_path_factory, "content")
-    store = Store.open(settings)
-    brief = pipeline.brief(store, settings, WEEK, send=True)
-    report = pipeline.quarterly_report(store, settings, QUARTER)
-    yield settings, store, brief, report
-    store.close()
+    with published(tmp_path_factory, "content") as home:
+        yield home
 
 
 def test_each_quoted_sentence_is_a_sentence_of_the_document_it_cites(done):

@@ -18,18 +18,13 @@ from signals.core.periods import parse_quarter, start_of_day_utc
 from signals.core.schema import Brief
 from signals.core.settings import Settings
 from signals.core.sources import SourceError, SourcesFile, Territory, dump_sources
-from signals.core.store import Store
-from tests.reportfixtures import ANOMALY, QUARTER, WEEK, analysed_home
+from tests.reportfixtures import ANOMALY, QUARTER, WEEK, published
 
 
 @pytest.fixture(scope="module")
 def done(tmp_path_factory):
-    settings = analysed_home(tmp_path_factory, "reader")
-    store = Store.open(settings)
-    brief = pipeline.brief(store, settings, WEEK, send=True)
-    report = pipeline.quarterly_report(store, settings, QUARTER)
-    yield settings, store, brief, report
-    store.close()
+    with published(tmp_path_factory, "reader") as home:
+        yield home
 
 
 def _no_forecast(indicator, steps):
