@@ -64,3 +64,11 @@ def emit(figures: dict[str, Any]) -> None:
     """Print the benchmark's figures as the last line of output: one JSON object."""
     sys.stdout.flush()
     print(json.dumps(figures, ensure_ascii=False, sort_keys=True, default=str), flush=True)
+
+
+def scores_line(label: str, scores: dict[str, Any]) -> str:
+    """One line of a backtest's scores (``BacktestResult.scores()``), as the detection benchmarks print them."""
+    return (
+        f"  {label:9} recall {scores['recall']}  median lead {scores['median_lead_weeks']}  "
+        f"false alerts/week {scores['false_alerts_per_week']}  precision {scores['precision']}"
+    )

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import emit, parser, peak_rss_mb
+from bench.common import emit, parser, peak_rss_mb, scores_line
 from models.terms import TermExtractor
 from signals.core.periods import weeks_between
 from signals.core.settings import Settings
@@ -252,10 +252,7 @@ def evaluate(
     print(f"{name}: {len(records)} documents, weeks {first}..{last}, budget {budget}")
     for label, result in (("service", ours), ("baseline", base)):
         s = result.scores()
-        print(
-            f"  {label:9} recall {s['recall']}  median lead {s['median_lead_weeks']}  "
-            f"false alerts/week {s['false_alerts_per_week']}  precision {s['precision']}"
-        )
+        print(scores_line(label, s))
         for event, detail in s["per_event_detail"].items():
             print(
                 f"    {event:28} {detail['kind']:10} onset {detail['onset']}  first flag {detail['first_flag']}"

@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bench.common import emit, parser, peak_rss_mb, shared_data
+from bench.common import emit, parser, peak_rss_mb, scores_line, shared_data
 from bench.detection import spike_baseline
 from signals.core.settings import Settings
 from signals.core.sources import SourcesFile, Territory, dump_sources
@@ -45,10 +45,7 @@ def _store(home: Path) -> tuple[Settings, Store, bool]:
 
 def _print(label: str, result: BacktestResult) -> dict[str, Any]:
     s = result.scores()
-    print(
-        f"  {label:9} recall {s['recall']}  median lead {s['median_lead_weeks']}  "
-        f"false alerts/week {s['false_alerts_per_week']}  precision {s['precision']}"
-    )
+    print(scores_line(label, s))
     for event, d in s["per_event_detail"].items():
         print(
             f"    {event:20} onset {d['onset']}  first flag {d['first_flag']}  kind {d.get('signal_kind')}  "
