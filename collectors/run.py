@@ -13,6 +13,8 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,9 @@ log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 START_MARGIN_S = 120  # process start-up, robots.txt, closing: on top of the sources' time budgets
+POLL_S = 1.0  # how often the caller hears how many sources are done
+# (sources done, sources in all): called while the crawl runs, from its run records
+CrawlProgress = Callable[[int, int], None]
 
 
 @dataclass
@@ -55,11 +60,13 @@ def crawl(
     preview: bool = False,
     preview_limit: int = 10,
     territory: Territory | None = None,
+    progress: CrawlProgress | None = None,
 ) -> list[CrawlOutcome]:
     """Collect the given sources (already synced into the database, except for a preview).
 
     With ``preview``, nothing is stored (no documents, runs or HTTP validators; the database is not even
-    opened) and each source stops after ``preview_limit`` items.
+    opened) and each source stops after ``preview_limit`` items. ``progress`` hears how many sources
+    are done while the crawl runs.
     """
     if not sources:
         return []
@@ -74,7 +81,7 @@ def crawl(
         except Exception as exc:  # no database, no crawl: say so for every source
             return [_failed(s.name, f"database unavailable: {type(exc).__name__}: {exc}") for s in sources]
     try:
-        return _crawl_in_subprocess(settings, sources, preview, preview_limit, territory, store)
+        return _crawl_in_subprocess(settings, sources, preview, preview_limit, territory, store, progress)
     finally:
         if store is not None:
             store.close()
@@ -120,6 +127,7 @@ def _crawl_in_subprocess(
     preview_limit: int,
     territory: Territory | None,
     store: Any,
+    progress: CrawlProgress | None = None,
 ) -> list[CrawlOutcome]:
     with tempfile.TemporaryDirectory(prefix="signals-crawl-") as folder:
         job = prepare_job(Path(folder), settings, sources, preview, preview_limit, territory)
@@ -127,13 +135,7 @@ def _crawl_in_subprocess(
         process = subprocess.Popen(
             job.command, env=job.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
-        reason = None
-        try:
-            _stdout, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            _stdout, stderr = process.communicate()
-            reason = f"crawl process killed after {timeout:.0f} s (time budgets exceeded)"
+        stderr, reason = _wait(process, timeout, store if progress else None, progress, len(sources))
         for line in (stderr or "").splitlines()[-50:]:
             log.debug("crawl: %s", line)
         found: dict[str, CrawlOutcome] = {}
@@ -152,6 +154,46 @@ def _crawl_in_subprocess(
         if missing and store is not None:
             found |= close_runs_of(store, process.pid, missing, reason or "crawl process ended early")
         return [found.get(s.name) or _failed(s.name, reason or "no outcome") for s in sources]
+
+
+def _wait(
+    process: subprocess.Popen[str],
+    timeout: float | None,
+    store: Any,
+    progress: CrawlProgress | None,
+    total: int,
+) -> tuple[str, str | None]:
+    """The crawl process's error output once it ended, and why it was killed (past ``timeout``); with a
+    ``store`` and ``progress``, how many sources are done is reported every ``POLL_S`` meanwhile."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        step = left
+        if store is not None and progress is not None:
+            step = POLL_S if left is None else min(POLL_S, left)
+        try:
+            _stdout, stderr = process.communicate(timeout=step)  # retrying after a timeout loses no output
+            return stderr, None
+        except subprocess.TimeoutExpired:
+            if deadline is not None and time.monotonic() >= deadline:
+                process.kill()
+                _stdout, stderr = process.communicate()
+                return stderr, f"crawl process killed after {timeout:.0f} s (time budgets exceeded)"
+            if store is not None and progress is not None:
+                progress(_sources_done(store, process.pid), total)
+
+
+def _sources_done(store: Any, pid: int) -> int:
+    """Sources whose run the crawl process ``pid`` has closed."""
+    from sqlalchemy import func
+
+    from signals.core.schema import Run
+
+    with store.session() as session:
+        done = session.scalar(
+            select(func.count(Run.id)).where(Run.stage == "collect", Run.pid == pid, Run.status != "running")
+        )
+    return int(done or 0)
 
 
 def crawl_timeout(settings: Settings, sources: list[SourceDef]) -> float | None:

@@ -120,7 +120,9 @@ def _card(
         if e.document is not None and _utc(e.document.published_at) < until
     ][: settings.detection.cited_documents]
     documents = [
-        CitedDocument(d.title, d.url, titles.get(d.source.name, d.source.name), d.published_at, d.territory)
+        CitedDocument(
+            d.title, d.url, wording.display_name(d.source.name, titles), d.published_at, d.territory
+        )
         for d in cited
     ]
     texts = [d.text for d in cited]
@@ -128,7 +130,10 @@ def _card(
     subject = surface_form(signal.subject, texts) if signal.kind not in SERIES_KINDS else signal.subject
     shown = clean_keywords(list(docs_of), texts, subject)
     keywords = [(shown_term, docs_of[term]) for term, shown_term in shown]
-    topic = (metrics.get("topic") or {}).get("keywords", [])[:5]
+    topic_metrics = metrics.get("topic") or {}
+    topic_words = list(topic_metrics.get("keywords", []))
+    agreeing = agrees(topic_words, float(topic_metrics.get("share", 0.0)), subject, [k for k, _ in shown])
+    topic = [form for _, form in clean_keywords(topic_words, texts, limit=5)] if agreeing else []
     card = SignalCard(
         id=signal.id,
         kind=signal.kind,
@@ -146,12 +151,12 @@ def _card(
         quotes=key_sentences(texts, [*list(docs_of)[:6], subject]) if docs_of else [],
         points=[(date.fromisoformat(p["period"][:10]), float(p["value"])) for p in metrics.get("points", [])],
         keywords=keywords,
-        topic=topic if agrees(topic, subject, [k for k, _ in keywords]) else [],
+        topic=topic,
         nature=str(metrics.get("nature") or signal.nature),
     )
     if card.is_series:
         indicator = str(metrics.get("series", "")).split("/", 1)[0]
-        card.series_title = titles.get(indicator, indicator)
+        card.series_title = wording.display_name(indicator, titles)
         card.period = period_name(str(metrics["period"])) if metrics.get("period") else ""
         where = metrics.get("territory")
         card.subject = f"{card.series_title} — {where}" if where else card.series_title
@@ -276,7 +281,8 @@ def brief_context(
     for signal, row in view.rows:
         if signal.kind in SERIES_KINDS:
             continue
-        shown = row.flagged or row.status in (ESTABLISHED, FADING, CONFIRMED)
+        # a rising signal no longer flagged (no longer rare) is still growing strongly: shown as rising
+        shown = row.flagged or row.status in (RISING, ESTABLISHED, FADING, CONFIRMED)
         if row.status in cards and shown and (row.status == FADING or "recent_docs" in (row.metrics or {})):
             cards[row.status].append(_card(settings, signal, row, key, until, titles))
     size = settings.detection.brief_size

@@ -200,7 +200,7 @@ def _theme(
         quotes=key_sentences(texts, [*terms[:6], subject], limit=2) if terms else [],
         documents=[
             CitedDocument(
-                d.title, d.url, titles.get(d.source.name, d.source.name), d.published_at, d.territory
+                d.title, d.url, wording.display_name(d.source.name, titles), d.published_at, d.territory
             )
             for d in cited
         ],
@@ -279,7 +279,7 @@ def _indicators(
         out.append(
             IndicatorView(
                 key=indicator,
-                title=titles.get(indicator, indicator),
+                title=wording.display_name(indicator, titles),
                 unit=data.unit,
                 averaged=averaged,
                 history=history,

@@ -8,7 +8,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from reports.format import FILTERS
-from reports.wording import forecast_method
+from reports.wording import display_name, forecast_method
 
 
 @lru_cache(maxsize=1)
@@ -22,6 +22,7 @@ def environment() -> Environment:
     )
     env.filters.update(FILTERS)
     env.filters["forecast_method"] = forecast_method
+    env.filters["display_name"] = display_name  # {{ key | display_name(titles) }}
     return env
 
 

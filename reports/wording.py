@@ -8,7 +8,11 @@ whose fields are named.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from signals.core.lifecycle import CONFIRMED, DISMISSED, ESTABLISHED, FADING, NEW, RISING
+from signals.core.schema import TOPIC_VOLUME_SERIES
+from signals.core.sources import readable_name
 
 STATUS_LABELS = {
     NEW: "nouveau",
@@ -36,6 +40,9 @@ MONTHS_SHORT = (
     "nov.",
     "déc.",
 )
+
+# the weekly volume of a topic, watched as a series (``signals.stages.topics``)
+TOPIC_VOLUME = "Documents par semaine du sujet"
 
 # charts
 DOCUMENTS_PER_WEEK = "documents / semaine"
@@ -91,3 +98,17 @@ def forecast_method(method: str) -> str:
     if method == "seasonal_naive":
         return FORECAST_MEMBERS[method] + " (méthode naïve saisonnière)"
     return FORECAST_MEMBERS.get(method, method)
+
+
+def display_name(key: str, titles: Mapping[str, str]) -> str:
+    """What a reader sees for a source or series key: its title from the sources file, else a readable
+    name (never the key: ``sujets.volume`` is 'Documents par semaine du sujet').
+
+    >>> display_name("tourisme.nuitees", {"tourisme.nuitees": "Nuitées touristiques"})
+    'Nuitées touristiques'
+    >>> display_name("sujets.volume", {}), display_name("meteo.pluie_mm", {})
+    ('Documents par semaine du sujet', 'Meteo : pluie mm')
+    """
+    if key in titles:
+        return titles[key]
+    return TOPIC_VOLUME if key == TOPIC_VOLUME_SERIES else readable_name(key)

@@ -214,3 +214,29 @@ def test_series_sources(http_site: Site, collect_home: Path) -> None:
     assert rows[("t.dup/fontclaire", "2025-01-01")][0] == 2.0  # a repeated period updates, never duplicates
     assert rows[("t.json/fontclaire", "2025-02-01")][0] == 11.5
     assert total == sum(1 for _ in rows)
+
+
+def test_collect_tells_how_many_sources_are_done(
+    http_site: Site, collect_home: Path, monkeypatch: Any
+) -> None:
+    """`signals collect` draws a bar from these reports: sources done out of all, from 0 to all."""
+    import collectors.run
+    from signals import pipeline
+    from signals.core.sources import SourcesFile, dump_sources
+    from signals.pipeline.collect import COLLECTING
+
+    monkeypatch.setattr(collectors.run, "POLL_S", 0.01)  # hear the crawl's run records while it runs
+    entries = [c["source"] for c in load_cases("cases_series.yaml")[:3]]
+    sources_file = collect_home / "sources.yaml"
+    dump_sources(SourcesFile(sources=sources_from(entries, http_site.base_url)), sources_file)
+    settings = crawl_settings(collect_home).model_copy(update={"sources_file": sources_file})
+    steps: list[tuple[str, int, int]] = []
+    with Store.open(settings) as store:
+        outcomes = pipeline.collect(store, settings, progress=lambda *s: steps.append(s))
+
+    assert {o.status for o in outcomes} == {"ok"}
+    collecting = [(done, total) for step, done, total in steps if step == COLLECTING]
+    assert collecting[0] == (0, 3) and collecting[-1] == (3, 3)
+    assert all(total == 3 for _, total in collecting)
+    assert [d for d, _ in collecting] == sorted(d for d, _ in collecting)  # never backwards
+    assert len(collecting) > 2  # the crawl process was heard while it ran

@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from signals.core.lifecycle import Candidate, Tracked, step
+from signals.core.lifecycle import Candidate, ThemeMeasure, Tracked, step
 from signals.core.settings import DetectionSettings
 
 W0 = date(2026, 3, 2)
@@ -44,6 +44,17 @@ def test_new_then_rising_then_established_then_fading():
     assert _week(tracked, [], 2)[0].status == "established"
     tracked[0].level = 0.01  # below half its peak
     assert _week(tracked, [], 3)[0].status == "fading"
+
+
+def test_a_signal_no_longer_flagged_but_still_growing_strongly_is_rising_not_established():
+    tracked: list[Tracked] = []
+    _week(tracked, [_candidate({1, 2, 3})], 0)
+    signal = tracked[0]
+    signal.level = 0.03  # not flagged (no longer rare, say), its theme measured at 2.2 times its usual share
+    signal.follow(ThemeMeasure(0.03, {1, 2, 3, 4}, [], {"growth": 2.2}))
+    assert [(u.flagged, u.status) for u in _week(tracked, [], 1)] == [(False, "rising")]
+    signal.follow(ThemeMeasure(0.03, {1, 2, 3, 4}, [], {"growth": 1.3}))  # it holds, no longer growing
+    assert _week(tracked, [], 2)[0].status == "established"
 
 
 def test_a_theme_matching_by_its_terms_continues_the_signal():

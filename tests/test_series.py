@@ -59,7 +59,10 @@ def test_planted_drop_is_flagged_in_its_week_and_clean_series_are_not(store, set
 
 def test_stored_state_resumes_exactly_and_old_weeks_replay_the_same(store, settings):
     _load(store)
-    pipeline.analyze(store, settings, date(2026, 7, 5))  # stores the detectors' state
+    parts = []
+    pipeline.analyze(store, settings, date(2026, 7, 5), progress=lambda *s: parts.append(s))  # stores state
+    # `signals analyze` draws its bar from this: topics, themes, signals, series
+    assert parts == [("analysing the week", n, 4) for n in range(5)]
     with store.session() as session:
         saved = {s.key: s.meta["points"] for s in session.scalars(select(ModelState))}
     assert saved and all(points == 44 for points in saved.values())  # up to June 2026

@@ -33,8 +33,8 @@ def analyze(
     """Detect emerging themes for the week of --as-of (default: today) and update the signals."""
     day = parse_date(as_of, "--as-of")
     settings = settings_from_env()
-    with Store.open(settings) as store:
-        result = busy("analysing…", lambda: pipeline.analyze(store, settings, day, refit_topics))
+    with Store.open(settings) as store, progress_bars() as bars:
+        result = pipeline.analyze(store, settings, day, refit_topics, progress=bars)
     statuses = ", ".join(f"{k}: {v}" for k, v in result.statuses.items()) or "no signal"
     out.print(f"week of {result.week} (as of {result.as_of}): {result.documents} documents — {statuses}")
     for label in result.new:

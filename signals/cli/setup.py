@@ -11,7 +11,7 @@ import yaml
 from rich.table import Table
 
 from signals import pipeline
-from signals.cli.common import app, busy, err, out, settings_from_env, sources_app
+from signals.cli.common import app, busy, err, out, progress_bars, settings_from_env, sources_app
 from signals.core.errors import UserError
 from signals.core.store import Store
 
@@ -105,7 +105,8 @@ def collect(
     """Collect the enabled sources (or the given ones) into the store."""
     settings = settings_from_env()
     with Store.open(settings) as store:
-        outcomes = busy("collecting…", lambda: pipeline.collect(store, settings, source))
+        with progress_bars() as bars:
+            outcomes = pipeline.collect(store, settings, source, progress=bars)
     _print_outcomes(outcomes)
     if outcomes and all(o.status == "failed" for o in outcomes):
         raise typer.Exit(1)

@@ -3,7 +3,8 @@ confirmed by staff. Pure functions over small records, so the live analysis and 
 
 - A theme flagged for the first time is **new**; flagged again in a later week, **rising**.
 - Not flagged any more but still at half its peak level or more: **established** (it is no longer weak,
-  it is there); below half its peak: **fading**.
+  it is there) once it no longer grows strongly; while its theme still grows ``min_growth`` times its
+  expected share or more (no longer rare, say), it stays **rising**; below half its peak: **fading**.
 - **Dismissed** by staff: it stays dismissed, unless it grows markedly beyond the level at which it was
   dismissed (``dismissed_regrowth`` times), then it is raised again as rising.
 - **Confirmed** by staff: it stays confirmed; its numbers keep being updated.
@@ -249,7 +250,7 @@ def step(
         updates.append(update)
     for signal in tracked:
         if follow_unflagged and id(signal) not in touched and signal.id is not None:
-            updates.append(_unflagged(signal, week))
+            updates.append(_unflagged(signal, week, params))
     return updates
 
 
@@ -312,14 +313,24 @@ def _reopen(
     return Update(signal, week, True, RISING, score, candidate, "reopened", nature)
 
 
-def _unflagged(signal: Tracked, week: date) -> Update:
-    """A tracked signal not flagged this week: its level against its peak decides."""
+def still_growing(signal: Tracked, params: DetectionSettings) -> bool:
+    """This week's measure of the signal's theme still grows as strongly as a weak signal must (``min_growth``
+    times its expected share): not flagged (no longer rare, say), yet not settled either."""
+    metrics = signal.view.metrics if signal.view is not None else None
+    return bool(metrics) and float(metrics.get("growth") or 0.0) >= params.min_growth
+
+
+def _unflagged(signal: Tracked, week: date, params: DetectionSettings) -> Update:
+    """A tracked signal not flagged this week: still growing strongly, it is rising; otherwise its level
+    against its peak decides (established when it holds, fading below half its peak)."""
     if signal.status in (DISMISSED, CONFIRMED):
         status = signal.status
     elif signal.first_seen > week:
         status = signal.status
+    elif signal.level <= 0 or signal.level < FADED * signal.peak_level:
+        status = FADING
     else:
-        status = ESTABLISHED if signal.level >= FADED * signal.peak_level and signal.level > 0 else FADING
+        status = RISING if still_growing(signal, params) else ESTABLISHED
     signal.status = status
     signal.peak_level = max(signal.peak_level, signal.level)
     return Update(signal, week, False, status, 0.0, None, "unflagged")

@@ -170,6 +170,22 @@ SourceDef = Annotated[
 SOURCE_KINDS = ("rss", "listing", "consultation", "series")
 
 
+# A consultation's monthly figures (``ConsultationSource.series_titles`` keys) in words, when untitled.
+CONSULTATION_FIGURES = {"proposals": "propositions", "votes": "votes", "comments": "commentaires"}
+
+
+def readable_name(key: str) -> str:
+    """A name a reader can read, made from a key without a title: separators become spaces, the first
+    letter a capital, and a dotted key ``family.member`` reads 'Family : member'.
+
+    >>> readable_name("echo-du-val"), readable_name("tourisme.nuitees_hotel"), readable_name("")
+    ('Echo du val', 'Tourisme : nuitees hotel', '')
+    """
+    parts = [re.sub(r"[-_/]+", " ", p).strip() for p in key.split(".") if p.strip(" -_/")]
+    text = " : ".join(parts)
+    return text[:1].upper() + text[1:]
+
+
 class Territory(BaseModel):
     name: str = "Territoire"
     communes: list[str] = Field(default_factory=list)
@@ -183,16 +199,18 @@ class SourcesFile(BaseModel):
 
     def titles(self) -> dict[str, str]:
         """Display names by key: each source's name, and each series prefix (``tourisme.nuitees``,
-        ``participer.votes``), mapped to what readers see; keys without a title are left out."""
+        ``participer.votes``), mapped to what readers see; a key without a title gets a readable name
+        made from it (``readable_name``), never the key itself."""
         names: dict[str, str] = {}
         for source in self.sources:
-            if source.title:
-                names[source.name] = source.title
-            if isinstance(source, SeriesSource) and (source.series_title or source.title):
-                names[source.series] = source.series_title or source.title or source.series
+            names[source.name] = source.title or readable_name(source.name)
+            if isinstance(source, SeriesSource):
+                names[source.series] = source.series_title or source.title or readable_name(source.series)
             if isinstance(source, ConsultationSource):
                 prefix = source.series or source.name
-                names.update({f"{prefix}.{figure}": t for figure, t in source.series_titles.items()})
+                for figure, default in CONSULTATION_FIGURES.items():
+                    own = source.series_titles.get(figure)
+                    names[f"{prefix}.{figure}"] = own or f"{names[source.name]} : {default}"
         return names
 
     def get(self, name: str) -> SourceDef:

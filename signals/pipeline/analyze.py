@@ -37,13 +37,22 @@ class AnalysisResult:
     new: list[str] = field(default_factory=list)
 
 
+ANALYSING = "analysing the week"  # progress step: topics, themes, signals, series
+ANALYSIS_PARTS = 4
+
+
 def analyze(
-    store: Store, settings: Settings, as_of: date | None = None, refit_topics: bool = False
+    store: Store,
+    settings: Settings,
+    as_of: date | None = None,
+    refit_topics: bool = False,
+    progress: Progress | None = None,
 ) -> AnalysisResult:
     """Detect this week's emerging themes from data published up to ``as_of`` and update the signals.
 
     The topic model is extended with the week's documents; ``refit_topics`` fits it again on the whole
-    window instead (on demand: after a change of embedding model, or when topics have drifted)."""
+    window instead (on demand: after a change of embedding model, or when topics have drifted).
+    ``progress`` hears each part done (topics, themes, signals, series)."""
     from signals.stages.analysis import (
         detect,
     )  # numpy/scipy/river/bertopic: loaded only by the stages that need them
@@ -52,8 +61,17 @@ def analyze(
 
     as_of = as_of or clock.today(settings.tz)
     week = week_start(as_of)
+    parts = iter(range(1, ANALYSIS_PARTS + 1))
+
+    def done() -> None:
+        if progress is not None:
+            progress(ANALYSING, next(parts), ANALYSIS_PARTS)
+
+    if progress is not None:
+        progress(ANALYSING, 0, ANALYSIS_PARTS)
     with store.recording("analyze", target=week_label(week)) as run, store.session() as session:
         topics = update_topics(session, settings, as_of, refit_topics) if settings.topics.enabled else None
+        done()
         tracked = load_tracked(session, week, THEME_KINDS)
         _, communes = read_territory(settings)
         hashes = {t.id: t.term_hashes for t in tracked if t.id is not None}
@@ -65,6 +83,7 @@ def analyze(
             gazetteer=communes,
             topic_model_id=topics.model_id if topics else None,
         )
+        done()
         for signal in tracked:
             signal.follow(detection.tracked.get(signal.id or -1))
         candidates = detection.candidates + _new_topics(detection, tracked, settings)
@@ -88,11 +107,13 @@ def analyze(
                     backfill=topics.refitted,
                 ),
             )
+        done()
         alerts = watch_series(session, settings, as_of)
         past_alerts = load_tracked(session, week, SERIES_KINDS)
         series_updates = step(past_alerts, alerts, week, settings.detection, follow_unflagged=False)
         save_updates(session, series_updates, week)
         updates += series_updates
+        done()
         result = AnalysisResult(week, as_of, detection.documents, run.run_id)
         result.statuses = _count_statuses(updates)
         result.new = [

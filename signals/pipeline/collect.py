@@ -12,8 +12,11 @@ from signals.core.errors import UserError
 from signals.core.settings import Settings
 from signals.core.sources import SourcesFile, load_sources
 from signals.core.store import Store
+from signals.pipeline.progress import Progress
 
 log = logging.getLogger(__name__)
+COLLECTING = "collecting sources"  # progress steps
+PREPARING = "preparing the new documents (terms, embeddings)"
 
 
 def sources_path(settings: Settings) -> Path:
@@ -38,17 +41,27 @@ def sync_sources(store: Store, settings: Settings) -> SourcesFile:
     return sources
 
 
-def collect(store: Store, settings: Settings, names: list[str] | None = None) -> list[Any]:
-    """Collect the enabled sources (or the named ones, enabled or not); one outcome per source."""
+def collect(
+    store: Store, settings: Settings, names: list[str] | None = None, progress: Progress | None = None
+) -> list[Any]:
+    """Collect the enabled sources (or the named ones, enabled or not); one outcome per source.
+    ``progress`` hears how many sources are done, then the preparation of the new documents."""
     from collectors.run import crawl
 
+    step = progress or (lambda *_: None)
     sources = sync_sources(store, settings)
     chosen = [sources.get(n) for n in names] if names else [s for s in sources.sources if s.enabled]
     if not chosen:
         raise UserError(f"no enabled source in {sources_path(settings)}")
-    outcomes = crawl(settings, chosen, territory=sources.territory)
+    step(COLLECTING, 0, len(chosen))
+    outcomes = crawl(
+        settings, chosen, territory=sources.territory, progress=lambda done, n: step(COLLECTING, done, n)
+    )
+    step(COLLECTING, len(chosen), len(chosen))
     if any(o.counts.get("new") for o in outcomes):
+        step(PREPARING, 0, 1)
         prepare(store, settings)
+        step(PREPARING, 1, 1)
     return outcomes
 
 

@@ -65,8 +65,7 @@ def run_demo(settings: Settings, history_weeks: int = 52, progress: Progress | N
     site = build_site(settings.demo_dir)
     with serve(site, settings.demo_port) as base_url:
         dump_sources(sources_file(base_url), settings.sources_file)
-        step("collecting its sources", 0, 1)
-        collected = collect(store, settings)
+        collected = collect(store, settings, progress=progress)
     failed = [o for o in collected if o.status == "failed"]
     if failed:
         log.warning(
