@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: run test test-shifted install install-dev chromium lint bench-quick clean
+.PHONY: run test test-shifted install install-dev chromium lint bench-quick screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,8 +43,12 @@ chromium:
 
 lint: install-dev
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check signals collectors models reports bench tests scheduler.py
+	$(BIN)/ruff format --check signals collectors models reports bench tests tools scheduler.py
 	$(BIN)/lint-imports
+
+## the brief (desktop and phone) and each page of the report's PDF from the demo, into docs/screenshots/
+screenshots: install-dev chromium
+	$(BIN)/python tools/screenshots.py
 
 ## every benchmark in its --quick variant
 bench-quick: install

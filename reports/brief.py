@@ -22,7 +22,7 @@ from reports.extract import Quote, key_sentences
 from reports.feedback import feedback_link, secret_key
 from reports.format import plural, week_name
 from reports.mail import content_id, inline_css, with_data_uris
-from reports.phrases import agrees, clean_keywords, surface_form
+from reports.phrases import agrees, clean_keywords, same_theme, subject_form
 from reports.rendering import render
 from signals.core import clock
 from signals.core.lifecycle import CONFIRMED, ESTABLISHED, EVENT, FADING, NEW, RISING, SERIES_KINDS
@@ -127,7 +127,7 @@ def _card(
     ]
     texts = [d.text for d in cited]
     docs_of = {k["term"]: int(k.get("docs", 0)) for k in metrics.get("keywords", [])}
-    subject = surface_form(signal.subject, texts) if signal.kind not in SERIES_KINDS else signal.subject
+    subject = subject_form(signal.subject, texts) if signal.kind not in SERIES_KINDS else signal.subject
     shown = clean_keywords(list(docs_of), texts, subject)
     keywords = [(shown_term, docs_of[term]) for term, shown_term in shown]
     topic_metrics = metrics.get("topic") or {}
@@ -260,6 +260,19 @@ def _changes(session: Session, week: date, rows: list[tuple[Signal, SignalWeek]]
     return changed
 
 
+def _one_card_a_theme(sections: list[list[SignalCard]]) -> None:
+    """Two signals under two names of one theme (a theme and the topic of the same documents: 'punaises de
+    lit' and 'punaises · lit') are shown once, the first in the brief's order."""
+    shown: list[str] = []
+    for cards in sections:
+        kept = []
+        for card in cards:
+            if not any(same_theme(card.subject, other) for other in shown):
+                kept.append(card)
+                shown.append(card.subject)
+        cards[:] = kept
+
+
 def brief_context(
     session: Session,
     settings: Settings,
@@ -285,6 +298,7 @@ def brief_context(
         shown = row.flagged or row.status in (RISING, ESTABLISHED, FADING, CONFIRMED)
         if row.status in cards and shown and (row.status == FADING or "recent_docs" in (row.metrics or {})):
             cards[row.status].append(_card(settings, signal, row, key, until, titles))
+    _one_card_a_theme([cards[status] for status in (NEW, RISING, CONFIRMED, ESTABLISHED, FADING)])
     size = settings.detection.brief_size
     # Lasting events (a shortage going on) have their own section; they share the budget with new signals.
     events = [c for c in cards[NEW] if c.nature == EVENT]

@@ -13,6 +13,7 @@ True
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -251,7 +252,8 @@ def barometer_svg(
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _p: f"{v:+.0f} %".replace("-", "−")))
         ax.xaxis.set_major_locator(ticker.MaxNLocator(3))
         ax.tick_params(axis="x", labelsize=6.5)
-        ax.set_title(title, fontsize=8, loc="left")
+        # the title over the whole width, wrapped: a long title never widens one chart of the row
+        figure.text(0.02, 1 - 0.04 / height, textwrap.fill(title, 52), ha="left", va="top", fontsize=8)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         return _svg(figure)

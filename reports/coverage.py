@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from signals.core.periods import start_of_day_utc, week_label, weeks_between
-from signals.core.schema import Document, Observation, Run, Source
+from signals.core.schema import TOPIC_VOLUME_SERIES, Document, Observation, Run, Source
 from signals.core.settings import Settings
 
 
@@ -19,6 +19,7 @@ class QuarterCoverage:
     documents: int
     documents_by_source: list[tuple[str, int]]
     communes_without_documents: list[str]
+    indicators: int  # tourism nights, visitors... (a series per commune each)
     series: int
     series_complete: int  # series with a value for each month of the quarter
     weeks: int
@@ -43,9 +44,13 @@ def quarter_coverage(
         .order_by(func.count(Document.id).desc())
     ).all()
     seen = set(session.scalars(select(Document.territory).where(*in_quarter).distinct()))
-    months = session.execute(
+    months = session.execute(  # the indicators' series (a topic's weekly volume is not an indicator)
         select(Observation.series, func.count(func.distinct(Observation.period)))
-        .where(Observation.period >= start, Observation.period <= end)
+        .where(
+            Observation.period >= start,
+            Observation.period <= end,
+            Observation.series.not_like(f"{TOPIC_VOLUME_SERIES}/%"),
+        )
         .group_by(Observation.series)
     ).all()
     weeks = [w for w in weeks_between(start, end) if w >= start]  # the weeks that begin in the quarter
@@ -69,6 +74,7 @@ def quarter_coverage(
         documents=sum(n for _, n in by_source),
         documents_by_source=[(name, n) for name, n in by_source],
         communes_without_documents=[c for c in communes if c not in seen],
+        indicators=len({series.split("/", 1)[0] for series, _ in months}),
         series=len(months),
         series_complete=sum(1 for _, n in months if n >= 3),
         weeks=len(weeks),

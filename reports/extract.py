@@ -9,6 +9,9 @@ of the document it comes from, chosen by how many of the signal's keywords they 
 ... ]
 >>> [(q.document, q.text) for q in key_sentences(docs, ["punaises de lit", "logements", "matelas"])]
 [(2, 'Punaises de lit : un chien détecteur inspecte les matelas des logements.'), (1, 'Les punaises de lit gagnent les logements sociaux du quartier.')]
+>>> [q.text for q in key_sentences(["L'aide à l'achat atteint cinq cents euros pour un vélo-cargo.",
+...     "Considérant ce qui suit : l'aide à l'achat atteint cinq cents euros pour un vélo-cargo."], ["achat"])]
+["L'aide à l'achat atteint cinq cents euros pour un vélo-cargo."]
 """
 
 from __future__ import annotations
@@ -45,7 +48,8 @@ def key_sentences(texts: list[str], keywords: list[str], limit: int = 2) -> list
     """Up to ``limit`` sentences of ``texts`` containing the most distinct ``keywords`` (at least one).
 
     Ties go to the earlier document (the analysis cites the most telling first), then the shorter
-    sentence. A sentence already quoted (the same words in another outlet) is not quoted twice; sentences
+    sentence. A sentence already quoted (the same words in another outlet, or within a longer sentence:
+    "Considérant ce qui suit : L'aide…") is not quoted twice; sentences
     shorter than ``MIN_CHARS`` or longer than ``MAX_CHARS`` are skipped (headings, whole paragraphs).
     """
     folded_keywords = [fold(k) for k in keywords if k.strip()]
@@ -61,13 +65,18 @@ def key_sentences(texts: list[str], keywords: list[str], limit: int = 2) -> list
             if hits:
                 scored.append((-hits, number, len(sentence), sentence))
     quotes: list[Quote] = []
-    seen: set[str] = set()
+    seen: list[str] = []
     for _, number, _, sentence in sorted(scored):
-        key = fold(sentence)
-        if key in seen:
+        key = _words(sentence)
+        if any(key in other or other in key for other in seen):  # the same sentence, or one inside another
             continue
-        seen.add(key)
+        seen.append(key)
         quotes.append(Quote(number, sentence))
         if len(quotes) == limit:
             break
     return quotes
+
+
+def _words(sentence: str) -> str:
+    """A sentence's words, folded, as one string ('L'aide, à l'achat.' -> ' l aide a l achat ')."""
+    return " " + " ".join(re.findall(r"\w+", fold(sentence))) + " "

@@ -142,7 +142,17 @@ def safe_url(value: str | None) -> str | None:
     return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
+def capfirst(text: str) -> str:
+    """A capital on the first letter only (Jinja's ``capitalize`` lowers the rest: 'Lirac' would go).
+
+    >>> capfirst("punaises de lit à Lirac-sur-Lirette")
+    'Punaises de lit à Lirac-sur-Lirette'
+    """
+    return text[:1].upper() + text[1:]
+
+
 FILTERS: dict[str, Any] = {
+    "capfirst": capfirst,
     "fr_date": fr_date,
     "fr_number": fr_number,
     "fr_percent": fr_percent,

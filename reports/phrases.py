@@ -23,7 +23,7 @@ from models.terms import normalise, stop_words
 from signals.core.parsing import fold
 
 # Short words the term extractor drops between two kept words ("punaises [de] lit", "aide [à l'] achat").
-_GLUE = r"(?:de|du|des|la|le|les|à|au|aux|en|et|pour|sur|sous|par|avec|un|une)"
+_GLUE = r"(?:de|du|des|la|le|les|à|au|aux|en|pour|sur|sous|par|avec|un|une)"  # not "et": lists
 _ELIDED = r"(?:d|l|qu)['’]"
 # between two words of a phrase: spaces or a hyphen, or glue words and elisions ("aide à l'achat")
 _BETWEEN = rf"(?:[\s\-]+(?:(?:{_GLUE}\s+|{_ELIDED}\s*))*|\s*['’]\s*)"
@@ -33,8 +33,10 @@ _FRAGMENT_WORDS = {
     "le", "la", "les", "ce", "cette", "ces", "son", "sa", "ses", "leur", "leurs", "il", "elle",
     "ils", "elles", "on", "nous", "vous", "est", "sont", "a", "ont", "sera", "seront", "être", "avoir",
     "partie", "cinq", "six", "sept", "huit", "neuf", "dix", "cent", "cents", "mille", "plus", "moins",
-    "très", "déjà", "encore", "aussi", "depuis",
+    "très", "déjà", "encore", "aussi", "depuis", "peut", "peuvent", "doit", "doivent", "va", "vont",
+    "était", "étaient", "faut", "fait", "font",
 }  # fmt: skip
+_ARTICLES = {"le", "la", "les", "un", "une"}
 MAX_WORDS = 3
 # A lone word is shown as the phrase it sits in when the documents write it there this often.
 PHRASE_SHARE = 0.6
@@ -66,20 +68,63 @@ def _tidy(span: str, capital: bool) -> str:
     return span if capital else span[:1].lower() + span[1:]
 
 
-def surface_form(term: str, texts: list[str]) -> str:
+def written(term: str, texts: list[str]) -> str | None:
     """The most frequent way ``term`` is written in ``texts`` (glue words and plural marks restored, accents
-    and case as written, a capital only kept when the term had one); the term itself when it is not found.
-    A signal's label of two phrases ('vélos-cargos · assistance électrique') is written phrase by phrase."""
-    if " · " in term:
-        return " · ".join(surface_form(part, texts) for part in term.split(" · "))
+    and case as written, a capital only kept when the term had one); None when the texts never write it."""
     pattern = _pattern(term)
     if pattern is None:
-        return term
+        return None
     found: Counter[str] = Counter()
     for text in texts:
         for match in pattern.finditer(text):
             found[_tidy(match.group(0), term[:1].isupper())] += 1
-    return found.most_common(1)[0][0] if found else term
+    return found.most_common(1)[0][0] if found else None
+
+
+def surface_form(term: str, texts: list[str]) -> str:
+    """``term`` as written in ``texts`` (``written``), or as the analysis has it when they never write it.
+    A signal's label of two phrases ('vélos-cargos · assistance électrique') is written phrase by phrase."""
+    if " · " in term:
+        return " · ".join(surface_form(part, texts) for part in term.split(" · "))
+    return written(term, texts) or term
+
+
+def subject_form(label: str, texts: list[str]) -> str:
+    """A signal's label as readers know it: two words the documents write as one phrase are that phrase
+    ('punaises · lit' -> 'punaises de lit'), each phrase as written, a fragment of a sentence or a phrase
+    repeating the first dropped ('punaises de lit · désinsectisation peut dépasser mille' -> 'punaises
+    de lit').
+
+    >>> docs = ["Les punaises de lit reviennent.", "Des punaises de lit au collège."]
+    >>> subject_form("punaises · lit", docs), subject_form("punaise lit · punaises · coût peut dépasser", docs)
+    ('punaises de lit', 'punaises de lit')
+    """
+    parts = [p.strip() for p in label.split(" · ") if p.strip()]
+    if len(parts) > 1 and all(len(p.split()) == 1 for p in parts):
+        together = written(" ".join(parts), texts)
+        if together is not None:
+            return together
+    kept: list[str] = []
+    for part in parts:
+        form = surface_form(part, texts)
+        if kept and (is_fragment(form) or any(_stems(form) <= _stems(k) for k in kept)):
+            continue
+        kept.append(form)
+    return " · ".join(kept) if kept else label
+
+
+def same_theme(a: str, b: str) -> bool:
+    """Two names of one theme: the same content words, or the two or more of one all words of the other
+    ('punaises de lit' and 'punaises · lit', 'cour oasis' and 'cours d'école · cour oasis'); one word is
+    not enough ('chaleurs' and 'îlots de chaleur' are two themes).
+
+    >>> same_theme("punaises · lit", "Punaises de lit"), same_theme("chaleurs", "îlots de chaleur")
+    (True, False)
+    """
+    sa, sb = _stems(a), _stems(b)
+    if not sa or not sb:
+        return False
+    return sa == sb or (min(len(sa), len(sb)) >= 2 and (sa <= sb or sb <= sa))
 
 
 def in_phrase(word: str, texts: list[str]) -> str | None:
@@ -122,30 +167,43 @@ def is_fragment(term: str) -> bool:
 
     >>> [is_fragment(t) for t in ("installés", "eau finance une partie", "aide achat", "logements vacants")]
     [True, True, False, False]
+    >>> [is_fragment(t) for t in ("inspecté les chambres", "sécurité des piétons", "qualité de l’air")]
+    [True, False, False]
     """
     words = [w for w in re.split(r"[\s'’]+", term.strip().lower()) if w]
     content = [w for w in words if not re.fullmatch(_GLUE + "|[dl]|qu", w)]
-    if not content or len(content) > MAX_WORDS or any(w in _FRAGMENT_WORDS for w in words):
+    if not content or len(content) > MAX_WORDS or any(w in _FRAGMENT_WORDS for w in content):
+        return True
+    # a verb and its object ('inspecté les chambres'): a participle, then an article
+    if any(
+        w.endswith(("é", "és", "ée", "ées")) and nxt in _ARTICLES
+        for w, nxt in zip(words, words[1:], strict=False)
+    ):
         return True
     return len(content) == 1 and content[0].endswith(("és", "ées"))  # a lone plural participle
 
 
 def _stems(phrase: str) -> set[str]:
     """The content words of a phrase, without accents nor plural marks ('Vélos-cargos' -> velo, cargo)."""
-    return {normalise(w) for w in re.split(r"[\s\-'’·]+", fold(phrase)) if len(w) > 3}
+    stop = stop_words()
+    words = re.split(r"[\s\-'’·]+", phrase.lower())
+    return {normalise(fold(w)) for w in words if len(w) >= 3 and w not in stop}
 
 
 def clean_keywords(
     terms: list[str], texts: list[str], subject: str = "", limit: int = 6
 ) -> list[tuple[str, str]]:
-    """Keywords worth showing, as (term, form shown): fragments dropped, each written as in the documents
-    (a lone word as the phrase it sits in), none repeating the subject or an earlier keyword."""
+    """Keywords worth showing, as (term, form shown): each as the cited documents write it (a lone word as
+    the phrase it sits in; a keyword they never write is left out), fragments dropped, none repeating the
+    subject or an earlier keyword."""
     shown: list[tuple[str, str]] = []
     seen = [_stems(subject)] if subject else []
     for term in terms:
         if is_fragment(term):
             continue
-        form = surface_form(term, texts)
+        form = written(term, texts)  # a keyword the cited documents never write is not shown
+        if form is None:
+            continue
         form = in_phrase(form, texts) or form
         if is_fragment(form):
             continue
@@ -160,7 +218,8 @@ def clean_keywords(
 
 
 def agrees(topic_keywords: list[str], share: float, subject: str, keywords: list[str]) -> bool:
-    """Whether a topic is the signal's: it holds most of the signal's recent documents (``share``) and its
+    """Whether a topic is the signal's: it holds most (over half) of the signal's recent documents (``share``)
+    and its
     two leading words share a word with the signal's subject or first keywords. A topic line naming another theme's
     topic (bed bugs under short-term rentals) is not shown.
 
@@ -171,7 +230,7 @@ def agrees(topic_keywords: list[str], share: float, subject: str, keywords: list
     >>> agrees(["punaises", "lit"], 0.3, "punaises de lit", [])
     False
     """
-    if share < 0.5 or not topic_keywords:
+    if share <= 0.5 or not topic_keywords:
         return False
     mine = set().union(*(_stems(t) for t in [subject, *keywords[:3]]))
     theirs = set().union(*(_stems(t) for t in topic_keywords[:2]))

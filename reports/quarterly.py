@@ -26,11 +26,11 @@ from reports.extract import Quote, key_sentences
 from reports.forecasts import ForecastBand, ForecastFn
 from reports.format import quarter_name
 from reports.indicators import combine, indicator_histories, month_of, total
-from reports.phrases import clean_keywords, surface_form
+from reports.phrases import clean_keywords, same_theme, subject_form
 from reports.rendering import render
 from signals.core import clock
 from signals.core.lifecycle import THEME_KINDS
-from signals.core.periods import parse_quarter, start_of_day_utc
+from signals.core.periods import parse_quarter, quarter_label, start_of_day_utc
 from signals.core.registry import flagged_series_weeks
 from signals.core.schema import (
     Document,
@@ -156,11 +156,22 @@ def _themes(
         .order_by(SignalWeek.week)
     ):
         rows[row.signal_id].append(row)
-    return [_theme(settings, signals[i], rows[i], start, end, titles) for i in ids]
+    themes: list[ThemeView] = []
+    for i in ids:  # two names of one theme (a theme and its topic) are one theme of the report
+        theme = _theme(session, settings, signals[i], rows[i], start, end, titles)
+        if not any(same_theme(theme.subject, t.subject) for t in themes):
+            themes.append(theme)
+    return themes
 
 
 def _theme(
-    settings: Settings, signal: Signal, rows: list[SignalWeek], start: date, end: date, titles: dict[str, str]
+    session: Session,
+    settings: Settings,
+    signal: Signal,
+    rows: list[SignalWeek],
+    start: date,
+    end: date,
+    titles: dict[str, str],
 ) -> ThemeView:
     last = rows[-1]  # the signal as the quarter's last analysed week saw it
     metrics = dict(last.metrics or {})
@@ -181,8 +192,12 @@ def _theme(
         for e in signal.evidence
         if e.document is not None and since <= _utc(e.document.published_at) < until
     ][: settings.detection.cited_documents]
+    if len(cited) < settings.detection.cited_documents:  # the signal cites later documents: the quarter's own
+        cited += _documents_naming(
+            session, signal.subject, since, until, settings.detection.cited_documents - len(cited), cited
+        )
     texts = [d.text for d in cited]
-    subject = surface_form(signal.subject, texts)
+    subject = subject_form(signal.subject, texts)
     terms = [k["term"] for k in metrics.get("keywords", [])]
     keywords = [shown for _, shown in clean_keywords(terms, texts, subject)]
     return ThemeView(
@@ -204,6 +219,32 @@ def _theme(
             )
             for d in cited
         ],
+    )
+
+
+def _documents_naming(
+    session: Session, label: str, since: datetime, until: datetime, limit: int, taken: list[Document]
+) -> list[Document]:
+    """Documents published between ``since`` and ``until`` whose title names the signal's leading phrase
+    (its words in order, glue words between them allowed), the latest first."""
+    phrase = label.split(" · ")[0].strip()
+    if not phrase or limit <= 0:
+        return []
+    return list(
+        session.scalars(
+            select(Document)
+            .where(
+                Document.published_at >= since,
+                Document.published_at < until,
+                Document.title.ilike(
+                    "%" + "%".join(phrase.split()) + "%"
+                ),  # 'punaises lit': 'Punaises de lit
+                Document.id.not_in([d.id for d in taken]),
+            )
+            .options(selectinload(Document.source))
+            .order_by(Document.published_at.desc())
+            .limit(limit)
+        )
     )
 
 
@@ -331,6 +372,7 @@ def quarterly_context(
         "territory": territory,
         "quarter": label,
         "quarter_name": quarter_name(label),
+        "next_quarter_name": quarter_name(quarter_label(end + timedelta(days=1))),
         "titles": titles,
         "themes_by_place": _themes_by_place(themes),
         "start": start,
@@ -398,12 +440,13 @@ def _draw(context: dict[str, Any]) -> None:
             unit=ind.unit,
         )
         ind.chart = _svg_uri(charts.forecast_svg(line)) if ind.history else ""
-        compared = sorted((r for r in ind.rows if r.change is not None), key=lambda r: r.territory)
-        if compared:
+        # every chart has a row for each commune of the table, in its order: charts of one size, that compare
+        changes = [row.change if (row := ind.row(place)) else None for place in context["places"]]
+        if any(c is not None for c in changes):
             ind.barometer_chart = _svg_uri(
                 charts.barometer_svg(
-                    [r.territory for r in compared],
-                    [r.change for r in compared],
+                    context["places"],
+                    changes,
                     wording.YEAR_ON_YEAR.format(indicator=ind.title),
                     limit=BAROMETER_LIMIT,
                 )

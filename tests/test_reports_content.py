@@ -35,7 +35,9 @@ def test_each_quoted_sentence_is_a_sentence_of_the_document_it_cites(done):
     html = brief.archive.read_text(encoding="utf-8")
     with store.session() as session:
         texts = [d.text for d in session.scalars(select(Document).join(Evidence).order_by(Evidence.rank))]
-    quotes = re.findall(r"« (.+?) » <span class=\"muted\"[^>]*>\[(\d)\]", html)
+    # French quotation marks hold their text with no-break spaces, the document's number too
+    nbsp = "(?:\u00a0|&nbsp;)"
+    quotes = re.findall(rf"«{nbsp}(.+?){nbsp}»{nbsp}<span class=\"muted\"[^>]*>\[(\d)\]", html)
     assert quotes
     unescaped = [
         q.replace("&lt;", "<").replace("&gt;", ">").replace("&#34;", '"').replace("&#39;", "'")

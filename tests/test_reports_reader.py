@@ -132,9 +132,45 @@ def test_commands_after_the_demo_find_its_sources_file(tmp_path):
 
 
 def test_sources_and_series_have_display_titles():
+    from signals.core.sources import ConsultationSource, SeriesSource
     from signals.demo.site import sources_file
 
-    titles = sources_file("http://127.0.0.1:9").titles()
+    demo = sources_file("http://127.0.0.1:9")
+    titles = demo.titles()
     assert titles["echo-du-val"] == "L'Écho du Val"
     assert titles["tourisme.nuitees"] == "Nuitées touristiques"
     assert titles["participer.comments"].startswith("Commentaires")
+    # every demo source and series is titled in the file itself, none falls back to a name made from its key
+    for source in demo.sources:
+        assert source.title, source.name
+        if isinstance(source, SeriesSource):
+            assert source.series_title, source.series
+        if isinstance(source, ConsultationSource):
+            assert set(source.series_titles) == {"proposals", "votes", "comments"}
+
+
+def test_keys_without_a_title_read_as_words():
+    from reports.wording import display_name
+    from signals.core.schema import TOPIC_VOLUME_SERIES
+    from signals.core.sources import SourcesFile
+
+    untitled = SourcesFile.model_validate(
+        {
+            "sources": [
+                {"name": "echo-du-val", "kind": "rss", "url": "https://echo.example/feed.xml"},
+                {"name": "agora", "kind": "consultation", "url": "https://agora.example/api"},
+                {
+                    "name": "meteo",
+                    "kind": "series",
+                    "url": "https://meteo.example/pluie.csv",
+                    "series": "meteo.pluie_mm",
+                    "columns": {"period": "mois", "value": "mm"},
+                },
+            ]
+        }
+    ).titles()
+    assert untitled["echo-du-val"] == "Echo du val"
+    assert untitled["agora.votes"] == "Agora : votes"
+    assert untitled["meteo.pluie_mm"] == "Meteo : pluie mm"
+    assert display_name("tourisme.nuitees", untitled) == "Tourisme : nuitees"  # imported, not in the file
+    assert display_name(TOPIC_VOLUME_SERIES, untitled) == "Documents par semaine du sujet"

@@ -93,7 +93,7 @@ def sources_file(base_url: str) -> SourcesFile:
         ConsultationSource(
             kind="consultation",
             name="participer",
-            title="Participer en Val de Lirette (consultation)",
+            title="Participer en Val de Lirette, consultation citoyenne",
             url=f"{base}/participer/api/proposals/page-1.json",
             cadence="1d",
             series_titles={
