@@ -54,6 +54,8 @@ def week_name(monday: date | str) -> str:
 
     >>> week_name(date(2026, 11, 16)), week_name(date(2026, 6, 29))
     ('semaine du 16 au 22 novembre 2026', 'semaine du 29 juin au 5 juillet 2026')
+    >>> week_name(date(2026, 6, 1)), week_name(date(2026, 10, 26))  # the first of the month: 1er
+    ('semaine du 1er au 7 juin 2026', 'semaine du 26 octobre au 1er novembre 2026')
     """
     if isinstance(monday, str):
         monday = date.fromisoformat(monday[:10])

@@ -128,5 +128,30 @@ def test_analyze_list_show_feedback(tmp_path):
         json.loads(run(["list", "--status", "dismissed", "--json"], tmp_path).stdout)[0]["id"]
         == listed[0]["id"]
     )
-    runs = run(["runs"], tmp_path)
+    runs = run(["runs"], tmp_path, env={"COLUMNS": "80"})
     assert "analyze" in runs.stdout and "import" in runs.stdout
+    assert max(len(line) for line in runs.stdout.splitlines()) <= 80
+    as_json = [json.loads(line) for line in run(["runs", "--json"], tmp_path).stdout.splitlines()]
+    assert {r["stage"] for r in as_json} >= {"analyze", "import"} and all("counts" in r for r in as_json)
+
+
+@pytest.mark.slow
+def test_collect_prints_80_columns_and_json_with_each_error_whole(tmp_path):
+    from signals.core.sources import SourcesFile, dump_sources
+    from tests.sitefixtures import dead_url
+
+    sources = SourcesFile.model_validate(
+        {"sources": [{"name": "un-flux-dont-le-serveur-ne-repond-plus", "kind": "rss", "url": dead_url()}]}
+    )
+    dump_sources(sources, tmp_path / "sources.yaml")
+    env = {"COLUMNS": "80", "SIGNALS_COLLECT__RETRIES": "0", "SIGNALS_COLLECT__TIMEOUT_S": "2"}
+    table = run(["collect"], tmp_path, env)
+    assert table.returncode == 1  # every source failed
+    rows = [line for line in table.stdout.splitlines() if line[:1] in "┏┃┡│└"]
+    assert rows and max(len(line) for line in rows) <= 80
+    assert "un-flux-dont-le-serveur-ne-repond-plus: " in table.stdout  # the error whole, on its own line
+    rows = [json.loads(line) for line in run(["collect", "--json"], tmp_path, env).stdout.splitlines()]
+    assert [(r["source"], r["status"]) for r in rows] == [
+        ("un-flux-dont-le-serveur-ne-repond-plus", "failed")
+    ]
+    assert rows[0]["error"]

@@ -58,6 +58,8 @@ def test_the_brief_reads_as_french(done):
     assert "semaine du 28 juillet au 3 août 2025" in html  # the week by its dates, not 2025-W31
     body = re.sub(r"<[^>]+>", " ", html[html.index("<body") :])
     assert "2025-W31" not in body  # the ISO label only in the charts' Content-IDs
+    months = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
+    assert not re.search(rf"\b1 ({months})", body)  # the first of a month is the 1er
     assert "significativité" not in html and "quadrant" not in html  # figures in plain words
     assert "signals feedback" not in html  # one-click signed links, not shell commands
     assert re.search(r'href="http://127\.0\.0\.1:8765/feedback/\d+/confirm\?t=[0-9a-f]{32}"', html)

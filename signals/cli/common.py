@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import Annotated, Any, TypeVar
@@ -61,6 +61,14 @@ def parse_date(value: str | None, option: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from None
+
+
+def json_lines(rows: Iterable[dict[str, Any]]) -> None:
+    """One JSON object a line, for scripts (dates as ISO strings)."""
+    for row in rows:
+        out.print_json(
+            data=row, indent=None, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v)
+        )
 
 
 def busy(message: str, work: Callable[[], T]) -> T:

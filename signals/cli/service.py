@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from signals import pipeline
-from signals.cli.common import app, out, progress_bars, settings_from_env, verbosity
+from signals.cli.common import app, json_lines, out, progress_bars, settings_from_env, verbosity
 from signals.core.logs import configure_logging
 from signals.core.settings import Settings
 from signals.core.store import Store
@@ -20,28 +20,45 @@ from signals.core.store import Store
 def runs(
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
     stage: Annotated[str | None, typer.Option(help="collect, import, analyze, brief, report...")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="one JSON object per run (counts, errors, timings), for scripts")
+    ] = False,
 ) -> None:
-    """Recent stage runs with their counts and errors."""
+    """Recent stage runs with their status and number of errors (--json: their counts and errors)."""
     from signals.stages.status import recent_runs
 
     settings = settings_from_env()
     with Store.open(settings) as store:
         rows = recent_runs(store, limit, stage)
-        table = Table("id", "stage", "target", "status", "started", "duration", "cpu s", "counts", "errors")
+        if as_json:
+            json_lines(
+                {
+                    "id": r.id,
+                    "stage": r.stage,
+                    "target": r.target,
+                    "status": r.status,
+                    "started": r.started_at,
+                    "finished": r.finished_at,
+                    "cpu_s": r.cpu_s,
+                    "counts": r.counts,
+                    "errors": r.errors,
+                    "error_count": r.error_count,
+                }
+                for r in rows
+            )
+            return
+        table = Table("id", "stage", "target", "status", "started", "time", "errors")  # fits 80 columns
         for r in rows:
             duration = (r.finished_at - r.started_at).total_seconds() if r.finished_at else None
-            counts = ", ".join(f"{k}={v}" for k, v in (r.counts or {}).items() if k != "wall_s")
-            first_error = f"{r.error_count}: {r.errors[0]['reason'][:60]}" if r.errors else str(r.error_count)
+            target = r.target or ""
             table.add_row(
                 str(r.id),
                 r.stage,
-                (r.target or "")[-40:],
+                target if len(target) <= 20 else "…" + target[-19:],
                 r.status,
-                f"{r.started_at.astimezone(settings.tz):%Y-%m-%d %H:%M}",
-                f"{duration:.1f} s" if duration is not None else "—",
-                f"{r.cpu_s:.1f}" if r.cpu_s is not None else "—",
-                counts[:80],
-                first_error,
+                f"{r.started_at.astimezone(settings.tz):%m-%d %H:%M}",
+                f"{duration:.0f} s" if duration is not None else "—",
+                str(r.error_count),
             )
     out.print(table)
 

@@ -11,7 +11,16 @@ import yaml
 from rich.table import Table
 
 from signals import pipeline
-from signals.cli.common import app, busy, err, out, progress_bars, settings_from_env, sources_app
+from signals.cli.common import (
+    app,
+    busy,
+    err,
+    json_lines,
+    out,
+    progress_bars,
+    settings_from_env,
+    sources_app,
+)
 from signals.core.errors import UserError
 from signals.core.store import Store
 
@@ -71,27 +80,30 @@ def sources_test(
 
 
 @sources_app.command("health")
-def sources_health() -> None:
-    """Per source: last success, items per run, rejects, error rate, latency, degraded."""
+def sources_health(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="one JSON object per source, every figure, for scripts")
+    ] = False,
+) -> None:
+    """Per source: state, last success, items per run, error rate (--json: rejects, latency, last error)."""
+    from dataclasses import asdict
+
     from signals.stages.health import source_health
 
     settings = settings_from_env()
     with Store.open(settings) as store:
         rows = source_health(store, settings)
-    table = Table(
-        "source", "kind", "last success", "last run", "items/run", "rejects", "error rate", "latency", "state"
-    )
+    if as_json:
+        json_lines(asdict(h) for h in rows)
+        return
+    table = Table("source", "state", "last success", "items/run", "errors")  # fits 80 columns
     for h in rows:
         table.add_row(
             h.name,
-            h.kind,
-            f"{h.last_success_at.astimezone(settings.tz):%Y-%m-%d %H:%M}" if h.last_success_at else "never",
-            h.last_run_status or "—",
-            f"{h.items_per_run:g}" if h.items_per_run is not None else "—",
-            ", ".join(f"{k}: {v}" for k, v in h.rejects_by_reason.items()) or "0",
-            f"{h.error_rate:.0%}" if h.error_rate is not None else "—",
-            f"{h.median_latency_s:.2f} s" if h.median_latency_s is not None else "—",
             "[red]degraded[/red]" if h.degraded else ("healthy" if h.runs else "never run"),
+            f"{h.last_success_at.astimezone(settings.tz):%Y-%m-%d %H:%M}" if h.last_success_at else "never",
+            f"{h.items_per_run:g}" if h.items_per_run is not None else "—",
+            f"{h.error_rate:.0%}" if h.error_rate is not None else "—",
         )
     out.print(table)
 
@@ -101,19 +113,28 @@ def collect(
     source: Annotated[
         list[str] | None, typer.Option("--source", "-s", help="only this source (repeatable)")
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="one JSON object per source (all its counts), for scripts")
+    ] = False,
 ) -> None:
     """Collect the enabled sources (or the given ones) into the store."""
     settings = settings_from_env()
     with Store.open(settings) as store:
         with progress_bars() as bars:
             outcomes = pipeline.collect(store, settings, source, progress=bars)
-    _print_outcomes(outcomes)
+    if as_json:
+        json_lines(
+            {"source": o.source, "status": o.status, "counts": o.counts, "error": o.error} for o in outcomes
+        )
+    else:
+        _print_outcomes(outcomes)
     if outcomes and all(o.status == "failed" for o in outcomes):
         raise typer.Exit(1)
 
 
 def _print_outcomes(outcomes: list[Any]) -> None:
-    table = Table("source", "status", "new", "duplicates", "observations", "rejected", "error")
+    """Fits 80 columns: the counts in a table, each error whole on its own line below."""
+    table = Table("source", "status", "new", "dup.", "obs.", "rejected")
     for o in outcomes:
         c = o.counts
         rejected = c.get("rejected", {})
@@ -124,9 +145,11 @@ def _print_outcomes(outcomes: list[Any]) -> None:
             str(c.get("duplicates", 0)),
             str(c.get("observations", 0)),
             str(sum(rejected.values()) if isinstance(rejected, dict) else rejected),
-            o.error or "",
         )
     out.print(table)
+    for o in outcomes:
+        if o.error:
+            out.print(f"{o.source}: {o.error}")
 
 
 @app.command("import")
