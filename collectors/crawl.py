@@ -29,19 +29,24 @@ log = logging.getLogger(__name__)
 _SOURCE_ADAPTER: TypeAdapter[Any] = TypeAdapter(SourceDef)
 
 
-def spider_class(kind: str) -> type:
-    """The generic spider of a source kind."""
-    from collectors.spiders.consultation import ConsultationSpider
-    from collectors.spiders.listing import ListingSpider
-    from collectors.spiders.rss import RssSpider
-    from collectors.spiders.series import SeriesSpider
+_SPIDERS = {
+    "rss": "collectors.spiders.rss:RssSpider",
+    "listing": "collectors.spiders.listing:ListingSpider",
+    "consultation": "collectors.spiders.consultation:ConsultationSpider",
+    "series": "collectors.spiders.series:SeriesSpider",
+    "decidim": "collectors.spiders.decidim:DecidimSpider",
+    "opendatasoft": "collectors.spiders.opendatasoft:OpenDataSoftSpider",
+    "scdl_deliberations": "collectors.spiders.scdl:ScdlDeliberationsSpider",
+}
+DOCUMENT_KINDS = {"rss", "listing", "consultation", "decidim", "opendatasoft", "scdl_deliberations"}
 
-    return {
-        "rss": RssSpider,
-        "listing": ListingSpider,
-        "consultation": ConsultationSpider,
-        "series": SeriesSpider,
-    }[kind]
+
+def spider_class(kind: str) -> type:
+    """The generic spider of a source kind (imported when first needed)."""
+    import importlib
+
+    module, name = _SPIDERS[kind].split(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def warm_up(kinds: set[str], articles: bool, preview: bool) -> None:
@@ -52,12 +57,12 @@ def warm_up(kinds: set[str], articles: bool, preview: bool) -> None:
     """
     from collectors.enrich import detect_language, parse_date
 
-    if kinds & {"rss", "listing", "consultation"}:
+    if kinds & DOCUMENT_KINDS:
         detect_language("Le conseil municipal a voté le budget de la médiathèque intercommunale.", "fr")
         parse_date("le 3 mars 2025", ZoneInfo("UTC"))  # dateparser loads its French data
     if "rss" in kinds:
         import feedparser  # noqa: F401
-    if "listing" in kinds or articles:
+    if kinds & {"listing", "scdl_deliberations"} or articles:
         import pypdf  # noqa: F401
         import trafilatura  # noqa: F401
     if not preview:

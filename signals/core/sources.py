@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from signals.core.errors import UserError
 
@@ -100,7 +100,22 @@ class ListingSource(_SourceBase):
     )
 
 
-class ConsultationSource(_SourceBase):
+class _ProposalOptions(BaseModel):
+    """What every proposals platform shares: its monthly series and near-duplicate merging."""
+
+    series: str | None = Field(
+        None, description="prefix of the monthly series (proposals, votes, comments); default: the name"
+    )
+    series_titles: dict[str, str] = Field(
+        default_factory=dict,
+        description="display name of each monthly series, by figure: proposals, votes, comments",
+    )
+    near_duplicates: bool = Field(
+        True, description="merge a proposal nearly repeating another source's document into it"
+    )
+
+
+class ConsultationSource(_ProposalOptions, _SourceBase):
     """A consultation platform's JSON API (Decidim-like): proposals with votes and comments."""
 
     kind: Literal["consultation"]
@@ -126,15 +141,69 @@ class ConsultationSource(_SourceBase):
         description="public page of a proposal, e.g. https://participer.example/proposals/{id}; "
         "default: the proposal's url field if mapped, else none (identified by its id)",
     )
-    series: str | None = Field(
-        None, description="prefix of the monthly series (proposals, votes, comments); default: the name"
+
+
+class DecidimSource(_ProposalOptions, _SourceBase):
+    """A Decidim platform's GraphQL API (``url``: its ``/api`` endpoint): the proposals of a participatory
+    process or an assembly, with body, scope, category, state, votes and comments; cursor-paged."""
+
+    kind: Literal["decidim"]
+    space: Literal["participatory_process", "assembly"] = Field(
+        "participatory_process", description="participatory space type: participatory_process or assembly"
     )
-    series_titles: dict[str, str] = Field(
-        default_factory=dict,
-        description="display name of each monthly series, by figure: proposals, votes, comments",
+    space_id: str = Field(description="id of the participatory process or assembly")
+    component_id: str | None = Field(None, description="only this proposals component (default: all)")
+    locale: str = Field("fr", description="locale of the translated fields (title, body, names)")
+    page_size: int = Field(50, ge=1, le=100, description="proposals asked per request (first:)")
+
+
+class OpenDataSoftSource(_SourceBase):
+    """A dataset of an OpenDataSoft portal (Explore API v2.1, ``url``: the portal's address): records mapped
+    to observations (``mode: observations``) or to documents (``mode: documents``)."""
+
+    kind: Literal["opendatasoft"]
+    dataset: str = Field(pattern=r"^[\w.-]+$", description="dataset identifier on the portal")
+    mode: Literal["observations", "documents"] = "observations"
+    fields: dict[str, str] = Field(
+        description="observations: period, value, optionally territory and series (a field whose value "
+        "ends the series key); documents: title, text, date, optionally id, url, territory"
     )
+    series: str | None = Field(None, description="observations: series key prefix, e.g. tourisme.nuitees")
+    series_title: str | None = Field(None, description="observations: display name of the series")
+    unit: str | None = None
+    where: str | None = Field(None, description='ODSQL filter, e.g. commune = "Fontclaire"')
+    date_field: str | None = Field(
+        None, description="a date field: records are read in its order, from the newest stored on"
+    )
+    page_size: int = Field(100, ge=1, le=100, description="records per request (the API allows 100)")
+    export: bool = Field(False, description="read the whole dataset from the JSON export (no 10 000 cap)")
+
+    @field_validator("fields")
+    @classmethod
+    def _needed_fields(cls, value: dict[str, str], info: Any) -> dict[str, str]:
+        needed = {"period", "value"} if info.data.get("mode", "observations") == "observations" else {"title"}
+        missing = needed - set(value)
+        if missing:
+            raise ValueError(f"fields must map {sorted(missing)} to dataset fields")
+        return value
+
+    @model_validator(mode="after")
+    def _series_for_observations(self) -> OpenDataSoftSource:
+        if self.mode == "observations" and not self.series:
+            raise ValueError("series (the key prefix) is required in mode observations")
+        return self
+
+
+class ScdlDeliberationsSource(_SourceBase):
+    """Deliberations published under the SCDL « Délibérations » schema (CSV, schema.data.gouv.fr): one
+    document per act, with its PDF read when ``DELIB_URL`` links one."""
+
+    kind: Literal["scdl_deliberations"]
+    delimiter: str | None = Field(None, description="None: sniffed among ; , tab (the schema says ,)")
+    encoding: str | None = Field(None, description="None: UTF-8 (with or without BOM), else cp1252")
+    read_documents: bool = Field(True, description="fetch the act linked by DELIB_URL and read its text")
     near_duplicates: bool = Field(
-        True, description="merge a proposal nearly repeating another source's document into it"
+        False, description="merge acts nearly repeating another source's document (off: acts share templates)"
     )
 
 
@@ -165,9 +234,25 @@ class SeriesSource(_SourceBase):
 
 
 SourceDef = Annotated[
-    RssSource | ListingSource | ConsultationSource | SeriesSource, Field(discriminator="kind")
+    RssSource
+    | ListingSource
+    | ConsultationSource
+    | SeriesSource
+    | DecidimSource
+    | OpenDataSoftSource
+    | ScdlDeliberationsSource,
+    Field(discriminator="kind"),
 ]
-SOURCE_KINDS = ("rss", "listing", "consultation", "series")
+SOURCE_MODELS: dict[str, type[_SourceBase]] = {
+    "rss": RssSource,
+    "listing": ListingSource,
+    "consultation": ConsultationSource,
+    "series": SeriesSource,
+    "decidim": DecidimSource,
+    "opendatasoft": OpenDataSoftSource,
+    "scdl_deliberations": ScdlDeliberationsSource,
+}
+SOURCE_KINDS = tuple(SOURCE_MODELS)
 
 
 class Territory(BaseModel):
@@ -188,9 +273,12 @@ class SourcesFile(BaseModel):
         for source in self.sources:
             if source.title:
                 names[source.name] = source.title
-            if isinstance(source, SeriesSource) and (source.series_title or source.title):
-                names[source.series] = source.series_title or source.title or source.series
-            if isinstance(source, ConsultationSource):
+            if isinstance(source, SeriesSource | OpenDataSoftSource) and (
+                source.series_title or source.title
+            ):
+                key = source.series or source.name
+                names[key] = source.series_title or source.title or key
+            if isinstance(source, _ProposalOptions):
                 prefix = source.series or source.name
                 names.update({f"{prefix}.{figure}": t for figure, t in source.series_titles.items()})
         return names
