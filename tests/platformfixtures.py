@@ -60,6 +60,7 @@ class PlatformHandler(FixtureHandler):
                     429, b'{"error_code": "TooManyRequests"}', "application/json", {"Retry-After": "1"}
                 )
             parts = parts[2:]
+            self.path = "/" + "/".join(parts) + (f"?{query}" if query else "")
         api = self.mounts.apis.get(parts[0])
         if api is None:
             return super()._route()
