@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import urljoin
 
 _TEXT, _DATE, _INT, _URI = "text", "date", "int", "uri"
 
@@ -56,9 +57,14 @@ class Act:
     votes: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
-    @property
-    def url(self) -> str | None:
-        url = self.cells.get("DELIB_URL", "")
+    def url(self, base: str) -> str | None:
+        """The act's web address; a relative one (the schema wants a URI) is resolved against ``base``."""
+        link = self.cells.get("DELIB_URL", "")
+        if not link:
+            return None
+        url = urljoin(base, link)
+        if url != link:
+            self.problems.append(f"DELIB_URL {link[:60]!r} is relative: resolved against the file's address")
         return url if url.startswith(("http://", "https://")) else None
 
 
@@ -74,7 +80,7 @@ def _check(name: str, value: str) -> str | None:
             return f"{name} {value[:40]!r} is not a date AAAA-MM-JJ"
     if kind == _INT and not re.fullmatch(r"\d+", value):
         return f"{name} {value[:40]!r} is not a whole number"
-    if kind == _URI and not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://\S+$", value):
+    if kind == _URI and re.search(r"\s", value):
         return f"{name} {value[:60]!r} is not a URI"
     return None
 

@@ -59,15 +59,15 @@ class ScdlDeliberationsSpider(ListingSpider):
             if act is None:
                 self.ledger.reject(where, reason, "schema_violation")
                 continue
-            acts.append((where, act))
-        known = self.known([act.url for _, act in acts if act.url and self.source.read_documents])
-        for where, act in acts:
-            if act.url in known:
+            acts.append((where, act, act.url(response.url)))
+        known = self.known([url for _, _, url in acts if url and self.source.read_documents])
+        for where, act, url in acts:
+            if url in known:
                 continue
-            entry = self._entry_of(act, where)
-            if act.url and self.source.read_documents:
+            entry = self._entry_of(act, url, where)
+            if url and self.source.read_documents:
                 yield Request(
-                    act.url,
+                    url,
                     callback=self.parse_document,
                     errback=self.act_unreadable,
                     cb_kwargs={"entry": entry},
@@ -76,7 +76,7 @@ class ScdlDeliberationsSpider(ListingSpider):
                 yield self._row_document(entry)
 
     @staticmethod
-    def _entry_of(act: scdl.Act, where: str) -> dict[str, Any]:
+    def _entry_of(act: scdl.Act, url: str | None, where: str) -> dict[str, Any]:
         cells = act.cells
         extra: dict[str, Any] = {
             "collectivity": cells["COLL_NOM"],
@@ -89,7 +89,7 @@ class ScdlDeliberationsSpider(ListingSpider):
         if act.votes:
             extra["votes"] = act.votes
         return {
-            "url": act.url,
+            "url": url,
             "title": cells["DELIB_OBJET"],
             "date": act.adopted.isoformat(),
             "number": cells["DELIB_ID"],

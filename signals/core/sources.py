@@ -1,7 +1,8 @@
 """Source definitions: what analysts write in ``sources.yaml`` (a new source is configuration, not code).
 
 The file holds the territory's gazetteer and a list of sources. Each source has a ``kind`` that picks a
-generic spider (``rss``, ``listing``, ``consultation``, ``series``) and the options that parameterise it::
+generic spider (``rss``, ``listing``, ``consultation``, ``series``, and the platforms ``decidim``,
+``opendatasoft``, ``scdl_deliberations``) and the options that parameterise it (``signals sources kinds``)::
 
     territory:
       name: Communauté d'agglomération du Val de Lirette
@@ -39,7 +40,7 @@ class _SourceBase(BaseModel):
     title: str | None = Field(
         None, description="the name readers see in briefs and reports (default: the id), e.g. L'Écho du Val"
     )
-    url: str
+    url: str = Field(description="the feed, page, file or API address the kind reads (see each kind)")
     territory: str | None = Field(None, description="commune or level; None: detected from the gazetteer")
     language: str = "fr"
     enabled: bool = True
@@ -330,3 +331,45 @@ def _describe(exc: ValidationError, raw: Any) -> str:
             where = f"source {name!r}" + ("." + ".".join(str(p) for p in loc[3:]) if loc[3:] else "")
         lines.append(f"{where}: {error['msg']}")
     return "; ".join(lines)
+
+
+def describe_kinds() -> list[dict[str, Any]]:
+    """Every source kind with its documentation and its own options (the options every kind shares are
+    listed under ``common``): name, type, default (None when required), required, description.
+
+    >>> kinds = {k["kind"]: k for k in describe_kinds()}
+    >>> [o["name"] for o in kinds["decidim"]["options"] if o["required"]]
+    ['space_id']
+    """
+
+    def options(fields: dict[str, Any]) -> list[dict[str, Any]]:
+        rows = []
+        for name, info in fields.items():
+            if name == "kind":
+                continue
+            default = None if info.is_required() else info.get_default(call_default_factory=True)
+            rows.append(
+                {
+                    "name": name,
+                    "type": getattr(info.annotation, "__name__", None)
+                    or str(info.annotation).replace("typing.", ""),
+                    "default": default,
+                    "required": info.is_required(),
+                    "description": info.description or "",
+                }
+            )
+        return rows
+
+    common = set(_SourceBase.model_fields)
+    described = [
+        {
+            "kind": "common",
+            "summary": "options of every kind",
+            "options": options({n: f for n, f in _SourceBase.model_fields.items()}),
+        }
+    ]
+    for kind, model in SOURCE_MODELS.items():
+        own = {n: f for n, f in model.model_fields.items() if n not in common}
+        summary = " ".join((model.__doc__ or "").split())
+        described.append({"kind": kind, "summary": summary, "options": options(own)})
+    return described

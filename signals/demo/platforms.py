@@ -14,6 +14,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -171,3 +172,59 @@ class OdsPortal:
                 raise ValueError(f"Unknown field: {name}")
             selected.sort(key=lambda r: str(r.get(name) or ""), reverse=direction.lower() == "desc")
         return selected
+
+
+# --- the demo site's platforms, as files under ``<root>/_platforms/`` ------------------------------------
+
+PLATFORMS_DIR = "_platforms"
+
+
+def save_decidim(root: Path, prefix: str, spaces: dict[tuple[str, str], DecidimSpace]) -> None:
+    """Write a Decidim instance's data, served at ``POST /<prefix>/api`` by :func:`mounted`."""
+    data = [
+        {"type": kind, "id": ident, "slug": s.slug, "components": s.components}
+        for (kind, ident), s in spaces.items()
+    ]
+    path = root / PLATFORMS_DIR / f"{prefix}.decidim.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def save_ods(root: Path, prefix: str, dataset: str, records: list[dict[str, Any]]) -> None:
+    """Write a dataset of an OpenDataSoft portal, served under ``/<prefix>/api/explore/v2.1/`` by :func:`mounted`."""
+    path = root / PLATFORMS_DIR / f"{prefix}.ods" / f"{dataset}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+
+
+def mounted(root: Path) -> dict[str, DecidimApi | OdsPortal]:
+    """The platforms a demo site holds, by URL prefix."""
+    folder = root / PLATFORMS_DIR
+    apis: dict[str, DecidimApi | OdsPortal] = {}
+    for path in sorted(folder.glob("*.decidim.json")):
+        spaces = {
+            (s["type"], s["id"]): DecidimSpace(s["slug"], s["components"])
+            for s in json.loads(path.read_text(encoding="utf-8"))
+        }
+        apis[path.name.removesuffix(".decidim.json")] = DecidimApi(spaces)
+    for portal in sorted(folder.glob("*.ods")):
+        datasets = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(portal.glob("*.json"))}
+        apis[portal.name.removesuffix(".ods")] = OdsPortal(datasets)
+    return apis
+
+
+def route(
+    apis: dict[str, DecidimApi | OdsPortal], method: str, path: str, body: bytes
+) -> tuple[int, Any] | None:
+    """The answer of the mounted platform a request is for (None: not a platform's URL).
+
+    ``POST /<prefix>/api`` goes to a Decidim instance; ``GET /<prefix>/api/explore/...`` to a portal.
+    """
+    prefix, _, rest = path.lstrip("/").partition("/")
+    api = apis.get(prefix)
+    rest, _, query = ("/" + rest).partition("?")
+    if isinstance(api, DecidimApi) and method == "POST" and rest.rstrip("/") == "/api":
+        return api.answer(body)
+    if isinstance(api, OdsPortal) and method == "GET" and rest.startswith("/api/explore/"):
+        return api.answer(rest, query)
+    return None
