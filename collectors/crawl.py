@@ -37,6 +37,7 @@ _SPIDERS = {
     "decidim": "collectors.spiders.decidim:DecidimSpider",
     "opendatasoft": "collectors.spiders.opendatasoft:OpenDataSoftSpider",
     "scdl_deliberations": "collectors.spiders.scdl:ScdlDeliberationsSpider",
+    "udata": "collectors.spiders.udata:UdataSpider",
 }
 DOCUMENT_KINDS = {"rss", "listing", "consultation", "decidim", "opendatasoft", "scdl_deliberations"}
 

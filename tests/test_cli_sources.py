@@ -20,7 +20,16 @@ def test_sources_kinds_lists_every_kind_with_its_options(tmp_path: Path) -> None
     result = run(["sources", "kinds"], tmp_path, env={"COLUMNS": "80"})
     assert result.returncode == 0, result.stderr
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
-    for kind in ("rss", "listing", "consultation", "series", "decidim", "opendatasoft", "scdl_deliberations"):
+    for kind in (
+        "rss",
+        "listing",
+        "consultation",
+        "series",
+        "decidim",
+        "opendatasoft",
+        "scdl_deliberations",
+        "udata",
+    ):
         assert f"\n{kind}: " in result.stdout
     described = json.loads(run(["sources", "kinds", "--json"], tmp_path).stdout)
     options = {k["kind"]: {o["name"]: o for o in k["options"]} for k in described}

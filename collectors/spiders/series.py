@@ -86,12 +86,16 @@ class SeriesSpider(ObservationRows, SourceSpider):
     kind = "series"
 
     def parse_page(self, response: Response) -> Any:
+        return self.read_table(response, self.source.format)
+
+    def read_table(self, response: Response, fmt: str) -> Any:
+        """Observations of a table file (``fmt``: csv or json), row by row."""
         source = self.source
         text, encoding = decode(response.body, source.encoding)
         if source.encoding and encoding != source.encoding:
             self.ledger.count("encoding_guessed")
         try:
-            if source.format == "json":
+            if fmt == "json":
                 records = json_records(text, source.records_path)
                 rows: Iterator[tuple[str, dict[str, Any] | None]] = (
                     (f"{response.url} record {n}", r if isinstance(r, dict) else None)

@@ -2,7 +2,7 @@
 
 The file holds the territory's gazetteer and a list of sources. Each source has a ``kind`` that picks a
 generic spider (``rss``, ``listing``, ``consultation``, ``series``, and the platforms ``decidim``,
-``opendatasoft``, ``scdl_deliberations``) and the options that parameterise it (``signals sources kinds``)::
+``opendatasoft``, ``scdl_deliberations``, ``udata``) and the options that parameterise it (``signals sources kinds``)::
 
     territory:
       name: Communauté d'agglomération du Val de Lirette
@@ -208,11 +208,9 @@ class ScdlDeliberationsSource(_SourceBase):
     )
 
 
-class SeriesSource(_SourceBase):
-    """Tabular open data (CSV with French conventions, or JSON) mapped to observations."""
+class _TableOptions(BaseModel):
+    """How a table (CSV with French conventions, or JSON) maps to observations."""
 
-    kind: Literal["series"]
-    format: Literal["csv", "json"] = "csv"
     delimiter: str | None = Field(None, description="None: sniffed among ; , tab")
     decimal: str = ","
     encoding: str | None = Field(None, description="None: UTF-8 (with or without BOM), else cp1252")
@@ -234,6 +232,28 @@ class SeriesSource(_SourceBase):
         return value
 
 
+class SeriesSource(_TableOptions, _SourceBase):
+    """Tabular open data (CSV with French conventions, or JSON) mapped to observations."""
+
+    kind: Literal["series"]
+    format: Literal["csv", "json"] = "csv"
+
+
+class UdataSource(_TableOptions, _SourceBase):
+    """A dataset of a udata portal (data.gouv.fr, ``url``: the portal's address): its newest CSV or JSON
+    resource, read as the series kind reads a table; skipped while its checksum and last-modified date are
+    those of the last run."""
+
+    kind: Literal["udata"]
+    dataset: str = Field(pattern=r"^[\w.-]+$", description="dataset id or slug on the portal")
+    formats: list[Literal["csv", "json"]] = Field(
+        default_factory=lambda: ["csv", "json"], description="resource formats to consider, preferred first"
+    )
+    resource_title: str | None = Field(
+        None, description="only resources whose title contains this text (case ignored)"
+    )
+
+
 SourceDef = Annotated[
     RssSource
     | ListingSource
@@ -241,7 +261,8 @@ SourceDef = Annotated[
     | SeriesSource
     | DecidimSource
     | OpenDataSoftSource
-    | ScdlDeliberationsSource,
+    | ScdlDeliberationsSource
+    | UdataSource,
     Field(discriminator="kind"),
 ]
 SOURCE_MODELS: dict[str, type[_SourceBase]] = {
@@ -252,6 +273,7 @@ SOURCE_MODELS: dict[str, type[_SourceBase]] = {
     "decidim": DecidimSource,
     "opendatasoft": OpenDataSoftSource,
     "scdl_deliberations": ScdlDeliberationsSource,
+    "udata": UdataSource,
 }
 SOURCE_KINDS = tuple(SOURCE_MODELS)
 
@@ -274,7 +296,7 @@ class SourcesFile(BaseModel):
         for source in self.sources:
             if source.title:
                 names[source.name] = source.title
-            if isinstance(source, SeriesSource | OpenDataSoftSource) and (
+            if isinstance(source, _TableOptions | OpenDataSoftSource) and (
                 source.series_title or source.title
             ):
                 key = source.series or source.name

@@ -174,6 +174,22 @@ class OdsPortal:
         return selected
 
 
+@dataclass
+class UdataPortal:
+    """The udata API (data.gouv.fr) for a dataset's metadata: ``GET /api/1/datasets/{id or slug}/``, the
+    dataset with its ``resources`` (id, title, type, format, url, checksum {type, value}, filesize, mime,
+    created_at, last_modified)."""
+
+    datasets: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def answer(self, path: str, query: str) -> tuple[int, Any]:
+        match = re.match(r"^/api/1/datasets/([\w.-]+)/?$", path)
+        dataset = self.datasets.get(match.group(1)) if match else None
+        if dataset is None:
+            return 404, {"message": "Not Found", "status": 404}
+        return 200, dataset
+
+
 # --- the demo site's platforms, as files under ``<root>/_platforms/`` ------------------------------------
 
 PLATFORMS_DIR = "_platforms"
