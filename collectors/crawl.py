@@ -38,8 +38,17 @@ _SPIDERS = {
     "opendatasoft": "collectors.spiders.opendatasoft:OpenDataSoftSpider",
     "scdl_deliberations": "collectors.spiders.scdl:ScdlDeliberationsSpider",
     "udata": "collectors.spiders.udata:UdataSpider",
+    "icalendar": "collectors.spiders.ical:ICalendarSpider",
 }
-DOCUMENT_KINDS = {"rss", "listing", "consultation", "decidim", "opendatasoft", "scdl_deliberations"}
+DOCUMENT_KINDS = {
+    "rss",
+    "listing",
+    "consultation",
+    "decidim",
+    "opendatasoft",
+    "scdl_deliberations",
+    "icalendar",
+}
 
 
 def spider_class(kind: str) -> type:
@@ -63,6 +72,8 @@ def warm_up(kinds: set[str], articles: bool, preview: bool) -> None:
         parse_date("le 3 mars 2025", ZoneInfo("UTC"))  # dateparser loads its French data
     if "rss" in kinds:
         import feedparser  # noqa: F401
+    if "icalendar" in kinds:
+        import icalendar  # noqa: F401
     if kinds & {"listing", "scdl_deliberations"} or articles:
         import pypdf  # noqa: F401
         import trafilatura  # noqa: F401

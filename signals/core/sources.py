@@ -2,7 +2,7 @@
 
 The file holds the territory's gazetteer and a list of sources. Each source has a ``kind`` that picks a
 generic spider (``rss``, ``listing``, ``consultation``, ``series``, and the platforms ``decidim``,
-``opendatasoft``, ``scdl_deliberations``, ``udata``) and the options that parameterise it (``signals sources kinds``)::
+``opendatasoft``, ``scdl_deliberations``, ``udata``, ``icalendar``) and the options that parameterise it (``signals sources kinds``)::
 
     territory:
       name: Communauté d'agglomération du Val de Lirette
@@ -254,6 +254,18 @@ class UdataSource(_TableOptions, _SourceBase):
     )
 
 
+class ICalendarSource(_SourceBase):
+    """An agenda published as an iCalendar feed (``.ics``, RFC 5545): one dated document per event."""
+
+    kind: Literal["icalendar"]
+    since_days: int | None = Field(
+        None, ge=0, description="leave out events that ended more than this many days ago (None: keep all)"
+    )
+    near_duplicates: bool = Field(
+        False, description="merge events nearly repeating another source's document (off: agendas repeat)"
+    )
+
+
 SourceDef = Annotated[
     RssSource
     | ListingSource
@@ -262,7 +274,8 @@ SourceDef = Annotated[
     | DecidimSource
     | OpenDataSoftSource
     | ScdlDeliberationsSource
-    | UdataSource,
+    | UdataSource
+    | ICalendarSource,
     Field(discriminator="kind"),
 ]
 SOURCE_MODELS: dict[str, type[_SourceBase]] = {
@@ -274,6 +287,7 @@ SOURCE_MODELS: dict[str, type[_SourceBase]] = {
     "opendatasoft": OpenDataSoftSource,
     "scdl_deliberations": ScdlDeliberationsSource,
     "udata": UdataSource,
+    "icalendar": ICalendarSource,
 }
 SOURCE_KINDS = tuple(SOURCE_MODELS)
 
