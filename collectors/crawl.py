@@ -39,16 +39,9 @@ _SPIDERS = {
     "scdl_deliberations": "collectors.spiders.scdl:ScdlDeliberationsSpider",
     "udata": "collectors.spiders.udata:UdataSpider",
     "icalendar": "collectors.spiders.ical:ICalendarSpider",
+    "news_sitemap": "collectors.spiders.sitemap:NewsSitemapSpider",
 }
-DOCUMENT_KINDS = {
-    "rss",
-    "listing",
-    "consultation",
-    "decidim",
-    "opendatasoft",
-    "scdl_deliberations",
-    "icalendar",
-}
+DOCUMENT_KINDS = set(_SPIDERS) - {"series", "udata"}  # kinds that yield documents (opendatasoft may)
 
 
 def spider_class(kind: str) -> type:
@@ -74,7 +67,7 @@ def warm_up(kinds: set[str], articles: bool, preview: bool) -> None:
         import feedparser  # noqa: F401
     if "icalendar" in kinds:
         import icalendar  # noqa: F401
-    if kinds & {"listing", "scdl_deliberations"} or articles:
+    if kinds & {"listing", "scdl_deliberations", "news_sitemap"} or articles:
         import pypdf  # noqa: F401
         import trafilatura  # noqa: F401
     if not preview:

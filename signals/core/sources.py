@@ -2,7 +2,7 @@
 
 The file holds the territory's gazetteer and a list of sources. Each source has a ``kind`` that picks a
 generic spider (``rss``, ``listing``, ``consultation``, ``series``, and the platforms ``decidim``,
-``opendatasoft``, ``scdl_deliberations``, ``udata``, ``icalendar``) and the options that parameterise it (``signals sources kinds``)::
+``opendatasoft``, ``scdl_deliberations``, ``udata``, ``icalendar``, ``news_sitemap``) and the options that parameterise it (``signals sources kinds``)::
 
     territory:
       name: Communauté d'agglomération du Val de Lirette
@@ -266,6 +266,33 @@ class ICalendarSource(_SourceBase):
     )
 
 
+class NewsSitemapSource(_SourceBase):
+    """A press site without a feed, through its (news) sitemaps (``url``: a sitemap index, a sitemap, or the
+    site's robots.txt): each article page fetched and its main text extracted."""
+
+    kind: Literal["news_sitemap"]
+    follow: list[str] = Field(
+        default_factory=lambda: [""], description="regular expressions: child sitemaps to read (default: all)"
+    )
+    url_pattern: str | None = Field(None, description="regular expression the article URLs must match")
+    since_days: int | None = Field(
+        30, ge=0, description="leave out articles whose lastmod is older than this many days (None: keep all)"
+    )
+    near_duplicates: bool = Field(
+        True, description="merge a story nearly repeating another source's (wire copies) into one document"
+    )
+
+    @field_validator("follow", "url_pattern")
+    @classmethod
+    def _regular_expression(cls, value: Any) -> Any:
+        for pattern in value if isinstance(value, list) else [value] if value else []:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
+        return value
+
+
 SourceDef = Annotated[
     RssSource
     | ListingSource
@@ -275,7 +302,8 @@ SourceDef = Annotated[
     | OpenDataSoftSource
     | ScdlDeliberationsSource
     | UdataSource
-    | ICalendarSource,
+    | ICalendarSource
+    | NewsSitemapSource,
     Field(discriminator="kind"),
 ]
 SOURCE_MODELS: dict[str, type[_SourceBase]] = {
@@ -288,6 +316,7 @@ SOURCE_MODELS: dict[str, type[_SourceBase]] = {
     "scdl_deliberations": ScdlDeliberationsSource,
     "udata": UdataSource,
     "icalendar": ICalendarSource,
+    "news_sitemap": NewsSitemapSource,
 }
 SOURCE_KINDS = tuple(SOURCE_MODELS)
 
