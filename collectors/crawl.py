@@ -40,8 +40,9 @@ _SPIDERS = {
     "udata": "collectors.spiders.udata:UdataSpider",
     "icalendar": "collectors.spiders.ical:ICalendarSpider",
     "news_sitemap": "collectors.spiders.sitemap:NewsSitemapSpider",
+    "sdmx": "collectors.spiders.sdmx:SdmxSpider",
 }
-DOCUMENT_KINDS = set(_SPIDERS) - {"series", "udata"}  # kinds that yield documents (opendatasoft may)
+DOCUMENT_KINDS = set(_SPIDERS) - {"series", "udata", "sdmx"}  # kinds that yield documents (opendatasoft may)
 
 
 def spider_class(kind: str) -> type:
@@ -67,6 +68,8 @@ def warm_up(kinds: set[str], articles: bool, preview: bool) -> None:
         import feedparser  # noqa: F401
     if "icalendar" in kinds:
         import icalendar  # noqa: F401
+    if "sdmx" in kinds:
+        import sdmx  # noqa: F401 - pandas and its readers: seconds
     if kinds & {"listing", "scdl_deliberations", "news_sitemap"} or articles:
         import pypdf  # noqa: F401
         import trafilatura  # noqa: F401

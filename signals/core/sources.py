@@ -2,7 +2,7 @@
 
 The file holds the territory's gazetteer and a list of sources. Each source has a ``kind`` that picks a
 generic spider (``rss``, ``listing``, ``consultation``, ``series``, and the platforms ``decidim``,
-``opendatasoft``, ``scdl_deliberations``, ``udata``, ``icalendar``, ``news_sitemap``) and the options that parameterise it (``signals sources kinds``)::
+``opendatasoft``, ``scdl_deliberations``, ``udata``, ``icalendar``, ``news_sitemap``, ``sdmx``) and the options that parameterise it (``signals sources kinds``)::
 
     territory:
       name: Communauté d'agglomération du Val de Lirette
@@ -293,6 +293,22 @@ class NewsSitemapSource(_SourceBase):
         return value
 
 
+class SdmxSource(_SourceBase):
+    """Statistical series from an SDMX 2.1 REST data query (``url``, e.g. INSEE's
+    ``https://www.bdm.insee.fr/series/sdmx/data/SERIES_BDM/010598795``): SDMX-ML or SDMX-CSV."""
+
+    kind: Literal["sdmx"]
+    format: Literal["xml", "csv"] = Field("xml", description="xml: SDMX-ML (read by sdmx1); csv: SDMX-CSV")
+    series: str = Field(description="series key prefix, e.g. tourisme.nuitees-insee")
+    series_title: str | None = Field(None, description="display name of the series")
+    unit: str | None = None
+    key: str = Field("IDBANK", description="dimension or attribute whose value ends each series key")
+    territories: dict[str, str] = Field(
+        default_factory=dict, description="value of key -> territory (series <prefix>/<territory>)"
+    )
+    unit_multiplier: bool = Field(True, description="scale values by 10 ** UNIT_MULT when given")
+
+
 SourceDef = Annotated[
     RssSource
     | ListingSource
@@ -303,7 +319,8 @@ SourceDef = Annotated[
     | ScdlDeliberationsSource
     | UdataSource
     | ICalendarSource
-    | NewsSitemapSource,
+    | NewsSitemapSource
+    | SdmxSource,
     Field(discriminator="kind"),
 ]
 SOURCE_MODELS: dict[str, type[_SourceBase]] = {
@@ -317,6 +334,7 @@ SOURCE_MODELS: dict[str, type[_SourceBase]] = {
     "udata": UdataSource,
     "icalendar": ICalendarSource,
     "news_sitemap": NewsSitemapSource,
+    "sdmx": SdmxSource,
 }
 SOURCE_KINDS = tuple(SOURCE_MODELS)
 
@@ -339,7 +357,7 @@ class SourcesFile(BaseModel):
         for source in self.sources:
             if source.title:
                 names[source.name] = source.title
-            if isinstance(source, _TableOptions | OpenDataSoftSource) and (
+            if isinstance(source, _TableOptions | OpenDataSoftSource | SdmxSource) and (
                 source.series_title or source.title
             ):
                 key = source.series or source.name
