@@ -115,6 +115,7 @@ def test_decidim_sources(tmp_path: Path, collect_home: Path) -> None:
         {"name": "hostile", "url": "{base}/hostile/api", "space_id": "7", "page_size": 3},
         {"name": "loop", "url": "{base}/loop/api", "space_id": "7"},
         {"name": "endless", "url": "{base}/endless/api", "space_id": "7", "max_pages": 4},
+        {"name": "huge", "url": "{base}/_huge/3000000/api", "space_id": "7"},
     ]
     settings = crawl_settings(collect_home, retries=1, max_page_bytes=2_000_000)
     with serve_platforms(tmp_path, apis) as site:
@@ -147,6 +148,8 @@ def test_decidim_sources(tmp_path: Path, collect_home: Path) -> None:
         assert loop.counts["rejected"] == {"cursor_loop": 1} and loop.counts["items"] == 2
         assert endless.counts["rejected"] == {"max_pages": 1} and endless.counts["items"] == 4
         assert {loop.status, endless.status} == {"partial"}
+        huge = outcomes["huge"]  # over max_page_bytes: the download is cut, nothing is parsed
+        assert huge.status == "failed" and huge.counts["rejected"] == {"too_large": 1}
 
         by_id = {d.external_id: d for d in documents(store, "participer")}
         assert sorted(by_id) == ["12/1", "12/2", "12/3", "12/4", "12/5", "13/6"]

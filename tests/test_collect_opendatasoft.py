@@ -95,6 +95,7 @@ def test_opendatasoft_sources(tmp_path: Path, collect_home: Path) -> None:
         observations | {"name": "hostile", "url": "{base}/hostile", "dataset": "x", "series": "t.h"},
         observations | {"name": "latin", "url": "{base}/latin", "dataset": "x", "series": "t.l"},
         observations | {"name": "nototal", "url": "{base}/nototal", "dataset": "x", "series": "t.n"},
+        observations | {"name": "huge", "url": "{base}/_huge/3000000", "dataset": "x", "series": "t.hu"},
         {"kind": "opendatasoft", "name": "agenda", "url": "{base}/data", "dataset": "agenda", "mode": "documents",
          "date_field": "date_evenement", "fields": {"id": "recordid", "title": "titre", "text": "description",
                                                    "date": "date_evenement", "url": "lien", "territory": "lieu"}},
@@ -127,6 +128,7 @@ def test_opendatasoft_sources(tmp_path: Path, collect_home: Path) -> None:
         }  # fmt: skip
         assert status["latin"][0] == "failed" and "malformed JSON" in status["latin"][1]
         assert status["nototal"][0] == "failed" and "'total_count' is not a number" in status["nototal"][1]
+        assert status["huge"][0] == "failed" and outcomes["huge"].counts["rejected"] == {"too_large": 1}
 
         with store.session() as session:
             values = {
