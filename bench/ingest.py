@@ -12,8 +12,8 @@ with one transaction per document, on the first items of the same site.
 Per kind (``kinds``): the same news texts (500 with ``--quick``, 5k otherwise) served the way each platform
 kind reads them, parsed by its spider and sent through the same item pipelines into a fresh store: Decidim
 GraphQL pages of 50 proposals, OpenDataSoft record pages of 100 (as documents, and monthly values as
-observations), an SCDL file of one act a row (its object as text, no act fetched). Items per second there
-compare with the same baseline.
+observations), an SCDL file of one act a row (its object as text, no act fetched), an iCalendar feed of
+one event a text, an SDMX-ML message (ten series). Items per second there compare with the same baseline.
 
 Memory: resident size is sampled every 10 % of the items; ``rss_growth_mb`` is its growth over the second
 half of the run (flat memory: close to 0 whatever the item count). CPU seconds are printed too: on a shared
@@ -298,6 +298,37 @@ def kind_pages(kind: str, records: list[dict[str, Any]]) -> tuple[dict[str, Any]
             for n in range(0, len(rows), 100)
         ]
         return source, pages
+    if kind == "icalendar":
+
+        def fold(text: str) -> str:  # RFC 5545 escapes, on one line
+            return text.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\n", "\\n")
+
+        events = "".join(
+            f"BEGIN:VEVENT\r\nUID:e{i}\r\nDTSTART:{stamp[i][:10].replace('-', '')}\r\n"
+            f"CREATED:{stamp[i][:10].replace('-', '')}T080000Z\r\nSUMMARY:{fold(r['title'])}\r\n"
+            f"DESCRIPTION:{fold(r['text'])}\r\nLOCATION:Lyon\r\nEND:VEVENT\r\n"
+            for i, r in enumerate(records)
+        )
+        body = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//banc//FR\r\n{events}END:VCALENDAR\r\n"
+        return {"kind": "icalendar"}, [({"page": 1}, body.encode())]
+    if kind == "sdmx":
+        obs = "".join(
+            f'<Obs TIME_PERIOD="{2000 + i // 12}-{i % 12 + 1:02d}" OBS_VALUE="{i}" OBS_STATUS="A"/>'
+            for i in range(len(records) // 10)
+        )
+        ns = " ".join(
+            f'xmlns:{p}="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/{n}"'
+            for p, n in (("m", "message"), ("c", "common"), ("ss", "data/structurespecific"))
+        )
+        series = "".join(f'<Series IDBANK="{n:09d}" FREQ="M" UNIT_MULT="0">{obs}</Series>' for n in range(10))
+        body = (
+            f'<?xml version="1.0"?><m:StructureSpecificData {ns}><m:Header><m:ID>B</m:ID><m:Test>false</m:Test>'
+            '<m:Prepared>2025-01-01T00:00:00</m:Prepared><m:Sender id="B"/>'
+            '<m:Structure structureID="B" dimensionAtObservation="TIME_PERIOD"><c:StructureUsage>'
+            '<Ref agencyID="B" id="B" version="1.0"/></c:StructureUsage></m:Structure></m:Header>'
+            f'<m:DataSet ss:structureRef="B">{series}</m:DataSet></m:StructureSpecificData>'
+        )
+        return {"kind": "sdmx", "series": "banc.sdmx"}, [({"page": 1}, body.encode())]
     buffer = io.StringIO()
     out_csv = csv.writer(buffer)
     out_csv.writerow(
@@ -380,7 +411,9 @@ def run_kind(kind: str, records: list[dict[str, Any]], home: Path) -> dict[str, 
     return {"items": done, "items_per_s": round(done / wall, 1), "items_per_cpu_s": round(done / cpu, 1)}
 
 
-KINDS = ("decidim", "opendatasoft-documents", "opendatasoft-observations", "scdl_deliberations")
+KINDS = (
+    "decidim", "opendatasoft-documents", "opendatasoft-observations", "scdl_deliberations", "icalendar", "sdmx"
+)  # fmt: skip
 
 
 def run_baseline(root: Path, home: Path, limit: int) -> dict[str, Any]:

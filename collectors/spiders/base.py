@@ -84,7 +84,10 @@ class SourceSpider(scrapy.Spider):
     def json_page(self, response: Response) -> Any:
         """The JSON document of a page; None (the page counted as failed, with its reason) when it is not."""
         try:
-            return json.loads(response.body.decode("utf-8-sig"))
+            data = json.loads(response.body.decode("utf-8-sig"))
+            if data is None:
+                raise json.JSONDecodeError("the document is null", "null", 0)
+            return data
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             found = sniff(response.body, response.headers.get(b"Content-Type", b"").decode("latin-1"))
             detail = f"an {found.upper()} document" if found in ("html", "xml") else f"malformed JSON ({exc})"
