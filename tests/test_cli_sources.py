@@ -9,11 +9,14 @@ from pathlib import Path
 
 import yaml
 
-from signals.demo.platforms import DecidimApi, DecidimSpace, OdsPortal
+from signals.demo.platforms import DecidimApi, DecidimSpace, OdsPortal, UdataPortal
 from tests.platformfixtures import serve_platforms
 from tests.test_cli import run
 from tests.test_collect_decidim import proposal
+from tests.test_collect_icalendar import calendar, event
 from tests.test_collect_scdl import act, table
+from tests.test_collect_sdmx import series, specific
+from tests.test_collect_udata import resource
 
 
 def test_sources_kinds_lists_every_kind_with_its_options(tmp_path: Path) -> None:
@@ -42,23 +45,35 @@ def test_sources_test_previews_the_platform_kinds(tmp_path: Path) -> None:
         proposal(1, "Fontclaire", "2025-03-03", 12, 3), proposal(2, "Montclar-le-Haut", "2025-03-04", 2, 0)]})})  # fmt: skip
     portal = OdsPortal({"nuitees": [{"mois": "2025-01-01", "commune": "Fontclaire", "nuitees": 1234.5}]})
     (tmp_path / "actes.csv").write_text(table([act("2025-002", "2025-03-14", "Tarifs de la médiathèque")]))
-    with serve_platforms(tmp_path, {"participer": decidim, "data": portal}) as site:
+    (tmp_path / "agenda.ics").write_text(
+        calendar(event("e1", ":20250314T180000Z", "Conseil municipal à Fontclaire"))
+    )
+    (tmp_path / "bdm.xml").write_text(specific(series("010598795", "Nuitées", "0", [("2024-11", "12", "A")])))
+    (tmp_path / "visites.csv").write_text("Commune;Mois;Visites\nFontclaire;2025-01;40\n")
+    udata = UdataPortal({"visites": {"resources": [
+        resource("r1", "csv", "/visites.csv", "2025-02-01T00:00:00Z", "abc")]}})  # fmt: skip
+    with serve_platforms(tmp_path, {"participer": decidim, "data": portal, "gouv": udata}) as site:
         sources = [
             {"name": "participer", "kind": "decidim", "url": f"{site.base_url}/participer/api", "space_id": "3"},
             {"name": "nuitees", "kind": "opendatasoft", "url": f"{site.base_url}/data", "dataset": "nuitees",
              "series": "tourisme.nuitees", "fields": {"period": "mois", "value": "nuitees", "territory": "commune"}},
             {"name": "actes", "kind": "scdl_deliberations", "url": f"{site.base_url}/actes.csv"},
+            {"name": "agenda", "kind": "icalendar", "url": f"{site.base_url}/agenda.ics"},
+            {"name": "insee", "kind": "sdmx", "url": f"{site.base_url}/bdm.xml", "series": "tourisme.insee"},
+            {"name": "visites", "kind": "udata", "url": f"{site.base_url}/gouv", "dataset": "visites",
+             "series": "culture.visites", "columns": {"period": "Mois", "value": "Visites", "territory": "Commune"}},
         ]  # fmt: skip
         territory = {"name": "Val de Test", "communes": ["Fontclaire", "Montclar-le-Haut"]}
         (tmp_path / "sources.yaml").write_text(yaml.safe_dump({"territory": territory, "sources": sources}))
-        shown = {
-            name: run(["sources", "test", name], tmp_path) for name in ("participer", "nuitees", "actes")
-        }
+        shown = {source["name"]: run(["sources", "test", source["name"]], tmp_path) for source in sources}
     for name, result in shown.items():
         assert result.returncode == 0, (name, result.stdout, result.stderr)
     assert "Proposition 1 pour Fontclaire" in shown["participer"].stdout
     assert "tourisme.nuitees/fontclaire 2025-01-01 = 1234.5" in shown["nuitees"].stdout
     assert "Tarifs de la médiathèque" in shown["actes"].stdout
+    assert "Conseil municipal à Fontclaire" in shown["agenda"].stdout
+    assert "tourisme.insee.010598795 2024-11-01 = 12" in shown["insee"].stdout
+    assert "culture.visites/fontclaire 2025-01-01 = 40" in shown["visites"].stdout
     assert not (tmp_path / "var" / "signals.db").exists()  # a preview stores nothing
 
 
