@@ -9,6 +9,12 @@ near-duplicates, store) into a fresh SQLite store: the code path of a crawl with
 Baseline, measured in the same run: the simplest ingest there is, feedparser and ``Store.add_document``
 with one transaction per document, on the first items of the same site.
 
+Per kind (``kinds``): the same news texts (500 with ``--quick``, 5k otherwise) served the way each platform
+kind reads them, parsed by its spider and sent through the same item pipelines into a fresh store: Decidim
+GraphQL pages of 50 proposals, OpenDataSoft record pages of 100 (as documents, and monthly values as
+observations), an SCDL file of one act a row (its object as text, no act fetched), an iCalendar feed of
+one event a text, an SDMX-ML message (ten series). Items per second there compare with the same baseline.
+
 Memory: resident size is sampled every 10 % of the items; ``rss_growth_mb`` is its growth over the second
 half of the run (flat memory: close to 0 whatever the item count). CPU seconds are printed too: on a shared
 machine they are steadier than wall time.
@@ -240,6 +246,176 @@ def _finish(current: dict[str, Any], counts: Counter[str]) -> None:
     current["recording"].__exit__(None, None, None)
 
 
+def kind_pages(kind: str, records: list[dict[str, Any]]) -> tuple[dict[str, Any], list[tuple[dict, bytes]]]:
+    """A source definition of ``kind`` and its pages (request meta, body), made of the corpus records."""
+    import csv
+    import io
+
+    from signals.demo.platforms import cursor
+
+    stamp = [
+        (datetime.fromisoformat(r["published_at"]).replace(tzinfo=PARIS) + timedelta(hours=9)).isoformat()
+        for r in records
+    ]
+    if kind == "decidim":
+        out = []
+        for start in range(0, len(records), 50):
+            chunk = range(start, min(start + 50, len(records)))
+            nodes = [{"node": {"id": str(i), "title": {"translation": records[i]["title"]},
+                               "body": {"translation": records[i]["text"]}, "publishedAt": stamp[i],
+                               "voteCount": i % 40, "totalCommentsCount": i % 7, "authorsCount": 1,
+                               "scope": {"name": {"translation": "Lyon"}}}} for i in chunk]  # fmt: skip
+            info = {"hasNextPage": chunk.stop < len(records), "endCursor": cursor(chunk.stop)}
+            connection = {"pageInfo": info, "edges": nodes}
+            body = {"data": {"space": {"slug": "banc", "components": [{"id": "1", "proposals": connection}]}}}
+            meta = {"page": start // 50 + 1, "component": None, "cursors": ()}
+            out.append((meta, json.dumps(body).encode()))
+        return {"kind": "decidim", "space_id": "1", "page_size": 50}, out
+    if kind.startswith("opendatasoft"):
+        documents = kind == "opendatasoft-documents"
+        rows = [
+            {"recordid": f"r{i}", "titre": r["title"], "description": r["text"], "date": stamp[i]}
+            if documents
+            else {
+                "mois": f"{2000 + i // 1200}-{i // 100 % 12 + 1:02d}-01",
+                "commune": f"c{i % 100}",
+                "valeur": i,
+            }
+            for i, r in enumerate(records)
+        ]
+        fields = (
+            {"id": "recordid", "title": "titre", "text": "description", "date": "date"}
+            if documents
+            else {"period": "mois", "value": "valeur", "territory": "commune"}
+        )
+        source = {"kind": "opendatasoft", "dataset": "banc", "fields": fields}
+        source |= {"mode": "documents"} if documents else {"series": "banc.valeur"}
+        pages = [
+            (
+                {"page": n // 100 + 1, "offset": n},
+                json.dumps({"total_count": len(rows), "results": rows[n : n + 100]}).encode(),
+            )
+            for n in range(0, len(rows), 100)
+        ]
+        return source, pages
+    if kind == "icalendar":
+
+        def fold(text: str) -> str:  # RFC 5545 escapes, on one line
+            return text.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\n", "\\n")
+
+        events = "".join(
+            f"BEGIN:VEVENT\r\nUID:e{i}\r\nDTSTART:{stamp[i][:10].replace('-', '')}\r\n"
+            f"CREATED:{stamp[i][:10].replace('-', '')}T080000Z\r\nSUMMARY:{fold(r['title'])}\r\n"
+            f"DESCRIPTION:{fold(r['text'])}\r\nLOCATION:Lyon\r\nEND:VEVENT\r\n"
+            for i, r in enumerate(records)
+        )
+        body = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//banc//FR\r\n{events}END:VCALENDAR\r\n"
+        return {"kind": "icalendar"}, [({"page": 1}, body.encode())]
+    if kind == "sdmx":
+        obs = "".join(
+            f'<Obs TIME_PERIOD="{2000 + i // 12}-{i % 12 + 1:02d}" OBS_VALUE="{i}" OBS_STATUS="A"/>'
+            for i in range(len(records) // 10)
+        )
+        ns = " ".join(
+            f'xmlns:{p}="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/{n}"'
+            for p, n in (("m", "message"), ("c", "common"), ("ss", "data/structurespecific"))
+        )
+        series = "".join(f'<Series IDBANK="{n:09d}" FREQ="M" UNIT_MULT="0">{obs}</Series>' for n in range(10))
+        body = (
+            f'<?xml version="1.0"?><m:StructureSpecificData {ns}><m:Header><m:ID>B</m:ID><m:Test>false</m:Test>'
+            '<m:Prepared>2025-01-01T00:00:00</m:Prepared><m:Sender id="B"/>'
+            '<m:Structure structureID="B" dimensionAtObservation="TIME_PERIOD"><c:StructureUsage>'
+            '<Ref agencyID="B" id="B" version="1.0"/></c:StructureUsage></m:Structure></m:Header>'
+            f'<m:DataSet ss:structureRef="B">{series}</m:DataSet></m:StructureSpecificData>'
+        )
+        return {"kind": "sdmx", "series": "banc.sdmx"}, [({"page": 1}, body.encode())]
+    buffer = io.StringIO()
+    out_csv = csv.writer(buffer)
+    out_csv.writerow(
+        [
+            "COLL_NOM",
+            "COLL_SIRET",
+            "DELIB_ID",
+            "DELIB_DATE",
+            "DELIB_MATIERE_CODE",
+            "DELIB_MATIERE_NOM",
+            "DELIB_OBJET",
+        ]
+    )
+    for i, r in enumerate(records):
+        out_csv.writerow(
+            ["Ville de Lyon", "21690123100011", f"D{i}", stamp[i][:10], "9.1", "Autres", r["title"][:300]]
+        )
+    return {"kind": "scdl_deliberations", "read_documents": False}, [
+        ({"page": 1}, buffer.getvalue().encode())
+    ]
+
+
+def run_kind(kind: str, records: list[dict[str, Any]], home: Path) -> dict[str, Any]:
+    """Items per second of one kind's spider and the item pipelines, into a fresh store."""
+    from scrapy.exceptions import DropItem
+    from scrapy.http import Request, TextResponse
+
+    from collectors import pipelines as p
+    from collectors.context import CrawlContext, SourceContext
+    from collectors.crawl import spider_class
+    from collectors.enrich import Gazetteer
+    from collectors.items import DocumentItem, ObservationItem
+    from collectors.ledger import RunLedger
+    from collectors.neardup import NearDuplicateIndex
+    from collectors.storage import StoreWriter
+    from signals.core.settings import Settings
+    from signals.core.sources import SourcesFile
+    from signals.core.store import Store
+
+    definition, pages = kind_pages(kind, records)
+    source = SourcesFile.model_validate(
+        {"sources": [{"name": kind, "url": f"{HOST}/{kind}", **definition}]}
+    ).sources[0]
+    settings = Settings(home=home, database_url=f"sqlite:///{home / f'{kind}.db'}")
+    store = Store.open(settings)
+    with store.session() as session:
+        store.sync_sources(session, [source])
+    done = 0
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    with store.session() as session:
+        writer = StoreWriter(store, session)
+        crawl = CrawlContext(
+            settings=settings,
+            gazetteer=Gazetteer(["Paris", "Lyon", "Marseille"]),
+            writer=writer,
+            neardup=NearDuplicateIndex(loader=writer.published_between),
+        )
+        with writer.recording(kind) as recorder:
+            context = SourceContext(source=source, crawl=crawl, ledger=RunLedger(kind, recorder))
+            spider = spider_class(source.kind)(context=context)
+            spider.params = {}  # the query of the next requests, built at start by the OpenDataSoft spider
+            holder = SimpleNamespace(spider=spider)
+            chain = [cls(holder) for cls in (p.CleanPipeline, p.PrivacyPipeline, p.EnrichPipeline, p.NearDuplicatePipeline, p.StorePipeline)]  # fmt: skip
+            for meta, body in pages:
+                url = f"{HOST}/{kind}/{meta['page']}"
+                response = TextResponse(url, body=body, encoding="utf-8", request=Request(url, meta=meta))
+                for item in spider.parse_page(response):
+                    if not isinstance(item, DocumentItem | ObservationItem):
+                        continue
+                    for stage in chain:
+                        try:
+                            item = stage.process_item(item)
+                        except DropItem:
+                            break
+                    done += 1
+            chain[-1].close_spider()  # the monthly series of a proposals kind, and the last commit
+            context.ledger.close("finished")
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    store.close()
+    return {"items": done, "items_per_s": round(done / wall, 1), "items_per_cpu_s": round(done / cpu, 1)}
+
+
+KINDS = (
+    "decidim", "opendatasoft-documents", "opendatasoft-observations", "scdl_deliberations", "icalendar", "sdmx"
+)  # fmt: skip
+
+
 def run_baseline(root: Path, home: Path, limit: int) -> dict[str, Any]:
     """feedparser + Store.add_document, one transaction per document, on the first ``limit`` items."""
     import feedparser
@@ -289,6 +465,11 @@ def main() -> None:
         print(f"baseline: {baseline}", flush=True)
         result = run_pipeline(root, home, site["items"])
         print(f"pipeline: {result}", flush=True)
+        records = load_corpus(500 if args.quick else 5_000, seed=3)
+        kinds = {}
+        for kind in KINDS:
+            kinds[kind] = run_kind(kind, records, home)
+            print(f"{kind}: {kinds[kind]}", flush=True)
     figures = {
         "benchmark": "ingest",
         "quick": args.quick,
@@ -300,6 +481,7 @@ def main() -> None:
         "baseline_docs_per_s": baseline["docs_per_s"],
         "baseline_docs_per_cpu_s": baseline["docs_per_cpu_s"],
         "baseline_items": baseline["items"],
+        "kinds": kinds,
         "peak_rss_mb": round(peak_rss_mb(), 1),
         **{k: v for k, v in result.items() if k not in ("docs_per_s", "docs_per_cpu_s")},
     }

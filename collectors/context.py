@@ -8,7 +8,7 @@ Spiders receive the source context as their ``context`` argument; pipelines read
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -75,6 +75,12 @@ class SourceContext:
         if self.crawl.writer is None or not urls:
             return set()
         return self.crawl.writer.known_urls(urls)
+
+    def newest_date(self) -> date | None:
+        """The latest day this source's stored data covers (never in a preview: it shows the whole source)."""
+        if self.crawl.writer is None:
+            return None
+        return self.crawl.writer.newest_date(self.name)
 
     def cache_key(self, url: str) -> str:
         """Validators are kept per source and URL: a page unchanged for one source may be new to another."""

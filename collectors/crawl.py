@@ -29,19 +29,28 @@ log = logging.getLogger(__name__)
 _SOURCE_ADAPTER: TypeAdapter[Any] = TypeAdapter(SourceDef)
 
 
-def spider_class(kind: str) -> type:
-    """The generic spider of a source kind."""
-    from collectors.spiders.consultation import ConsultationSpider
-    from collectors.spiders.listing import ListingSpider
-    from collectors.spiders.rss import RssSpider
-    from collectors.spiders.series import SeriesSpider
+_SPIDERS = {
+    "rss": "collectors.spiders.rss:RssSpider",
+    "listing": "collectors.spiders.listing:ListingSpider",
+    "consultation": "collectors.spiders.consultation:ConsultationSpider",
+    "series": "collectors.spiders.series:SeriesSpider",
+    "decidim": "collectors.spiders.decidim:DecidimSpider",
+    "opendatasoft": "collectors.spiders.opendatasoft:OpenDataSoftSpider",
+    "scdl_deliberations": "collectors.spiders.scdl:ScdlDeliberationsSpider",
+    "udata": "collectors.spiders.udata:UdataSpider",
+    "icalendar": "collectors.spiders.ical:ICalendarSpider",
+    "news_sitemap": "collectors.spiders.sitemap:NewsSitemapSpider",
+    "sdmx": "collectors.spiders.sdmx:SdmxSpider",
+}
+DOCUMENT_KINDS = set(_SPIDERS) - {"series", "udata", "sdmx"}  # kinds that yield documents (opendatasoft may)
 
-    return {
-        "rss": RssSpider,
-        "listing": ListingSpider,
-        "consultation": ConsultationSpider,
-        "series": SeriesSpider,
-    }[kind]
+
+def spider_class(kind: str) -> type:
+    """The generic spider of a source kind (imported when first needed)."""
+    import importlib
+
+    module, name = _SPIDERS[kind].split(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def warm_up(kinds: set[str], articles: bool, preview: bool) -> None:
@@ -52,12 +61,16 @@ def warm_up(kinds: set[str], articles: bool, preview: bool) -> None:
     """
     from collectors.enrich import detect_language, parse_date
 
-    if kinds & {"rss", "listing", "consultation"}:
+    if kinds & DOCUMENT_KINDS:
         detect_language("Le conseil municipal a voté le budget de la médiathèque intercommunale.", "fr")
         parse_date("le 3 mars 2025", ZoneInfo("UTC"))  # dateparser loads its French data
     if "rss" in kinds:
         import feedparser  # noqa: F401
-    if "listing" in kinds or articles:
+    if "icalendar" in kinds:
+        import icalendar  # noqa: F401
+    if "sdmx" in kinds:
+        import sdmx  # noqa: F401 - pandas and its readers: seconds
+    if kinds & {"listing", "scdl_deliberations", "news_sitemap"} or articles:
         import pypdf  # noqa: F401
         import trafilatura  # noqa: F401
     if not preview:

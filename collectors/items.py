@@ -29,6 +29,7 @@ class DocumentItem:
     territory_hint: str | None = None  # a label the source attaches (feed category, API scope)
     language: str | None = None
     external_id: str | None = None
+    refresh: bool = False  # figures that change (votes, comments): refreshed when the external id is stored
     extra: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     same_as: int | None = None  # a stored document this one nearly repeats (near-duplicate pipeline)

@@ -216,7 +216,7 @@ class StorePipeline(_Pipeline):
             ledger.count(f"observations_{outcome}")
             return
         assert item.published_at is not None  # set by EnrichPipeline
-        if item.url is None and item.external_id:
+        if item.external_id and (item.url is None or item.refresh):
             existing = writer.document_by_external_id(item.source, item.external_id)
             if existing is not None:  # a proposal seen before: refresh its figures (votes, comments)
                 changed = writer.update_document_extra(existing, item.extra)

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from signals.core import clock
-from signals.core.schema import Document, HttpCache, Run, Source
+from signals.core.schema import Document, HttpCache, Observation, Run, Source
 from signals.core.store import AddOutcome, NewDocument, NewObservation, RunRecorder, Store, UpsertOutcome
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,19 @@ class StoreWriter:
     def documents_of(self, source: str) -> list[Document]:
         source_id = self.store.source_id(self.session, source)
         return list(self.session.scalars(select(Document).where(Document.source_id == source_id)))
+
+    def newest_date(self, source: str) -> date | None:
+        """The latest day a source's data covers (its newest observation period or document date), from
+        which an incremental source reads again; None when it has nothing stored."""
+        source_id = self.store.source_id(self.session, source)
+        period = self.session.scalar(
+            select(func.max(Observation.period)).where(Observation.source_id == source_id)
+        )
+        published = self.session.scalar(
+            select(func.max(Document.published_at)).where(Document.source_id == source_id)
+        )
+        days = [d for d in (period, published.date() if published else None) if d is not None]
+        return max(days) if days else None
 
     def published_between(self, first: date, last: date) -> Iterator[tuple[int, str, date, str]]:
         """Stored documents published on these days (UTC), for the near-duplicate index."""

@@ -1,7 +1,8 @@
 # ruff: noqa: F811 - pytest fixtures imported from tests.sitefixtures are used as arguments
 """The demo territory's sources (signals.demo) are all collected by the generic spiders, as defined by
-``signals.demo.site.sources_file``: three press feeds, four deliberation listings, a consultation API and
-two tourism series. Documents sources are capped at a few dozen items to keep the test short.
+``signals.demo.site.sources_file``: three press feeds, two deliberation listings and two SCDL files, a
+Decidim platform, a tourism dataset on an OpenDataSoft portal and a tourism CSV file. Documents sources are
+capped at a few dozen items to keep the test short.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from signals.demo.territory import COMMUNES, MONTHS
 from tests.sitefixtures import collect, collect_home, crawl_settings  # noqa: F401 - pytest fixture
 
 CAP = 12
+SERIES_KINDS = ("series", "opendatasoft")
 
 
 def test_every_demo_source_is_collected(tmp_path: Path, collect_home: Path) -> None:
@@ -29,14 +31,15 @@ def test_every_demo_source_is_collected(tmp_path: Path, collect_home: Path) -> N
     with serve(tmp_path / "demo") as base:
         definitions = demo_site.sources_file(base)
         sources = [
-            s if s.kind == "series" else s.model_copy(update={"item_cap": CAP}) for s in definitions.sources
+            s if s.kind in SERIES_KINDS else s.model_copy(update={"item_cap": CAP})
+            for s in definitions.sources
         ]
         outcomes = collect(settings, sources, territory=definitions.territory)
 
     assert {o.status for o in outcomes.values()} == {"ok"}, {n: o.error for n, o in outcomes.items()}
     kinds = {s.name: s.kind for s in sources}
     for name, outcome in outcomes.items():
-        expected = len(COMMUNES) * MONTHS if kinds[name] == "series" else CAP  # communes x months
+        expected = len(COMMUNES) * MONTHS if kinds[name] in SERIES_KINDS else CAP  # communes x months
         assert outcome.counts["items"] == expected, (name, outcome.counts)
     assert outcomes["echo-du-val"].counts["articles_read"] >= CAP - 1  # the feed has leads; pages the text
 
@@ -55,7 +58,11 @@ def test_every_demo_source_is_collected(tmp_path: Path, collect_home: Path) -> N
         press = docs("gazette-de-lirac") + docs("radio-lirette")
         assert all(d.territory in communes and d.language == "fr" for d in press)
         proposals = docs("participer")
-        assert all(set(d.extra) == {"kind", "authors", "votes", "comments"} for d in proposals)
+        assert all(
+            set(d.extra) == {"kind", "authors", "votes", "comments", "state", "scope"} for d in proposals
+        )
+        assert all(d.url and d.territory == d.extra["scope"] for d in proposals)
+        assert {s.kind for s in sources} >= {"decidim", "opendatasoft", "scdl_deliberations", "listing"}
         authors = {d.extra["author"] for d in corpus.documents if d.kind == "proposal"}
         stored_text = " ".join(d.title + " " + d.text for d in proposals)
         assert not any(name in stored_text for name in authors)

@@ -6,6 +6,7 @@ ledger with a reject code and a one-line reason, and the crawl goes on.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar
 
@@ -27,6 +28,7 @@ from twisted.internet import defer, error
 from twisted.python.failure import Failure
 
 from collectors.context import SourceContext
+from collectors.extract import sniff
 
 NOT_MODIFIED = 304
 
@@ -79,6 +81,19 @@ class SourceSpider(scrapy.Spider):
     def parse_page(self, response: Response) -> Any:
         raise NotImplementedError
 
+    def json_page(self, response: Response) -> Any:
+        """The JSON document of a page; None (the page counted as failed, with its reason) when it is not."""
+        try:
+            data = json.loads(response.body.decode("utf-8-sig"))
+            if data is None:
+                raise json.JSONDecodeError("the document is null", "null", 0)
+            return data
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            found = sniff(response.body, response.headers.get(b"Content-Type", b"").decode("latin-1"))
+            detail = f"an {found.upper()} document" if found in ("html", "xml") else f"malformed JSON ({exc})"
+            self.ledger.page_failed(response.url, f"{response.url} is {detail}"[:300], "malformed_json")
+            return None
+
     def next_page(self, response: Response, href: str | None, all_known: bool = False) -> Request | None:
         """The request of the next page, unless paging should stop here."""
         if not href:
@@ -90,10 +105,18 @@ class SourceSpider(scrapy.Spider):
             self.ledger.count("stopped_at_known_page")
             return None
         page = int(response.meta.get("page", 1))
-        if page >= self.source.max_pages:
-            self.ledger.count("max_pages_reached")
+        if not self.may_follow(page):
             return None
         return self.page_request(response.urljoin(href), page + 1)
+
+    def may_follow(self, page: int) -> bool:
+        """Whether a page after ``page`` may be asked for (item cap not reached, ``max_pages`` not reached)."""
+        if self.ledger.full:
+            return False
+        if page >= self.source.max_pages:
+            self.ledger.count("max_pages_reached")
+            return False
+        return True
 
     def known(self, urls: list[str]) -> set[str]:
         known = self.context.known(urls)

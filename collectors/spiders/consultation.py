@@ -7,65 +7,26 @@ has its figures refreshed.
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
-from datetime import date
 from typing import Any
 
 from scrapy.http import Response
 
 from collectors.enrich import html_to_text, parse_date
-from collectors.extract import sniff
 from collectors.items import DocumentItem
 from collectors.spiders.base import SourceSpider
-from collectors.storage import StoreWriter
+from collectors.spiders.proposals import FIGURES, ProposalSeries, count_authors, to_count
 from collectors.tabular import dotted
-from signals.core.parsing import slug
-from signals.core.store import NewObservation
-
-FIGURES = ("votes", "comments")
 
 
-def count_authors(value: Any) -> int:
-    """How many authors a proposal's author field names (a list, one object, a name, or nothing).
-
-    >>> count_authors([{"name": "A"}, {"name": "B"}]), count_authors({"name": "A"}), count_authors(None)
-    (2, 1, 0)
-    """
-    if value is None or value == "":
-        return 0
-    if isinstance(value, list):
-        return len(value)
-    return 1
-
-
-def to_count(value: Any) -> int | None:
-    """A non-negative count from JSON (number, or text such as "12" or "12 votes"); None when absent.
-
-    >>> to_count(12), to_count("12 votes"), to_count(None), to_count(-3)
-    (12, 12, None, None)
-    """
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return int(value) if value >= 0 else None
-    digits = "".join(c for c in str(value).split(" ")[0] if c.isdigit())
-    return int(digits) if digits else None
-
-
-class ConsultationSpider(SourceSpider):
+class ConsultationSpider(ProposalSeries, SourceSpider):
     """One platform's proposals API, paged with ``next_path``."""
 
     name = "consultation"
     kind = "consultation"
 
     def parse_page(self, response: Response) -> Any:
-        try:
-            data = json.loads(response.body.decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            found = sniff(response.body, response.headers.get(b"Content-Type", b"").decode("latin-1"))
-            detail = f"an {found.upper()} document" if found in ("html", "xml") else f"malformed JSON ({exc})"
-            self.ledger.page_failed(response.url, f"{response.url} is {detail}"[:300], "malformed_json")
+        data = self.json_page(response)
+        if data is None:
             return
         records = dotted(data, self.source.items_path)
         if not isinstance(records, list):
@@ -122,25 +83,3 @@ class ConsultationSpider(SourceSpider):
             extra=extra,
             problems=problems,
         )
-
-    def summarise(self, writer: StoreWriter) -> None:
-        """Monthly observations per commune from every stored proposal of the platform: number of proposals,
-        votes and comments (``<series>.proposals/<commune>``...); recomputed in full, so always consistent."""
-        prefix = self.source.series or self.source.name
-        totals: dict[tuple[str, str | None, date], float] = defaultdict(float)
-        for document in writer.documents_of(self.source.name):
-            local = document.published_at.astimezone(self.context.crawl.tz)
-            month = date(local.year, local.month, 1)
-            totals[("proposals", document.territory, month)] += 1
-            for figure in FIGURES:
-                totals[(figure, document.territory, month)] += (document.extra or {}).get(figure) or 0
-        units = {"proposals": "propositions", "votes": "votes", "comments": "commentaires"}
-        for (measure, territory, month), value in sorted(
-            totals.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2])
-        ):
-            series = f"{prefix}.{measure}" + (f"/{slug(territory)}" if territory else "")
-            outcome = writer.upsert_observation(
-                NewObservation(series, month, value, units[measure], territory, self.source.name)
-            )
-            self.ledger.count("observations")
-            self.ledger.count(f"observations_{outcome}")

@@ -21,19 +21,81 @@ from collectors.tabular import (
 from signals.core.parsing import parse_number, parse_period, slug
 
 
-class SeriesSpider(SourceSpider):
+class ObservationRows:
+    """Mixin of a spider reading rows of a table into observations (the series and open-data kinds)."""
+
+    source: Any
+    ledger: Any
+    context: Any
+
+    def observation(
+        self,
+        row: dict[str, Any],
+        where: str,
+        get: Any,
+        columns: dict[str, str],
+        prefix: str,
+        unit: str | None,
+        decimal: str = ",",
+    ) -> ObservationItem | None:
+        """The observation of one row, whose ``columns`` name its period, value, and optionally its territory
+        and ``series`` (a column whose value ends the series key); None (rejected with a reason) otherwise."""
+        source = self.source
+        raw_period, raw_value = get(row, columns["period"]), get(row, columns["value"])
+        try:
+            period = parse_period(str(raw_period if raw_period is not None else ""))
+        except ValueError as exc:
+            self.ledger.reject(where, str(exc), "bad_period")
+            return None
+        try:
+            value = (
+                raw_value
+                if isinstance(raw_value, int | float) and not isinstance(raw_value, bool)
+                else (parse_number(str(raw_value if raw_value is not None else ""), decimal))
+            )
+        except ValueError as exc:
+            self.ledger.reject(where, str(exc), "bad_value")
+            return None
+        if value is None:
+            self.ledger.reject(where, f"no value for {period:%Y-%m} ({str(raw_value)!r})", "missing_value")
+            return None
+        territory = source.territory
+        if "territory" in columns:
+            label = str(get(row, columns["territory"]) or "").strip()
+            territory = self.context.crawl.gazetteer.canonical(label) or label or territory
+        series = prefix
+        if "series" in columns:
+            part = slug(str(get(row, columns["series"]) or ""))
+            series += f".{part}" if part else ""
+        series += f"/{slug(territory)}" if territory else ""
+        return ObservationItem(
+            source=source.name,
+            series=series,
+            period=period,
+            value=float(value),
+            unit=unit,
+            territory=territory,
+            row=where,
+        )
+
+
+class SeriesSpider(ObservationRows, SourceSpider):
     """One data file; every row is checked on its own (a bad row is rejected, the others are kept)."""
 
     name = "series"
     kind = "series"
 
     def parse_page(self, response: Response) -> Any:
+        return self.read_table(response, self.source.format)
+
+    def read_table(self, response: Response, fmt: str) -> Any:
+        """Observations of a table file (``fmt``: csv or json), row by row."""
         source = self.source
         text, encoding = decode(response.body, source.encoding)
         if source.encoding and encoding != source.encoding:
             self.ledger.count("encoding_guessed")
         try:
-            if source.format == "json":
+            if fmt == "json":
                 records = json_records(text, source.records_path)
                 rows: Iterator[tuple[str, dict[str, Any] | None]] = (
                     (f"{response.url} record {n}", r if isinstance(r, dict) else None)
@@ -67,39 +129,7 @@ class SeriesSpider(SourceSpider):
 
     def _observation(self, row: dict[str, Any], where: str, get: Any) -> ObservationItem | None:
         source = self.source
-        columns = source.columns
-        raw_period, raw_value = get(row, columns["period"]), get(row, columns["value"])
-        try:
-            period = parse_period(str(raw_period if raw_period is not None else ""))
-        except ValueError as exc:
-            self.ledger.reject(where, str(exc), "bad_period")
-            return None
-        try:
-            value = (
-                raw_value
-                if isinstance(raw_value, int | float) and not isinstance(raw_value, bool)
-                else (parse_number(str(raw_value if raw_value is not None else ""), source.decimal))
-            )
-        except ValueError as exc:
-            self.ledger.reject(where, str(exc), "bad_value")
-            return None
-        if value is None:
-            self.ledger.reject(where, f"no value for {period:%Y-%m} ({str(raw_value)!r})", "missing_value")
-            return None
-        territory = source.territory
-        if "territory" in columns:
-            label = str(get(row, columns["territory"]) or "").strip()
-            territory = self.context.crawl.gazetteer.canonical(label) or label or territory
-        series = source.series + (f"/{slug(territory)}" if territory else "")
-        return ObservationItem(
-            source=source.name,
-            series=series,
-            period=period,
-            value=float(value),
-            unit=source.unit,
-            territory=territory,
-            row=where,
-        )
+        return self.observation(row, where, get, source.columns, source.series, source.unit, source.decimal)
 
 
 def _cell(row: dict[str, str], column: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -53,6 +54,29 @@ def sources_list() -> None:
     for s in sources.sources:
         table.add_row(s.name, s.kind, "yes" if s.enabled else "no", s.cadence, s.territory or "—", s.url)
     out.print(table)
+
+
+@sources_app.command("kinds")
+def sources_kinds(
+    as_json: Annotated[bool, typer.Option("--json", help="as JSON")] = False,
+) -> None:
+    """The kinds of source, each with its options (what a sources.yaml entry may say)."""
+    from signals.core.sources import describe_kinds
+
+    kinds = describe_kinds()
+    if as_json:
+        out.print_json(json.dumps(kinds, ensure_ascii=False, default=str))
+        return
+    for kind in kinds:
+        summary = kind["summary"].replace("``", "")
+        out.print(textwrap.fill(f"{kind['kind']}: {summary}", 80), highlight=False, markup=False)
+        table = Table("option", "default", "description", width=80)
+        for option in kind["options"]:
+            default = (
+                "(required)" if option["required"] else json.dumps(option["default"], ensure_ascii=False)
+            )
+            table.add_row(option["name"], default, option["description"])
+        out.print(table)
 
 
 @sources_app.command("test")

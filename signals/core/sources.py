@@ -1,7 +1,8 @@
 """Source definitions: what analysts write in ``sources.yaml`` (a new source is configuration, not code).
 
 The file holds the territory's gazetteer and a list of sources. Each source has a ``kind`` that picks a
-generic spider (``rss``, ``listing``, ``consultation``, ``series``) and the options that parameterise it::
+generic spider (``rss``, ``listing``, ``consultation``, ``series``, and the platforms ``decidim``,
+``opendatasoft``, ``scdl_deliberations``, ``udata``, ``icalendar``, ``news_sitemap``, ``sdmx``) and the options that parameterise it (``signals sources kinds``)::
 
     territory:
       name: Communauté d'agglomération du Val de Lirette
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from signals.core.errors import UserError
 
@@ -39,7 +40,7 @@ class _SourceBase(BaseModel):
     title: str | None = Field(
         None, description="the name readers see in briefs and reports (default: the id), e.g. L'Écho du Val"
     )
-    url: str
+    url: str = Field(description="the feed, page, file or API address the kind reads (see each kind)")
     territory: str | None = Field(None, description="commune or level; None: detected from the gazetteer")
     language: str = "fr"
     enabled: bool = True
@@ -100,7 +101,22 @@ class ListingSource(_SourceBase):
     )
 
 
-class ConsultationSource(_SourceBase):
+class _ProposalOptions(BaseModel):
+    """What every proposals platform shares: its monthly series and near-duplicate merging."""
+
+    series: str | None = Field(
+        None, description="prefix of the monthly series (proposals, votes, comments); default: the name"
+    )
+    series_titles: dict[str, str] = Field(
+        default_factory=dict,
+        description="display name of each monthly series, by figure: proposals, votes, comments",
+    )
+    near_duplicates: bool = Field(
+        True, description="merge a proposal nearly repeating another source's document into it"
+    )
+
+
+class ConsultationSource(_ProposalOptions, _SourceBase):
     """A consultation platform's JSON API (Decidim-like): proposals with votes and comments."""
 
     kind: Literal["consultation"]
@@ -126,23 +142,75 @@ class ConsultationSource(_SourceBase):
         description="public page of a proposal, e.g. https://participer.example/proposals/{id}; "
         "default: the proposal's url field if mapped, else none (identified by its id)",
     )
-    series: str | None = Field(
-        None, description="prefix of the monthly series (proposals, votes, comments); default: the name"
+
+
+class DecidimSource(_ProposalOptions, _SourceBase):
+    """A Decidim platform's GraphQL API (``url``: its ``/api`` endpoint): the proposals of a participatory
+    process or an assembly, with body, scope, category, state, votes and comments; cursor-paged."""
+
+    kind: Literal["decidim"]
+    space: Literal["participatory_process", "assembly"] = Field(
+        "participatory_process", description="participatory space type: participatory_process or assembly"
     )
-    series_titles: dict[str, str] = Field(
-        default_factory=dict,
-        description="display name of each monthly series, by figure: proposals, votes, comments",
+    space_id: str = Field(description="id of the participatory process or assembly")
+    component_id: str | None = Field(None, description="only this proposals component (default: all)")
+    locale: str = Field("fr", description="locale of the translated fields (title, body, names)")
+    page_size: int = Field(50, ge=1, le=100, description="proposals asked per request (first:)")
+
+
+class OpenDataSoftSource(_SourceBase):
+    """A dataset of an OpenDataSoft portal (Explore API v2.1, ``url``: the portal's address): records mapped
+    to observations (``mode: observations``) or to documents (``mode: documents``)."""
+
+    kind: Literal["opendatasoft"]
+    dataset: str = Field(pattern=r"^[\w.-]+$", description="dataset identifier on the portal")
+    mode: Literal["observations", "documents"] = "observations"
+    fields: dict[str, str] = Field(
+        description="observations: period, value, optionally territory and series (a field whose value "
+        "ends the series key); documents: title, text, date, optionally id, url, territory"
     )
+    series: str | None = Field(None, description="observations: series key prefix, e.g. tourisme.nuitees")
+    series_title: str | None = Field(None, description="observations: display name of the series")
+    unit: str | None = None
+    where: str | None = Field(None, description='ODSQL filter, e.g. commune = "Fontclaire"')
+    date_field: str | None = Field(
+        None, description="a date field: records are read in its order, from the newest stored on"
+    )
+    page_size: int = Field(100, ge=1, le=100, description="records per request (the API allows 100)")
+    export: bool = Field(False, description="read the whole dataset from the JSON export (no 10 000 cap)")
+
+    @field_validator("fields")
+    @classmethod
+    def _needed_fields(cls, value: dict[str, str], info: Any) -> dict[str, str]:
+        needed = {"period", "value"} if info.data.get("mode", "observations") == "observations" else {"title"}
+        missing = needed - set(value)
+        if missing:
+            raise ValueError(f"fields must map {sorted(missing)} to dataset fields")
+        return value
+
+    @model_validator(mode="after")
+    def _series_for_observations(self) -> OpenDataSoftSource:
+        if self.mode == "observations" and not self.series:
+            raise ValueError("series (the key prefix) is required in mode observations")
+        return self
+
+
+class ScdlDeliberationsSource(_SourceBase):
+    """Deliberations published under the SCDL « Délibérations » schema (CSV, schema.data.gouv.fr): one
+    document per act, with its PDF read when ``DELIB_URL`` links one."""
+
+    kind: Literal["scdl_deliberations"]
+    delimiter: str | None = Field(None, description="None: sniffed among ; , tab (the schema says ,)")
+    encoding: str | None = Field(None, description="None: UTF-8 (with or without BOM), else cp1252")
+    read_documents: bool = Field(True, description="fetch the act linked by DELIB_URL and read its text")
     near_duplicates: bool = Field(
-        True, description="merge a proposal nearly repeating another source's document into it"
+        False, description="merge acts nearly repeating another source's document (off: acts share templates)"
     )
 
 
-class SeriesSource(_SourceBase):
-    """Tabular open data (CSV with French conventions, or JSON) mapped to observations."""
+class _TableOptions(BaseModel):
+    """How a table (CSV with French conventions, or JSON) maps to observations."""
 
-    kind: Literal["series"]
-    format: Literal["csv", "json"] = "csv"
     delimiter: str | None = Field(None, description="None: sniffed among ; , tab")
     decimal: str = ","
     encoding: str | None = Field(None, description="None: UTF-8 (with or without BOM), else cp1252")
@@ -164,10 +232,111 @@ class SeriesSource(_SourceBase):
         return value
 
 
+class SeriesSource(_TableOptions, _SourceBase):
+    """Tabular open data (CSV with French conventions, or JSON) mapped to observations."""
+
+    kind: Literal["series"]
+    format: Literal["csv", "json"] = "csv"
+
+
+class UdataSource(_TableOptions, _SourceBase):
+    """A dataset of a udata portal (data.gouv.fr, ``url``: the portal's address): its newest CSV or JSON
+    resource, read as the series kind reads a table; skipped while its checksum and last-modified date are
+    those of the last run."""
+
+    kind: Literal["udata"]
+    dataset: str = Field(pattern=r"^[\w.-]+$", description="dataset id or slug on the portal")
+    formats: list[Literal["csv", "json"]] = Field(
+        default_factory=lambda: ["csv", "json"], description="resource formats to consider, preferred first"
+    )
+    resource_title: str | None = Field(
+        None, description="only resources whose title contains this text (case ignored)"
+    )
+
+
+class ICalendarSource(_SourceBase):
+    """An agenda published as an iCalendar feed (``.ics``, RFC 5545): one dated document per event."""
+
+    kind: Literal["icalendar"]
+    since_days: int | None = Field(
+        None, ge=0, description="leave out events that ended more than this many days ago (None: keep all)"
+    )
+    near_duplicates: bool = Field(
+        False, description="merge events nearly repeating another source's document (off: agendas repeat)"
+    )
+
+
+class NewsSitemapSource(_SourceBase):
+    """A press site without a feed, through its (news) sitemaps (``url``: a sitemap index, a sitemap, or the
+    site's robots.txt): each article page fetched and its main text extracted."""
+
+    kind: Literal["news_sitemap"]
+    follow: list[str] = Field(
+        default_factory=lambda: [""], description="regular expressions: child sitemaps to read (default: all)"
+    )
+    url_pattern: str | None = Field(None, description="regular expression the article URLs must match")
+    since_days: int | None = Field(
+        30, ge=0, description="leave out articles whose lastmod is older than this many days (None: keep all)"
+    )
+    near_duplicates: bool = Field(
+        True, description="merge a story nearly repeating another source's (wire copies) into one document"
+    )
+
+    @field_validator("follow", "url_pattern")
+    @classmethod
+    def _regular_expression(cls, value: Any) -> Any:
+        for pattern in value if isinstance(value, list) else [value] if value else []:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
+        return value
+
+
+class SdmxSource(_SourceBase):
+    """Statistical series from an SDMX 2.1 REST data query (``url``, e.g. INSEE's
+    ``https://www.bdm.insee.fr/series/sdmx/data/SERIES_BDM/010598795``): SDMX-ML or SDMX-CSV."""
+
+    kind: Literal["sdmx"]
+    format: Literal["xml", "csv"] = Field("xml", description="xml: SDMX-ML (read by sdmx1); csv: SDMX-CSV")
+    series: str = Field(description="series key prefix, e.g. tourisme.nuitees-insee")
+    series_title: str | None = Field(None, description="display name of the series")
+    unit: str | None = None
+    key: str = Field("IDBANK", description="dimension or attribute whose value ends each series key")
+    territories: dict[str, str] = Field(
+        default_factory=dict, description="value of key -> territory (series <prefix>/<territory>)"
+    )
+    unit_multiplier: bool = Field(True, description="scale values by 10 ** UNIT_MULT when given")
+
+
 SourceDef = Annotated[
-    RssSource | ListingSource | ConsultationSource | SeriesSource, Field(discriminator="kind")
+    RssSource
+    | ListingSource
+    | ConsultationSource
+    | SeriesSource
+    | DecidimSource
+    | OpenDataSoftSource
+    | ScdlDeliberationsSource
+    | UdataSource
+    | ICalendarSource
+    | NewsSitemapSource
+    | SdmxSource,
+    Field(discriminator="kind"),
 ]
-SOURCE_KINDS = ("rss", "listing", "consultation", "series")
+SOURCE_MODELS: dict[str, type[_SourceBase]] = {
+    "rss": RssSource,
+    "listing": ListingSource,
+    "consultation": ConsultationSource,
+    "series": SeriesSource,
+    "decidim": DecidimSource,
+    "opendatasoft": OpenDataSoftSource,
+    "scdl_deliberations": ScdlDeliberationsSource,
+    "udata": UdataSource,
+    "icalendar": ICalendarSource,
+    "news_sitemap": NewsSitemapSource,
+    "sdmx": SdmxSource,
+}
+SOURCE_KINDS = tuple(SOURCE_MODELS)
 
 
 # A consultation's monthly figures (``ConsultationSource.series_titles`` keys) in words, when untitled.
@@ -204,9 +373,10 @@ class SourcesFile(BaseModel):
         names: dict[str, str] = {}
         for source in self.sources:
             names[source.name] = source.title or readable_name(source.name)
-            if isinstance(source, SeriesSource):
-                names[source.series] = source.series_title or source.title or readable_name(source.series)
-            if isinstance(source, ConsultationSource):
+            if isinstance(source, _TableOptions | OpenDataSoftSource | SdmxSource):
+                key = source.series or source.name
+                names[key] = source.series_title or source.title or readable_name(key)
+            if isinstance(source, _ProposalOptions):
                 prefix = source.series or source.name
                 for figure, default in CONSULTATION_FIGURES.items():
                     own = source.series_titles.get(figure)
@@ -260,3 +430,45 @@ def _describe(exc: ValidationError, raw: Any) -> str:
             where = f"source {name!r}" + ("." + ".".join(str(p) for p in loc[3:]) if loc[3:] else "")
         lines.append(f"{where}: {error['msg']}")
     return "; ".join(lines)
+
+
+def describe_kinds() -> list[dict[str, Any]]:
+    """Every source kind with its documentation and its own options (the options every kind shares are
+    listed under ``common``): name, type, default (None when required), required, description.
+
+    >>> kinds = {k["kind"]: k for k in describe_kinds()}
+    >>> [o["name"] for o in kinds["decidim"]["options"] if o["required"]]
+    ['space_id']
+    """
+
+    def options(fields: dict[str, Any]) -> list[dict[str, Any]]:
+        rows = []
+        for name, info in fields.items():
+            if name == "kind":
+                continue
+            default = None if info.is_required() else info.get_default(call_default_factory=True)
+            rows.append(
+                {
+                    "name": name,
+                    "type": getattr(info.annotation, "__name__", None)
+                    or str(info.annotation).replace("typing.", ""),
+                    "default": default,
+                    "required": info.is_required(),
+                    "description": info.description or "",
+                }
+            )
+        return rows
+
+    common = set(_SourceBase.model_fields)
+    described = [
+        {
+            "kind": "common",
+            "summary": "options of every kind",
+            "options": options({n: f for n, f in _SourceBase.model_fields.items()}),
+        }
+    ]
+    for kind, model in SOURCE_MODELS.items():
+        own = {n: f for n, f in model.model_fields.items() if n not in common}
+        summary = " ".join((model.__doc__ or "").split())
+        described.append({"kind": kind, "summary": summary, "options": options(own)})
+    return described

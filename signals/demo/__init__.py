@@ -11,7 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"  # 3: Decidim, OpenDataSoft and SCDL publications
 
 
 def ground_truth_path(demo_dir: Path) -> Path:

@@ -1,5 +1,6 @@
 """Write the demo corpus as the web sites a real territory has: feeds, article pages, listings of PDF
-deliberations, a consultation platform's JSON API, open-data CSV files; and its ``sources.yaml``.
+deliberations and SCDL « Délibérations » files, a Decidim platform, an OpenDataSoft portal and an open-data
+CSV file; and its ``sources.yaml``.
 """
 
 from __future__ import annotations
@@ -7,9 +8,9 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
 import math
 import xml.etree.ElementTree as ET
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable
 from email.utils import format_datetime
@@ -17,19 +18,25 @@ from pathlib import Path
 
 from signals.core.parsing import slug
 from signals.core.sources import (
-    ConsultationSource,
+    DecidimSource,
     ListingSource,
+    OpenDataSoftSource,
     RssSource,
+    ScdlDeliberationsSource,
     SeriesSource,
     SourcesFile,
     Territory,
 )
 from signals.demo.generate import DemoCorpus, DemoDocument
+from signals.demo.platforms import DecidimSpace, save_decidim, save_ods
 from signals.demo.territory import COMMUNES, COUNCILS, LAST_DAY, OUTLETS, TERRITORY_NAME
 
 FEED_PAGE = 25
 LISTING_PAGE = 20
-API_PAGE = 25
+# Councils that publish their acts as an SCDL « Délibérations » file (the others as an HTML listing).
+SCDL_COUNCILS = ("agglomeration", "lirac-sur-lirette")
+DECIDIM_PROCESS = ("1", "budget-participatif", "7")  # the participatory process's id, slug, component
+ODS_DATASET = "tourisme-nuitees"
 ATOM = "http://www.w3.org/2005/Atom"
 
 
@@ -51,7 +58,8 @@ def write_site(corpus: DemoCorpus, root: Path) -> None:
         )
     for council in COUNCILS:
         _write_listing(root / "deliberations" / council.slug, council.body, by_source[council.slug])
-    _write_consultation(root / "participer" / "api" / "proposals", by_source["participer"])
+        _write_scdl(root / "deliberations" / council.slug, council.body, by_source[council.slug])
+    _write_decidim(root, by_source["participer"])
     _write_series(root / "opendata", corpus)
     _write_index(root)
 
@@ -73,12 +81,25 @@ def sources_file(base_url: str) -> SourcesFile:
         )
     for council in COUNCILS:
         territory = next((c.name for c in COMMUNES if c.slug == council.slug), None)
+        name, folder = f"deliberations-{council.slug}", f"{base}/deliberations/{council.slug}"
+        if council.slug in SCDL_COUNCILS:
+            sources.append(
+                ScdlDeliberationsSource(
+                    kind="scdl_deliberations",
+                    name=name,
+                    title=council.body,
+                    url=f"{folder}/deliberations.csv",
+                    territory=territory,
+                    cadence="1d",
+                )
+            )
+            continue
         sources.append(
             ListingSource(
                 kind="listing",
-                name=f"deliberations-{council.slug}",
+                name=name,
                 title=council.body,
-                url=f"{base}/deliberations/{council.slug}/index.html",
+                url=f"{folder}/index.html",
                 territory=territory,
                 cadence="1d",
                 item_selector="li.deliberation",
@@ -90,11 +111,12 @@ def sources_file(base_url: str) -> SourcesFile:
             )
         )
     sources.append(
-        ConsultationSource(
-            kind="consultation",
+        DecidimSource(
+            kind="decidim",
             name="participer",
             title="Participer en Val de Lirette, consultation citoyenne",
-            url=f"{base}/participer/api/proposals/page-1.json",
+            url=f"{base}/participer/api",
+            space_id=DECIDIM_PROCESS[0],
             cadence="1d",
             series_titles={
                 "proposals": "Propositions citoyennes déposées",
@@ -103,26 +125,37 @@ def sources_file(base_url: str) -> SourcesFile:
             },
         )
     )
-    for indicator, unit, column, title in (
-        ("nuitees", "nuitées", "Nuitées", "Nuitées touristiques"),
-        ("frequentation", "visiteurs", "Visiteurs", "Fréquentation touristique"),
-    ):
-        sources.append(
-            SeriesSource(
-                kind="series",
-                name=f"tourisme-{indicator}",
-                title=f"Office de tourisme : {title.lower()}",
-                series_title=title,
-                url=f"{base}/opendata/tourisme-{indicator}.csv",
-                cadence="1w",
-                series=f"tourisme.{indicator}",
-                unit=unit,
-                delimiter=";",
-                decimal=",",
-                encoding="cp1252",
-                columns={"period": "Mois", "value": column, "territory": "Commune"},
-            )
+    sources.append(
+        OpenDataSoftSource(
+            kind="opendatasoft",
+            name="tourisme-nuitees",
+            title="Office de tourisme : nuitées touristiques",
+            series_title="Nuitées touristiques",
+            url=f"{base}/opendata",
+            dataset=ODS_DATASET,
+            cadence="1w",
+            series="tourisme.nuitees",
+            unit="nuitées",
+            fields={"period": "mois", "value": "nuitees", "territory": "commune"},
+            date_field="mois",
         )
+    )
+    sources.append(
+        SeriesSource(
+            kind="series",
+            name="tourisme-frequentation",
+            title="Office de tourisme : fréquentation touristique",
+            series_title="Fréquentation touristique",
+            url=f"{base}/opendata/tourisme-frequentation.csv",
+            cadence="1w",
+            series="tourisme.frequentation",
+            unit="visiteurs",
+            delimiter=";",
+            decimal=",",
+            encoding="cp1252",
+            columns={"period": "Mois", "value": "Visiteurs", "territory": "Commune"},
+        )
+    )
     return SourcesFile(
         territory=Territory(name=TERRITORY_NAME, communes=[c.name for c in COMMUNES]), sources=sources
     )
@@ -274,57 +307,83 @@ class _PdfWriter:
         pdf.output(str(path))
 
 
-# --- consultation ---------------------------------------------------------------------------------------
+# --- participation and acts ----------------------------------------------------------------------------
 
 
-def _write_consultation(folder: Path, docs: list[DemoDocument]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    newest_first = sorted(docs, key=lambda d: d.published, reverse=True)
-    pages = max(1, math.ceil(len(newest_first) / API_PAGE))
-    for page in range(1, pages + 1):
-        data = [
+def _write_decidim(root: Path, docs: list[DemoDocument]) -> None:
+    """The proposals as a Decidim instance types them (ProposalType), newest first, with a public page each."""
+    ident, slug_, component = DECIDIM_PROCESS
+    nodes = []
+    for doc in sorted(docs, key=lambda d: d.published, reverse=True):
+        nodes.append(
             {
                 "id": doc.id,
-                "type": "proposal",
-                "title": doc.title,
-                "body": doc.text,
-                "published_at": doc.published.isoformat(),
-                "scope": doc.commune,
-                "author": {"name": doc.extra["author"]},
-                "votes_count": doc.extra["votes"],
-                "comments_count": doc.extra["comments"],
-                "state": "published",
+                "title": {"translation": doc.title, "translations": [{"locale": "fr", "text": doc.title}]},
+                "body": {"translation": doc.text, "translations": [{"locale": "fr", "text": doc.text}]},
+                "publishedAt": doc.published.isoformat(),
+                "state": None,
+                "voteCount": doc.extra["votes"],
+                "totalCommentsCount": doc.extra["comments"],
+                "authorsCount": 1,
+                "category": None,
+                "scope": {"name": {"translation": doc.commune, "translations": []}},
             }
-            for doc in newest_first[(page - 1) * API_PAGE : page * API_PAGE]
-        ]
-        links = {"self": f"page-{page}.json", "next": f"page-{page + 1}.json" if page < pages else None}
-        payload = {"data": data, "links": links, "meta": {"total": len(newest_first), "page": page}}
-        (folder / f"page-{page}.json").write_text(
-            json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8"
         )
+        page = root / "processes" / slug_ / "f" / component / "proposals" / doc.id / "index.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(
+            f'<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>{html.escape(doc.title)}</title>'
+            f"</head><body><h1>{html.escape(doc.title)}</h1><p>{html.escape(doc.text)}</p></body></html>",
+            encoding="utf-8",
+        )
+    save_decidim(
+        root, "participer", {("participatoryProcess", ident): DecidimSpace(slug_, {component: nodes})}
+    )
+
+
+def _write_scdl(folder: Path, body: str, docs: list[DemoDocument]) -> None:
+    """The council's acts as an SCDL « Délibérations » file (UTF-8, commas), each linking its PDF."""
+    buffer = io.StringIO()
+    out = csv.writer(buffer, lineterminator="\r\n")
+    out.writerow(["COLL_NOM", "COLL_SIRET", "DELIB_ID", "DELIB_DATE", "DELIB_MATIERE_CODE", "DELIB_MATIERE_NOM",
+                  "DELIB_OBJET", "BUDGET_ANNEE", "BUDGET_NOM", "PREF_ID", "PREF_DATE", "VOTE_EFFECTIF",
+                  "VOTE_REEL", "VOTE_POUR", "VOTE_CONTRE", "VOTE_ABSTENTION", "DELIB_URL"])  # fmt: skip
+    siret = f"2{zlib.crc32(body.encode()) % 10**8:08d}00017"
+    for doc in sorted(docs, key=lambda d: (d.published, d.extra["number"]), reverse=True):
+        subject = doc.title.split(" : ", 1)[-1]
+        out.writerow([body, siret, doc.extra["number"], doc.extra["sitting"], "9.1",
+                      "Autres domaines de compétences/Autres domaines de compétences des communes", subject,
+                      "", "", "", "", "", "", "", "", "", f"pdf/{doc.extra['number']}.pdf"])  # fmt: skip
+    (folder / "deliberations.csv").write_text(buffer.getvalue(), encoding="utf-8")
 
 
 # --- open data -----------------------------------------------------------------------------------------
 
 
 def _write_series(folder: Path, corpus: DemoCorpus) -> None:
-    """French open-data conventions: semicolons, decimal comma, Windows-1252."""
+    """Tourist nights on the portal (OpenDataSoft records); visitors as a CSV file with French conventions:
+    semicolons, decimal comma, Windows-1252."""
     folder.mkdir(parents=True, exist_ok=True)
-    for indicator, column in (("nuitees", "Nuitées"), ("frequentation", "Visiteurs")):
-        buffer = io.StringIO()
-        out = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-        out.writerow(["Commune", "Mois", column])
-        for obs in corpus.observations:
-            if obs.indicator == f"tourisme.{indicator}":
-                out.writerow([obs.commune, f"{obs.month:%Y-%m}", f"{obs.value:.1f}".replace(".", ",")])
-        (folder / f"tourisme-{indicator}.csv").write_bytes(buffer.getvalue().encode("cp1252"))
+    records = [
+        {"mois": obs.month.isoformat(), "commune": obs.commune, "nuitees": float(f"{obs.value:.1f}")}
+        for obs in corpus.observations
+        if obs.indicator == "tourisme.nuitees"
+    ]
+    save_ods(folder.parent, "opendata", ODS_DATASET, records)
+    buffer = io.StringIO()
+    out = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    out.writerow(["Commune", "Mois", "Visiteurs"])
+    for obs in corpus.observations:
+        if obs.indicator == "tourisme.frequentation":
+            out.writerow([obs.commune, f"{obs.month:%Y-%m}", f"{obs.value:.1f}".replace(".", ",")])
+    (folder / "tourisme-frequentation.csv").write_bytes(buffer.getvalue().encode("cp1252"))
 
 
 def _write_index(root: Path) -> None:
     links: Iterable[str] = sorted(
         str(p.relative_to(root))
         for p in root.rglob("*")
-        if p.name in ("feed.xml", "index.html", "page-1.json") or p.suffix == ".csv"
+        if (p.name in ("feed.xml", "index.html") and "processes" not in p.parts) or p.suffix == ".csv"
     )
     items = "".join(f'<li><a href="/{html.escape(link)}">{html.escape(link)}</a></li>' for link in links)
     (root / "index.html").write_text(
