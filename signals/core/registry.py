@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from signals.core.errors import UserError
 from signals.core.lifecycle import (
     CONFIRMED,
+    CORE_TERMS,
     DISMISSED,
     NEW,
     RISING,
@@ -28,7 +29,16 @@ from signals.core.lifecycle import (
 )
 from signals.core.schema import Evidence, Feedback, Signal, SignalWeek
 
-VERDICTS = {"confirm": CONFIRMED, "dismiss": DISMISSED}
+# A verdict and the status it holds the signal in, whatever week is analysed. ``promote`` is a confirmation
+# that also puts the signal first in the console; ``hide`` a dismissal that also takes it off the console's
+# lists; ``merge`` a dismissal of a signal whose theme another one carries on (see ``merge_signals``).
+VERDICTS = {
+    "confirm": CONFIRMED,
+    "dismiss": DISMISSED,
+    "promote": CONFIRMED,
+    "hide": DISMISSED,
+    "merge": DISMISSED,
+}
 
 
 class SignalNotFound(UserError, LookupError):
@@ -211,6 +221,26 @@ def give_feedback(
     signal.status = VERDICTS[verdict]
     session.flush()
     return signal
+
+
+def merge_signals(
+    session: Session, absorbed_id: int, into_id: int, note: str | None, author: str | None
+) -> Signal:
+    """Merge two signals of one theme: ``absorbed`` is dismissed (verdict ``merge``) and becomes a child of
+    ``into``, which follows the absorbed one's leading terms from now on (the next analysis matches a
+    theme naming them to ``into``)."""
+    if absorbed_id == into_id:
+        raise ValueError("a signal cannot be merged into itself")
+    into = get_signal(session, into_id)
+    absorbed = get_signal(session, absorbed_id)
+    give_feedback(session, absorbed_id, "merge", note, author)
+    absorbed.parent_id = into.id
+    own = list(into.metrics.get("term_hashes", []))
+    extra = [h for h in absorbed.metrics.get("term_hashes", [])[:CORE_TERMS] if h not in own]
+    if extra:
+        into.metrics = dict(into.metrics) | {"term_hashes": own[:CORE_TERMS] + extra + own[CORE_TERMS:]}
+    session.flush()
+    return into
 
 
 @dataclass
