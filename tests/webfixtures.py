@@ -66,14 +66,15 @@ def console(tmp_path_factory: Any, name: str, site_url: str | None = None) -> It
     """The published home with one account per role (named after it) served by the console; with
     ``site_url``, its sources file names one RSS feed of that site."""
     with published(tmp_path_factory, name) as (settings, store, _brief, _report):
-        sources = SourcesFile(territory=Territory(name="Val de Test", communes=COMMUNES))
+        feeds = (
+            [{"name": "echo-test", "kind": "rss", "url": f"{site_url}/feeds/rss-valid.xml"}]
+            if site_url
+            else []
+        )
+        sources = SourcesFile.model_validate(
+            {"territory": Territory(name="Val de Test", communes=COMMUNES), "sources": feeds}
+        )
         dump_sources(sources, settings.sources_file)
-        if site_url:
-            settings.sources_file.write_text(
-                settings.sources_file.read_text(encoding="utf-8")
-                + f"- name: echo-test\n  kind: rss\n  url: {site_url}/feeds/rss-valid.xml\n",
-                encoding="utf-8",
-            )
         with store.session(write=True) as session:
             for role in ROLES:
                 add_user(session, role, PASSWORD, role)

@@ -4,9 +4,9 @@ sheet inside: the page's Content-Security-Policy allows neither inline code nor 
 >>> chart = weekly_chart([{"week": "2025-07-07", "docs": 2}, {"week": "2025-07-14", "docs": 6}], 1.0, 2)
 >>> [round(b.height) for b in chart.bars], chart.top
 ([53, 160], 6)
->>> points = emergence_points([(1, "a", 0.01, 2.0), (2, "b", 0.10, 0.5)])
->>> [(p.id, p.quadrant) for p in points]
-[(1, 'weak'), (2, 'well_known')]
+>>> points = emergence_points([(1, "a", 0.01, 2.0, "weak"), (2, "b", 0.10, 0.5, "well_known")])
+>>> [(p.id, p.x < WIDTH / 2, p.y < 210) for p in points]
+[(1, True, True), (2, False, False)]
 """
 
 from __future__ import annotations
@@ -95,34 +95,37 @@ class EmergenceMap:
     height: int = 420
 
 
-def emergence_points(signals: list[tuple[int, str, float, float]]) -> list[MapPoint]:
-    """Signals (id, subject, degree of visibility, its growth) placed on the emergence map, split at the
-    medians (as ``signals.stages.emergence.quadrant`` splits terms)."""
+def emergence_points(signals: list[tuple[int, str, float, float, str]]) -> list[MapPoint]:
     return emergence_map(signals).points
 
 
-def emergence_map(signals: list[tuple[int, str, float, float]]) -> EmergenceMap:
+def emergence_map(signals: list[tuple[int, str, float, float, str]]) -> EmergenceMap:
+    """Signals (id, subject, degree of visibility, its growth, quadrant) on the emergence map. The quadrant
+    is the analysis' own (``signals.stages.emergence.quadrant``: split at the medians of all the week's
+    terms, which are not kept); inside its quadrant a signal is placed by its visibility and growth (log
+    scales) relative to the other signals, so the picture never contradicts the classification."""
     height = 420
+    mid_x, mid_y = WIDTH / 2, height / 2
     if not signals:
-        return EmergenceMap([], WIDTH / 2, height / 2)
-    # visibility spans orders of magnitude: a log scale keeps rare themes apart
-    xs = [math.log10(max(dov, 1e-6)) for _, _, dov, _ in signals]
-    ys = [math.log2(max(growth, 1e-3)) for _, _, _, growth in signals]
-    mx, my = sorted(xs)[len(xs) // 2], sorted(ys)[len(ys) // 2]
-    if len(signals) == 2:  # the median of two is their middle
-        mx, my = sum(xs) / 2, sum(ys) / 2
-    x_lo, x_hi = min(xs + [mx - 0.5]), max(xs + [mx + 0.5])
-    y_lo, y_hi = min(ys + [my - 0.5]), max(ys + [my + 0.5])
+        return EmergenceMap([], mid_x, mid_y, height=height)
+    xs = [math.log10(max(dov, 1e-6)) for _, _, dov, _, _ in signals]
+    ys = [math.log2(max(growth, 1e-3)) for _, _, _, growth, _ in signals]
+    margin = 16
 
-    def sx(v: float) -> float:
-        return PAD + (WIDTH - 2 * PAD) * (v - x_lo) / (x_hi - x_lo)
-
-    def sy(v: float) -> float:
-        return height - PAD - (height - 2 * PAD) * (v - y_lo) / (y_hi - y_lo)
+    def spread(value: float, values: list[float], low: float, high: float) -> float:
+        lo, hi = min(values), max(values)
+        share = 0.5 if hi - lo < 1e-9 else (value - lo) / (hi - lo)
+        return low + margin + (high - low - 2 * margin) * share
 
     points = []
-    for (sid, subject, dov, growth), x, yv in zip(signals, xs, ys, strict=True):
-        frequent, growing = x > mx, yv > my
-        quadrant = ("strong" if frequent else "weak") if growing else ("well_known" if frequent else "latent")
-        points.append(MapPoint(sid, subject, sx(x), sy(yv), quadrant, dov, growth))
-    return EmergenceMap(points, sx(mx), sy(my), height=height)
+    for (sid, subject, dov, growth, quadrant), x, y in zip(signals, xs, ys, strict=True):
+        right = quadrant in ("strong", "well_known")
+        top = quadrant in ("strong", "weak")
+        px = spread(x, xs, mid_x, WIDTH - PAD) if right else spread(x, xs, PAD, mid_x)
+        py = (
+            spread(-y, [-v for v in ys], PAD, mid_y)
+            if top
+            else spread(-y, [-v for v in ys], mid_y, height - PAD)
+        )
+        points.append(MapPoint(sid, subject, px, py, quadrant, dov, growth))
+    return EmergenceMap(points, mid_x, mid_y, height=height)

@@ -59,9 +59,15 @@ async def emergence(request: Request) -> Response:
     with request.app.state.store.session() as session:
         week, rows = week_rows(session, titles(request))
         placed = [
-            (r.signal.id, r.subject, float(r.week.metrics["dov"]), float(r.week.metrics["dov_growth"]))
+            (
+                r.signal.id,
+                r.subject,
+                float(r.week.metrics["dov"]),
+                float(r.week.metrics["dov_growth"]),
+                r.quadrant,
+            )
             for r in rows
-            if not r.hidden and r.week.metrics and "dov" in r.week.metrics and "dov_growth" in r.week.metrics
+            if not r.hidden and r.quadrant in QUADRANT_LABELS and "dov" in r.week.metrics
         ]
         return page(request, "map.html.j2", week=week, chart=emergence_map(placed))
 
@@ -99,6 +105,7 @@ async def signal_page(request: Request) -> Response:
             "signal.html.j2",
             s=detail,
             subject=display_subject(detail.kind, detail.subject, metrics, names),
+            names=names,
             chart=chart,
             others=others,
             done=request.query_params.get("fait") if request.query_params.get("fait") in VERDICTS else None,
