@@ -113,3 +113,39 @@ def test_a_disabled_account_cannot_log_in(store):
         ("admin", "user.disable", "alex"),
         ("alex", "login.failed", "alex"),
     ]
+
+
+def test_signals_web_serves_the_console_on_the_given_port(tmp_path, settings):
+    import os
+    import time
+    import urllib.request
+
+    from tests.reportfixtures import free_port
+
+    Store.open(settings).close()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNALS_")}
+    env.update(SIGNALS_HOME=str(settings.home), SIGNALS_SOURCES_FILE=str(settings.sources_file))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "signals.cli", "web", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/connexion", timeout=5) as response:
+                    page = response.read().decode()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read()
+                time.sleep(0.3)
+        assert "Connexion" in page and "Val de Test" in page
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=30)
+    assert f"console on http://127.0.0.1:{port}" in out

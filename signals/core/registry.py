@@ -27,7 +27,7 @@ from signals.core.lifecycle import (
     Update,
     label_from_keywords,
 )
-from signals.core.schema import Evidence, Feedback, Signal, SignalWeek
+from signals.core.schema import Document, Evidence, Feedback, Signal, SignalWeek
 
 # A verdict and the status it holds the signal in, whatever week is analysed. ``promote`` is a confirmation
 # that also puts the signal first in the console; ``hide`` a dismissal that also takes it off the console's
@@ -261,7 +261,7 @@ def week_view(session: Session, week: date, kinds: tuple[str, ...] | None = None
         select(Signal, SignalWeek)
         .join(SignalWeek, SignalWeek.signal_id == Signal.id)
         .where(SignalWeek.week == week)
-        .options(selectinload(Signal.evidence).selectinload(Evidence.document))
+        .options(selectinload(Signal.evidence).selectinload(Evidence.document).selectinload(Document.source))
         .order_by(SignalWeek.score.desc(), Signal.id)
     )
     if kinds:
@@ -371,7 +371,17 @@ class SignalDetail(SignalSummary):
 
 
 def signal_detail(session: Session, signal_id: int) -> SignalDetail:
-    signal = get_signal(session, signal_id)
+    signal = session.scalar(
+        select(Signal)
+        .where(Signal.id == signal_id)
+        .options(
+            selectinload(Signal.weeks),
+            selectinload(Signal.feedback),
+            selectinload(Signal.evidence).selectinload(Evidence.document).selectinload(Document.source),
+        )
+    )
+    if signal is None:
+        signal = get_signal(session, signal_id)  # raises SignalNotFound
     return SignalDetail(
         **vars(SignalSummary.of(signal)),
         metrics={k: v for k, v in signal.metrics.items() if k != "term_hashes"},  # internal

@@ -16,6 +16,7 @@ from reports import wording
 from signals import pipeline
 from signals.core.accounts import allowed
 from signals.core.sources import SourceError
+from signals.pipeline.collect import sources_path
 from signals.web.security import csrf_token
 
 HERE = Path(__file__).resolve().parent
@@ -92,12 +93,26 @@ def _environment() -> jinja2.Environment:
 templates = Jinja2Templates(env=_environment())
 
 
+_titles: dict[tuple[str, float], dict[str, str]] = {}
+
+
 def titles(request: Request) -> dict[str, str]:
-    """Display names of the sources and series (``SourcesFile.titles``), read from the sources file."""
+    """Display names of the sources and series (``SourcesFile.titles``), read from the sources file again
+    only when it changed."""
+    settings = request.app.state.settings
+    path = sources_path(settings)
     try:
-        return pipeline.read_sources(request.app.state.settings).titles()
-    except SourceError:
+        key = (str(path), path.stat().st_mtime)
+    except OSError:
         return {}
+    if key not in _titles:
+        try:
+            names = pipeline.read_sources(settings).titles()
+        except SourceError:
+            names = {}
+        _titles.clear()
+        _titles[key] = names
+    return _titles[key]
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
