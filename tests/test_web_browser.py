@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from signals.core.schema import Feedback
+from signals.core.schema import Document, Feedback, Source
 from tests.reportfixtures import ARTIFACTS, HOSTILE_TITLE
 from tests.sitefixtures import SITES, serve_folder
 from tests.test_reports_browser import ARGS, CHROMIUM, _assert_inert
 from tests.webfixtures import PASSWORD, console
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # a busy machine builds the home slowly
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +52,9 @@ class Visit:
     def __init__(self, browser, web, role: str, width: int = 1100) -> None:
         self.context = browser.new_context(viewport={"width": width, "height": 900})
         self.page = self.context.new_page()
+        self.page.set_default_timeout(
+            180_000
+        )  # a preview or a collection crawls a site: seconds, more under load
         self.problems: list[str] = []
         self.page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
         self.page.on(
@@ -175,14 +178,28 @@ def test_preview_then_save_a_source_definition(browser, web, site):
         visit.shot("source-apercu")
         visit.page.click("button[value=enregistrer]")
         visit.page.wait_for_load_state("load")
-        assert "Définition enregistrée" in visit.text()
+        assert "Définition enregistrée" in visit.text() and visit.page.url.split("?")[0].endswith(
+            "/sources/echo-valide"
+        )
         saved = yaml.safe_load(web.settings.sources_file.read_text(encoding="utf-8"))
         assert [s["name"] for s in saved["sources"]] == ["echo-test", "echo-valide"]
         kept = sorted(web.settings.sources_file.parent.glob("sources.yaml.*.bak"))
         assert kept and kept[-1].read_text(encoding="utf-8") == before  # the previous version
+        assert kept[-1].name in visit.text()
+        visit.shot("source-enregistree")
+        # collect it now: the page follows the collection until it is done
+        visit.page.click("text=Collecter cette source maintenant")
+        visit.page.wait_for_selector("text=Collecte terminée", timeout=180_000)
+        assert "réussie" in visit.page.inner_text("#collecte")
+        visit.shot("source-collecte")
         assert visit.problems == []
     finally:
         visit.close()
+    with web.store.session() as session:
+        stored = session.scalar(
+            select(func.count()).select_from(Document).join(Source).where(Source.name == "echo-valide")
+        )
+    assert stored == 3
 
 
 def test_open_the_archive_and_the_indicators(browser, web):

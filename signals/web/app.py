@@ -77,6 +77,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings, app.state.store = settings, the_store
+    app.state.collections = {}  # source name -> signals.web.routes.sources.Collection
     try:
         app.state.territory = read_territory(settings)[0]
     except SourceError:
