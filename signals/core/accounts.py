@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -32,8 +33,12 @@ PERMISSIONS = {"read": "official", "feedback": "staff", "sources": "analyst", "u
 MIN_PASSWORD = 10
 _NAME = re.compile(r"^[\w.@-]{2,60}$", re.UNICODE)
 _hasher = PasswordHasher()
-# verifying against this hash when the account does not exist costs the same time as a real check
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked when the account does not exist: the answer takes as long as a real check."""
+    return _hasher.hash("not a password of anyone")
 
 
 class AccountError(UserError, ValueError):
@@ -145,7 +150,7 @@ def authenticate(
     user = session.scalar(select(User).where(User.name == name))
     ok = False
     try:
-        ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and bool(
+        ok = _hasher.verify(user.password_hash if user else _dummy_hash(), password) and bool(
             user and user.active
         )
     except (VerifyMismatchError, VerificationError, InvalidHashError):
