@@ -60,7 +60,15 @@ class Visit:
         self.page.on(
             "console", lambda m: self.problems.append(f"console: {m.text}") if m.type == "error" else None
         )
-        self.page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url[:100]}"))
+        # the browser cancels the icon's fetch when a page is left at once: not a failure of the page
+        self.page.on(
+            "requestfailed",
+            lambda r: (
+                None
+                if r.url.endswith("favicon.svg")
+                else self.problems.append(f"request failed: {r.url[:100]}")
+            ),
+        )
         self.web = web
         self.goto("/connexion")
         self.page.fill("#nom", role)
