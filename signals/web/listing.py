@@ -1,5 +1,5 @@
-"""This week's signals as the console lists them: the analysed week's rows (``registry.week_view``, as the
-brief reads them), with what the filters look at (communes, kinds of sources, quadrant) and the staff's
+"""This week's signals as the console lists them: the analysed week's rows (as ``registry.week_view`` reads
+them for the brief, without loading the cited documents' text), with what the filters look at (communes, kinds of sources, quadrant) and the staff's
 last verdict (promoted signals first, hidden ones left out unless asked for)."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from reports.alerts import period_name
 from signals.core.lifecycle import SERIES_KINDS
-from signals.core.registry import latest_week, week_view
-from signals.core.schema import Feedback, Signal, SignalWeek
+from signals.core.registry import latest_week
+from signals.core.schema import Document, Evidence, Feedback, Signal, SignalWeek, Source
 
 
 @dataclass
@@ -77,24 +77,39 @@ def week_rows(
     week = week or latest_week(session)
     if week is None:
         return None, []
-    view = week_view(session, week)
-    verdicts = _last_verdicts(session, [s.id for s, _ in view.rows])
+    pairs = session.execute(
+        select(Signal, SignalWeek)
+        .join(SignalWeek, SignalWeek.signal_id == Signal.id)
+        .where(SignalWeek.week == week)
+        .order_by(SignalWeek.score.desc(), Signal.id)
+    ).all()
+    ids = [s.id for s, _ in pairs]
+    verdicts = _last_verdicts(session, ids)
+    # where the cited documents come from (their places and kinds of source), without loading their text
+    places: dict[int, set[str]] = {}
+    kinds: dict[int, set[str]] = {}
+    for signal_id, territory, kind in session.execute(
+        select(Evidence.signal_id, Document.territory, Source.kind)
+        .join(Document, Document.id == Evidence.document_id)
+        .join(Source, Source.id == Document.source_id)
+        .where(Evidence.signal_id.in_(ids))
+        .distinct()
+    ):
+        if territory:
+            places.setdefault(signal_id, set()).add(territory)
+        kinds.setdefault(signal_id, set()).add(kind)
     rows = []
-    for signal, row in view.rows:
+    for signal, row in pairs:
         metrics = row.metrics or {}
-        documents = [e.document for e in signal.evidence if e.document is not None]
-        communes = list(metrics.get("communes") or {}) or sorted(
-            {d.territory for d in documents if d.territory}
-        )
+        communes = list(metrics.get("communes") or {}) or sorted(places.get(signal.id, ()))
         if signal.territory and signal.territory not in communes:
             communes.append(signal.territory)
-        kinds = sorted({d.source.kind for d in documents})
         rows.append(
             Row(
                 signal,
                 row,
                 communes,
-                kinds,
+                sorted(kinds.get(signal.id, ())),
                 metrics.get("quadrant"),
                 verdicts.get(signal.id),
                 display_subject(signal.kind, signal.subject, metrics, titles),
