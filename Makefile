@@ -48,7 +48,7 @@ lint: install-dev
 
 ## every benchmark in its --quick variant
 bench-quick: install
-	@for b in ingest detection scale nab forecast embedding reports soak; do \
+	@for b in ingest detection scale nab forecast embedding reports soak web; do \
 	  [ -f bench/$$b.py ] && { echo "== bench.$$b"; $(BIN)/python -m bench.$$b --quick | tail -n 1; }; done; true
 
 clean:
