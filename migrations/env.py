@@ -12,8 +12,9 @@ target_metadata = Base.metadata
 
 
 def _ours(name, type_, parent_names) -> bool:  # type: ignore[no-untyped-def]
-    """APScheduler creates and owns its job table in the same database: autogenerate leaves it alone."""
-    return not (type_ == "table" and name == "apscheduler_jobs")
+    """APScheduler creates and owns its job table in the same database, and the full-text index of the
+    documents (migration 0003, SQLite) is no ORM table: autogenerate leaves them alone."""
+    return not (type_ == "table" and (name == "apscheduler_jobs" or name.startswith("documents_fts")))
 
 
 def _configure(connection) -> None:  # type: ignore[no-untyped-def]

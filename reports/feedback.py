@@ -4,6 +4,9 @@ A link carries a token, an HMAC of the signal's id and the verdict under a secre
 forge a verdict on another signal by editing a link. The key is ``settings.feedback_secret``, else a
 random key created once in ``home/feedback.key`` (readable by its owner only).
 
+The web console (``signals web``) serves the same links (``answer`` below); this small stdlib server
+stays for installations that expose only the links.
+
 Opening a link (GET) only shows a page with a button: mail security scanners and link previews open every
 link of a message, and must not confirm or dismiss anything. The button posts the verdict (POST), which is
 recorded through ``signals.core.registry.give_feedback`` like ``signals feedback ID confirm|dismiss``.
@@ -19,9 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
 import re
-import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from reports import wording
 from reports.rendering import render
+from signals.core.keys import kept_key
 from signals.core.registry import VERDICTS, SignalNotFound, get_signal, give_feedback
 from signals.core.settings import Settings
 from signals.core.store import Store
@@ -42,7 +44,7 @@ _ROUTE = re.compile(r"^/feedback/(\d{1,12})/(confirm|dismiss)$")
 MAX_BODY = 8192
 MAX_NOTE = 2000
 AUTHOR = "lien du brief"
-_HEADERS = {
+HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
     # the pages load nothing and may post only to this server; the token in the URL stays here
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
@@ -57,17 +59,7 @@ def secret_key(settings: Settings) -> bytes:
     """The signing key: the configured secret, else the one kept in ``home/feedback.key`` (created once)."""
     if settings.feedback_secret is not None:
         return settings.feedback_secret.get_secret_value().encode()
-    path = settings.home / "feedback.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:  # O_EXCL: two processes starting together keep the same key (the loser reads the winner's)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+    return kept_key(settings.home / "feedback.key")
 
 
 def token(key: bytes, signal_id: int, verdict: str) -> str:
@@ -97,7 +89,7 @@ def feedback_link(settings: Settings, signal_id: int, verdict: str, key: bytes |
 
 
 @dataclass
-class _Page:
+class FeedbackPage:
     status: HTTPStatus
     html: str
 
@@ -135,44 +127,63 @@ class FeedbackServer:
 
     def _respond(
         self, method: str, path: str, query: dict[str, list[str]], form: dict[str, list[str]]
-    ) -> _Page:
+    ) -> FeedbackPage:
         if path == "/health" and method == "GET":
-            return _Page(HTTPStatus.OK, "ok")
+            return FeedbackPage(HTTPStatus.OK, "ok")
         match = _ROUTE.match(path)
         if match is None:
-            return self._page(HTTPStatus.NOT_FOUND, wording.PAGE_NOT_FOUND)
-        signal_id, verdict = int(match.group(1)), match.group(2)
+            return feedback_page(HTTPStatus.NOT_FOUND, wording.PAGE_NOT_FOUND)
         given = (form if method == "POST" else query).get("t", [""])[0]
-        if not verify(self.key, signal_id, verdict, given):
-            return self._page(HTTPStatus.FORBIDDEN, wording.LINK_INVALID)
-        with self.store.session(write=method == "POST") as session:
-            try:
-                signal = get_signal(session, signal_id)
-            except SignalNotFound:
-                return self._page(HTTPStatus.NOT_FOUND, wording.NO_SUCH_SIGNAL.format(signal_id=signal_id))
-            if method == "GET":
-                return self._page(HTTPStatus.OK, None, signal=signal, verdict=verdict, token=given)
-            note = (form.get("note", [""])[0] or "").strip()[:MAX_NOTE] or None
-            already = bool(signal.feedback) and signal.feedback[-1].verdict == verdict
-            if not already:  # a second click on the same button records nothing more
-                give_feedback(session, signal_id, verdict, note, AUTHOR)
-            log.info("feedback %s on signal %s recorded from a brief link", verdict, signal_id)
-            return self._page(HTTPStatus.OK, None, signal=signal, verdict=verdict, done=True, already=already)
-
-    def _page(self, status: HTTPStatus, message: str | None, **context: Any) -> _Page:
-        values = {
-            "message": message,
-            "signal": None,
-            "verdict": None,
-            "token": "",
-            "done": False,
-            "already": False,
-            "verdicts": VERDICTS,
-        } | context
-        return _Page(status, render("feedback.html.j2", values))
+        note = form.get("note", [""])[0] if method == "POST" else None
+        return answer(self.store, self.key, int(match.group(1)), match.group(2), given, note)
 
 
-def _handler(respond: Callable[..., _Page]) -> type[BaseHTTPRequestHandler]:
+def answer(
+    store: Store,
+    key: bytes,
+    signal_id: int,
+    verdict: str,
+    given: str,
+    note: str | None,
+    author: str = AUTHOR,
+    **extra: Any,
+) -> FeedbackPage:
+    """The page of a signed link: on GET (``note`` None) a page with one button, on POST the verdict
+    recorded (once). A link whose token does not match is refused. ``extra`` goes to the template (the
+    console adds its CSRF token)."""
+    if not verify(key, signal_id, verdict, given):
+        return feedback_page(HTTPStatus.FORBIDDEN, wording.LINK_INVALID)
+    posted = note is not None
+    with store.session(write=posted) as session:
+        try:
+            signal = get_signal(session, signal_id)
+        except SignalNotFound:
+            return feedback_page(HTTPStatus.NOT_FOUND, wording.NO_SUCH_SIGNAL.format(signal_id=signal_id))
+        if not posted:
+            return feedback_page(HTTPStatus.OK, None, signal=signal, verdict=verdict, token=given, **extra)
+        note = (note or "").strip()[:MAX_NOTE] or None
+        already = bool(signal.feedback) and signal.feedback[-1].verdict == verdict
+        if not already:  # a second click on the same button records nothing more
+            give_feedback(session, signal_id, verdict, note, author)
+        log.info("feedback %s on signal %s recorded from a brief link", verdict, signal_id)
+        return feedback_page(HTTPStatus.OK, None, signal=signal, verdict=verdict, done=True, already=already)
+
+
+def feedback_page(status: HTTPStatus, message: str | None, **context: Any) -> FeedbackPage:
+    values = {
+        "message": message,
+        "signal": None,
+        "verdict": None,
+        "token": "",
+        "done": False,
+        "already": False,
+        "verdicts": VERDICTS,
+        "csrf": None,
+    } | context
+    return FeedbackPage(status, render("feedback.html.j2", values))
+
+
+def _handler(respond: Callable[..., FeedbackPage]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "signaux-faibles"
         sys_version = ""
@@ -183,7 +194,7 @@ def _handler(respond: Callable[..., _Page]) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:  # noqa: N802
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY:
-                self._send(_Page(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, wording.REQUEST_TOO_LONG))
+                self._send(FeedbackPage(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, wording.REQUEST_TOO_LONG))
                 return
             body = self.rfile.read(length).decode("utf-8", "replace")
             self._answer("POST", parse_qs(body, max_num_fields=10))
@@ -194,13 +205,13 @@ def _handler(respond: Callable[..., _Page]) -> type[BaseHTTPRequestHandler]:
                 page = respond(method, url.path, parse_qs(url.query, max_num_fields=10), form)
             except Exception:  # the reader sees a plain error page; the log has the traceback
                 log.exception("feedback endpoint failed on %s %s", method, url.path)
-                page = _Page(HTTPStatus.INTERNAL_SERVER_ERROR, wording.VERDICT_NOT_SAVED)
+                page = FeedbackPage(HTTPStatus.INTERNAL_SERVER_ERROR, wording.VERDICT_NOT_SAVED)
             self._send(page)
 
-        def _send(self, page: _Page) -> None:
+        def _send(self, page: FeedbackPage) -> None:
             body = page.html.encode("utf-8")
             self.send_response(page.status)
-            for name, value in _HEADERS.items():
+            for name, value in HEADERS.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

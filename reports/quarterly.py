@@ -391,6 +391,19 @@ def quarterly_context(
     }
 
 
+def quarter_indicators(
+    session: Session, label: str, communes: list[str], forecast: ForecastFn, titles: dict[str, str]
+) -> list[IndicatorView]:
+    """The quarter's indicators with their anomalies, forecasts and commune barometer, charts drawn: the
+    report's numbers, for the web console."""
+    start, end = parse_quarter(label)
+    indicators = _indicators(
+        session, start, end, communes, _series_events(session, start, end), forecast, titles
+    )
+    draw_indicators(indicators, end)
+    return indicators
+
+
 def _themes_by_place(themes: list[ThemeView]) -> dict[str, list[tuple[int, str]]]:
     """Which themes touch which commune: commune -> (theme number in the report, subject)."""
     places: dict[str, list[tuple[int, str]]] = defaultdict(list)
@@ -426,8 +439,13 @@ def _draw(context: dict[str, Any]) -> None:
             theme.chart = _svg_uri(
                 charts.trajectory_svg(theme.weeks, theme.docs, (start, end + timedelta(days=1)))
             )
+    draw_indicators(context["indicators"], end)
+
+
+def draw_indicators(indicators: list[IndicatorView], end: date) -> None:
+    """Each indicator's forecast chart and barometer chart (SVG ``data:`` URIs), as the report shows them."""
     first_shown = date(end.year - HISTORY_MONTHS // 12, end.month, 1)
-    for ind in context["indicators"]:
+    for ind in indicators:
         band = ind.forecast
         line = charts.ForecastLine(
             history=[(m, v) for m, v in ind.history if m >= first_shown],

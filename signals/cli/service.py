@@ -166,4 +166,8 @@ def demo() -> None:
     for path in result.brief.outbox:
         out.print(f"brief e-mail in the outbox: {path}")
         out.print(f"  (HTML preview: {path.with_suffix('.html')})")
+    out.print(
+        f"web console: `signals web`, then http://127.0.0.1:8000 "
+        f"(user {result.console_user}, password {result.console_password})"
+    )
     out.print(f"done in {result.seconds:.0f} s")

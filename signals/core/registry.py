@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from signals.core.errors import UserError
 from signals.core.lifecycle import (
     CONFIRMED,
+    CORE_TERMS,
     DISMISSED,
     NEW,
     RISING,
@@ -26,9 +27,18 @@ from signals.core.lifecycle import (
     Update,
     label_from_keywords,
 )
-from signals.core.schema import Evidence, Feedback, Signal, SignalWeek
+from signals.core.schema import Document, Evidence, Feedback, Signal, SignalWeek
 
-VERDICTS = {"confirm": CONFIRMED, "dismiss": DISMISSED}
+# A verdict and the status it holds the signal in, whatever week is analysed. ``promote`` is a confirmation
+# that also puts the signal first in the console; ``hide`` a dismissal that also takes it off the console's
+# lists; ``merge`` a dismissal of a signal whose theme another one carries on (see ``merge_signals``).
+VERDICTS = {
+    "confirm": CONFIRMED,
+    "dismiss": DISMISSED,
+    "promote": CONFIRMED,
+    "hide": DISMISSED,
+    "merge": DISMISSED,
+}
 
 
 class SignalNotFound(UserError, LookupError):
@@ -213,6 +223,26 @@ def give_feedback(
     return signal
 
 
+def merge_signals(
+    session: Session, absorbed_id: int, into_id: int, note: str | None, author: str | None
+) -> Signal:
+    """Merge two signals of one theme: ``absorbed`` is dismissed (verdict ``merge``) and becomes a child of
+    ``into``, which follows the absorbed one's leading terms from now on (the next analysis matches a
+    theme naming them to ``into``)."""
+    if absorbed_id == into_id:
+        raise ValueError("a signal cannot be merged into itself")
+    into = get_signal(session, into_id)
+    absorbed = get_signal(session, absorbed_id)
+    give_feedback(session, absorbed_id, "merge", note, author)
+    absorbed.parent_id = into.id
+    own = list(into.metrics.get("term_hashes", []))
+    extra = [h for h in absorbed.metrics.get("term_hashes", [])[:CORE_TERMS] if h not in own]
+    if extra:
+        into.metrics = dict(into.metrics) | {"term_hashes": own[:CORE_TERMS] + extra + own[CORE_TERMS:]}
+    session.flush()
+    return into
+
+
 @dataclass
 class WeekView:
     """The signals of one analysed week, as the brief and ``signals list`` show them."""
@@ -231,7 +261,7 @@ def week_view(session: Session, week: date, kinds: tuple[str, ...] | None = None
         select(Signal, SignalWeek)
         .join(SignalWeek, SignalWeek.signal_id == Signal.id)
         .where(SignalWeek.week == week)
-        .options(selectinload(Signal.evidence).selectinload(Evidence.document))
+        .options(selectinload(Signal.evidence).selectinload(Evidence.document).selectinload(Document.source))
         .order_by(SignalWeek.score.desc(), Signal.id)
     )
     if kinds:
@@ -341,7 +371,17 @@ class SignalDetail(SignalSummary):
 
 
 def signal_detail(session: Session, signal_id: int) -> SignalDetail:
-    signal = get_signal(session, signal_id)
+    signal = session.scalar(
+        select(Signal)
+        .where(Signal.id == signal_id)
+        .options(
+            selectinload(Signal.weeks),
+            selectinload(Signal.feedback),
+            selectinload(Signal.evidence).selectinload(Evidence.document).selectinload(Document.source),
+        )
+    )
+    if signal is None:
+        signal = get_signal(session, signal_id)  # raises SignalNotFound
     return SignalDetail(
         **vars(SignalSummary.of(signal)),
         metrics={k: v for k, v in signal.metrics.items() if k != "term_hashes"},  # internal

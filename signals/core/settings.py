@@ -242,6 +242,21 @@ class ScheduleSettings(BaseModel):
         return value.strip().lower()
 
 
+class WebSettings(BaseModel):
+    """The web console (``signals web``): its session cookie and how logins are throttled."""
+
+    secure_cookies: bool = Field(
+        False, description="mark the session cookie Secure (set it when the console is served over HTTPS)"
+    )
+    session_secret: SecretStr | None = Field(
+        None, description="key signing the session cookies; default: a random key kept in home/web.key"
+    )
+    session_hours: float = Field(12.0, gt=0, description="a session lasts this long after its login")
+    login_window_min: float = Field(15.0, gt=0, description="failed logins are counted over this window")
+    login_max_per_user: int = Field(5, ge=1, description="failed logins of one account before it waits")
+    login_max_per_address: int = Field(20, ge=1, description="failed logins from one address before it waits")
+
+
 class Settings(BaseSettings):
     """Effective settings of one service instance."""
 
@@ -278,6 +293,7 @@ class Settings(BaseSettings):
     )
     log_json: bool = False
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     collect: CollectSettings = Field(default_factory=CollectSettings)
     detection: DetectionSettings = Field(default_factory=DetectionSettings)
     series: SeriesSettings = Field(default_factory=SeriesSettings)
@@ -349,6 +365,8 @@ class Settings(BaseSettings):
             data["smtp"]["password"] = "********"
         if self.feedback_secret is not None:
             data["feedback_secret"] = "********"
+        if self.web.session_secret is not None:
+            data["web"]["session_secret"] = "********"
         return data
 
 

@@ -87,13 +87,16 @@ def prepare(store: Store, settings: Settings, as_of: date | None = None) -> dict
 
 
 def preview_source(settings: Settings, name: str, limit: int = 10) -> Any:
-    """What a source yields now, stored nowhere."""
+    """What a source of the sources file yields now, stored nowhere."""
+    return preview_definition(settings, read_sources(settings).get(name), limit)
+
+
+def preview_definition(settings: Settings, source: Any, limit: int = 10) -> Any:
+    """What a source definition (saved or not) yields now, stored nowhere (``sources test``)."""
     from collectors.run import crawl
 
-    sources = read_sources(settings)
-    return crawl(
-        settings, [sources.get(name)], preview=True, preview_limit=limit, territory=sources.territory
-    )[0]
+    territory = read_sources(settings).territory if sources_path(settings).is_file() else None
+    return crawl(settings, [source], preview=True, preview_limit=limit, territory=territory)[0]
 
 
 def import_path(store: Store, settings: Settings, path: Path, encoding: str = "utf-8") -> Any:

@@ -21,6 +21,9 @@ from signals.pipeline.publish import BriefResult, brief
 log = logging.getLogger(__name__)
 
 
+DEMO_USER = "demo"  # the web console's demo account
+
+
 @dataclass
 class DemoResult:
     base_url: str
@@ -31,6 +34,27 @@ class DemoResult:
     analyses: int
     brief: BriefResult
     seconds: float = 0.0
+    console_user: str = DEMO_USER
+    console_password: str = ""
+
+
+def demo_account(store: Store, settings: Settings) -> str:
+    """The web console's demo account (an admin, to show every page): its password is drawn once and kept
+    in ``demo/console-password`` (owner only); a later demo keeps the account as it is."""
+    import secrets
+
+    from signals.core.accounts import add_user, get_account
+
+    path = settings.demo_dir / "console-password"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(12), encoding="utf-8")
+    password = path.read_text(encoding="utf-8").strip()
+    with store.session(write=True) as session:
+        if get_account(session, DEMO_USER) is None:
+            add_user(session, DEMO_USER, password, "admin", actor="demo")
+    return password
 
 
 def demo_settings(settings: Settings) -> Settings:
@@ -79,6 +103,7 @@ def run_demo(settings: Settings, history_weeks: int = 52, progress: Progress | N
     forecast(store, settings, LAST_DAY)
     step("writing the brief", 0, 1)
     result = brief(store, settings, last_week, send=True)
+    password = demo_account(store, settings)
     store.close()
     return DemoResult(
         base_url,
@@ -89,4 +114,5 @@ def run_demo(settings: Settings, history_weeks: int = 52, progress: Progress | N
         len(analyses),
         result,
         time.perf_counter() - started,
+        console_password=password,
     )

@@ -338,6 +338,14 @@ def quarter_forecasts(
     return out
 
 
+def stored_quarter_forecasts(session: Session, quarter: str) -> dict[str, dict[str, Any]]:
+    """The indicators' forecasts that ``quarter_forecasts`` stored for ``quarter``, read only (nothing is
+    fitted): what the web console shows beside the quarter's report."""
+    prefix, suffix = f"{FORECAST_KIND}:", f"@{quarter}"
+    rows = session.scalars(select(ModelState).where(ModelState.key.like(f"{prefix}%{suffix}")))
+    return {row.key[len(prefix) : -len(suffix)]: dict(row.meta) for row in rows if row.key.endswith(suffix)}
+
+
 def _saved_format(state: ModelState) -> int | None:
     """The format a stored forecaster was saved in: one saved by an older version is refitted, not read."""
     try:

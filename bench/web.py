@@ -1,0 +1,239 @@
+"""Web console benchmark: latency of the console's main pages under a bounded load from a second process.
+
+The console (``signals web``, uvicorn) runs in its own process over a copy of an analysed database (by
+default the demo's, ``var/`` after ``make run``; ``--home`` points elsewhere); this process logs in and
+sends, for each page, a fixed number of requests from ``--clients`` concurrent keep-alive connections on
+127.0.0.1, stopping early at ``--seconds`` per page. Pages: the signals list, the top signal's page, a
+keyword search, the emergence map, and a static file (the style sheet) as the baseline of the server and
+the load generator themselves. Figures: p50 and p95 latency per page in milliseconds, and requests per
+second; the last line is one JSON object.
+
+``python -m bench.web [--quick] [--home var] [--clients 20]``. A 200k-document store is not generated here
+yet (the issue's p95 target for it is left for a later benchmark).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+from bench.common import emit, parser
+
+ROOT = Path(__file__).resolve().parents[1]
+ACCOUNT, PASSWORD = "bench", "mot-de-passe-du-banc"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _request(
+    conn: http.client.HTTPConnection, method: str, path: str, headers: dict[str, str], body: str | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    conn.request(method, path, body=body, headers=headers)
+    response = conn.getresponse()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+
+
+def _login(port: int) -> str:
+    """The session cookie of the bench account."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    _, headers, body = _request(conn, "GET", "/connexion", {})
+    cookie = headers["set-cookie"].split(";", 1)[0]
+    csrf = re.search(rb'name="csrf" value="([^"]+)"', body).group(1).decode()
+    form = urllib.parse.urlencode({"csrf": csrf, "nom": ACCOUNT, "mot_de_passe": PASSWORD, "suite": "/"})
+    status, headers, _ = _request(
+        conn,
+        "POST",
+        "/connexion",
+        {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+        form,
+    )
+    if status != 303:
+        sys.exit(f"bench account could not log in (HTTP {status})")
+    conn.close()
+    return headers["set-cookie"].split(";", 1)[0]
+
+
+def _load(port: int, cookie: str, path: str, requests: int, clients: int, seconds: float) -> dict[str, Any]:
+    """``requests`` GETs of ``path`` from ``clients`` connections (at most ``seconds``): latencies in ms."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    remaining = [requests]
+    deadline = time.monotonic() + seconds
+
+    def client() -> None:
+        nonlocal errors
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while time.monotonic() < deadline:
+            with lock:
+                if remaining[0] <= 0:
+                    break
+                remaining[0] -= 1
+            start = time.perf_counter()
+            try:
+                status, _, _ = _request(conn, "GET", path, {"Cookie": cookie})
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                status = 0
+            elapsed = (time.perf_counter() - start) * 1000
+            with lock:
+                if status == 200:
+                    latencies.append(elapsed)
+                else:
+                    errors += 1
+        conn.close()
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    if not latencies:
+        return {"requests": 0, "errors": errors}
+    ordered = sorted(latencies)
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "p50_ms": round(statistics.median(ordered), 1),
+        "p95_ms": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1),
+        "per_s": round(len(latencies) / wall, 1),
+    }
+
+
+def _prepare(home: Path, folder: Path) -> dict[str, Any]:
+    """A copy of the analysed database with the bench account; what to request in it."""
+    database = home / "signals.db"
+    if not database.is_file():
+        sys.exit(f"no database in {home}: run `make run` (the demo) first, or give --home")
+    copy = folder / "signals.db"
+    with sqlite3.connect(database) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    from signals.core.accounts import add_user
+    from signals.core.store import Store
+
+    store = Store(f"sqlite:///{copy}")
+    store.migrate()
+    with store.session(write=True) as session:
+        add_user(session, ACCOUNT, PASSWORD, "official", actor="bench")
+    store.close()
+    with sqlite3.connect(copy) as db:
+        documents = db.execute("SELECT count(*) FROM documents").fetchone()[0]
+        top = db.execute(
+            "SELECT signal_id FROM signal_weeks WHERE week = (SELECT max(week) FROM signal_weeks) "
+            "ORDER BY score DESC LIMIT 1"
+        ).fetchone()
+        word = db.execute(
+            "SELECT json_extract(metrics, '$.keywords[0].term') FROM signals WHERE kind = 'term_burst' "
+            "ORDER BY score DESC LIMIT 1"
+        ).fetchone()
+    return {
+        "documents": documents,
+        "signal": top[0] if top else None,
+        "word": (word and word[0]) or "commune",
+    }
+
+
+def main() -> None:
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--home", type=Path, default=Path("var"), help="the analysed home (default: the demo's)")
+    p.add_argument("--clients", type=int, default=None, help="concurrent connections (default 20, quick 8)")
+    p.add_argument("--requests", type=int, default=None, help="requests per page (default 400, quick 80)")
+    args = p.parse_args()
+    clients = args.clients or (8 if args.quick else 20)
+    requests = args.requests or (80 if args.quick else 400)
+    seconds = 8.0 if args.quick else 60.0
+    home = args.home.resolve()
+    with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp:
+        folder = Path(tmp)
+        found = _prepare(home, folder)
+        sources = home / "demo" / "sources.yaml"
+        if not sources.is_file():
+            sources = Path("sources.yaml").resolve()
+        port = _free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNALS_") and k != "DATABASE_URL"}
+        env.update(
+            SIGNALS_HOME=str(folder),
+            DATABASE_URL=f"sqlite:///{folder / 'signals.db'}",
+            SIGNALS_SOURCES_FILE=str(sources),
+            PYTHONPATH=str(ROOT),
+        )
+        server = subprocess.Popen(
+            [sys.executable, "-m", "signals.cli", "web", "--port", str(port)],
+            env=env,
+            cwd=folder,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        sys.exit(
+                            f"the console did not start: {server.stderr.read()[-2000:] if server.stderr else ''}"
+                        )
+                    time.sleep(0.2)
+            cookie = _login(port)
+            pages = {
+                "static": "/static/console.css",
+                "list": "/",
+                "signal": f"/signaux/{found['signal']}" if found["signal"] else None,
+                "search": "/recherche?q=" + urllib.parse.quote(found["word"]),
+                "map": "/carte",
+            }
+            figures: dict[str, Any] = {
+                "documents": found["documents"],
+                "clients": clients,
+                "requests_per_page": requests,
+                "quick": args.quick,
+            }
+            print(f"{found['documents']} documents; {clients} clients, {requests} requests per page")
+            print(f"{'page':8} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8} {'errors':>7}")
+            for name, path in pages.items():
+                if path is None:
+                    continue
+                _load(port, cookie, path, min(20, requests), clients, seconds)  # warm up
+                result = _load(port, cookie, path, requests, clients, seconds)
+                print(
+                    f"{name:8} {result.get('p50_ms', '—'):>8} {result.get('p95_ms', '—'):>8} "
+                    f"{result.get('per_s', '—'):>8} {result['errors']:>7}"
+                )
+                for key, value in result.items():
+                    figures[f"{name}_{key}"] = value
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+    emit(figures)
+
+
+if __name__ == "__main__":
+    main()

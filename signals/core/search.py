@@ -1,0 +1,88 @@
+"""Keyword search over the stored documents.
+
+On SQLite, the FTS5 index ``documents_fts`` (migration 0003, kept by triggers). The user's words are
+never FTS or SQL syntax: each word becomes one quoted FTS string (its quotes doubled) and the query goes to
+the database as a bound parameter, so ``'; DROP TABLE`` or ``NEAR(a b)`` are searched as words. Other
+databases fall back to a case-insensitive substring match on the title and text (PostgreSQL full-text is
+left for later).
+
+>>> fts_query('vélo "cargo" OR ; -- *')
+'"vélo" "cargo" "OR"'
+>>> fts_query("   ")
+''
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select, text
+from sqlalchemy.orm import Session
+
+from signals.core.schema import Document
+
+MAX_TERMS = 12
+_WORD = re.compile(r"\w[\w'’-]*", re.UNICODE)
+
+
+def fts_query(user_text: str) -> str:
+    """An FTS5 match expression of the user's words, each quoted (all must appear)."""
+    words = _WORD.findall(user_text)[:MAX_TERMS]
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+@dataclass
+class Hit:
+    id: int
+    title: str
+    url: str | None
+    published_at: datetime
+    territory: str | None
+    source: str
+    excerpt: str
+
+
+def search_documents(session: Session, user_text: str, limit: int = 50) -> list[Hit]:
+    """Documents matching every word of ``user_text``, best first (newest first without FTS)."""
+    expression = fts_query(user_text)
+    if not expression:
+        return []
+    if session.get_bind().dialect.name == "sqlite":
+        ids = [
+            row[0]
+            for row in session.execute(
+                text("SELECT rowid FROM documents_fts WHERE documents_fts MATCH :q ORDER BY rank LIMIT :n"),
+                {"q": expression, "n": limit},
+            )
+        ]
+    else:
+        words = _WORD.findall(user_text)[:MAX_TERMS]
+        query = select(Document.id)
+        for word in words:
+            pattern = f"%{word}%"
+            query = query.where(or_(Document.title.ilike(pattern), Document.text.ilike(pattern)))
+        ids = list(session.scalars(query.order_by(Document.published_at.desc()).limit(limit)))
+    documents = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(ids)))}
+    return [_hit(documents[i], user_text) for i in ids if i in documents]
+
+
+def _hit(document: Document, user_text: str, width: int = 220) -> Hit:
+    words = [w.casefold() for w in _WORD.findall(user_text)]
+    body = " ".join(document.text.split())
+    folded = body.casefold()
+    at = min((i for i in (folded.find(w) for w in words) if i >= 0), default=0)
+    start = max(0, at - width // 3)
+    excerpt = (
+        ("…" if start else "") + body[start : start + width] + ("…" if start + width < len(body) else "")
+    )
+    return Hit(
+        document.id,
+        document.title,
+        document.url,
+        document.published_at,
+        document.territory,
+        document.source.name,
+        excerpt,
+    )

@@ -1,0 +1,155 @@
+"""Signals: this week's list with its filters, the emergence map, keyword search, a signal's page and the
+staff's actions on it (confirm, dismiss, promote, hide, merge), each with a note and its author."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from signals.core.accounts import audit
+from signals.core.lifecycle import STATUSES
+from signals.core.registry import (
+    VERDICTS,
+    SignalNotFound,
+    give_feedback,
+    merge_signals,
+    signal_detail,
+)
+from signals.core.search import search_documents
+from signals.web.charts import emergence_map, weekly_chart
+from signals.web.listing import Filters, display_subject, filtered, week_rows
+from signals.web.pages import QUADRANT_LABELS, SOURCE_KIND_LABELS, page, titles
+from signals.web.security import client_address, form_text, guarded
+
+
+def _filters(request: Request) -> Filters:
+    q = request.query_params
+    return Filters(
+        commune=q.get("commune", "")[:120],
+        source_kind=q.get("type_source", "") if q.get("type_source") in SOURCE_KIND_LABELS else "",
+        status=q.get("statut", "") if q.get("statut") in STATUSES else "",
+        quadrant=q.get("quadrant", "") if q.get("quadrant") in QUADRANT_LABELS else "",
+        hidden=q.get("masques") == "1",
+    )
+
+
+@guarded("read")
+async def signal_list(request: Request) -> Response:
+    filters = _filters(request)
+    with request.app.state.store.session() as session:
+        week, rows = week_rows(session, titles(request))
+        shown = filtered(rows, filters)
+        communes = sorted({c for r in rows for c in r.communes})
+        return page(
+            request,
+            "signals.html.j2",
+            week=week,
+            rows=shown,
+            total=len(rows),
+            filters=filters,
+            communes=communes,
+            statuses=STATUSES,
+        )
+
+
+@guarded("read")
+async def emergence(request: Request) -> Response:
+    with request.app.state.store.session() as session:
+        week, rows = week_rows(session, titles(request))
+        placed = [
+            (
+                r.signal.id,
+                r.subject,
+                float(r.week.metrics["dov"]),
+                float(r.week.metrics["dov_growth"]),
+                r.quadrant,
+            )
+            for r in rows
+            if not r.hidden and r.quadrant in QUADRANT_LABELS and "dov" in r.week.metrics
+        ]
+        return page(request, "map.html.j2", week=week, chart=emergence_map(placed))
+
+
+@guarded("read")
+async def search(request: Request) -> Response:
+    text = request.query_params.get("q", "")[:200]
+    with request.app.state.store.session() as session:
+        hits = search_documents(session, text) if text.strip() else []
+        return page(request, "search.html.j2", q=text, hits=hits)
+
+
+def _signal_id(request: Request) -> int:
+    return int(request.path_params["signal_id"])
+
+
+@guarded("read")
+async def signal_page(request: Request) -> Response:
+    with request.app.state.store.session() as session:
+        try:
+            detail = signal_detail(session, _signal_id(request))
+        except SignalNotFound:
+            raise HTTPException(404, f"Aucun signal n° {_signal_id(request)}.") from None
+        metrics = detail.metrics
+        chart = None
+        if metrics.get("weekly"):
+            chart = weekly_chart(
+                metrics["weekly"], metrics.get("expected_docs"), int(metrics.get("recent_weeks") or 4)
+            )
+        names = titles(request)
+        _, rows = week_rows(session, names)
+        others = [(r.signal.id, r.subject) for r in rows if r.signal.id != detail.id]
+        return page(
+            request,
+            "signal.html.j2",
+            s=detail,
+            subject=display_subject(detail.kind, detail.subject, metrics, names),
+            names=names,
+            chart=chart,
+            others=others,
+            done=request.query_params.get("fait") if request.query_params.get("fait") in VERDICTS else None,
+        )
+
+
+@guarded("feedback")
+async def act(request: Request) -> Response:
+    signal_id = _signal_id(request)
+    action = form_text(request, "action", 20)
+    note = form_text(request, "note") or None
+    author = request.state.user.name
+    if action not in VERDICTS:
+        raise HTTPException(400, "Action inconnue.")
+    with request.app.state.store.session(write=True) as session:
+        try:
+            if action == "merge":
+                into = form_text(request, "cible", 12)
+                if not into.isdigit():
+                    raise HTTPException(400, "Choisissez le signal dans lequel fusionner celui-ci.")
+                merge_signals(session, signal_id, int(into), note, author)
+                detail = {"into": int(into)}
+            else:
+                give_feedback(session, signal_id, action, note, author)
+                detail = {}
+        except SignalNotFound:
+            raise HTTPException(404, f"Aucun signal n° {signal_id}.") from None
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+        audit(
+            session,
+            author,
+            f"signal.{action}",
+            f"signal:{signal_id}",
+            detail | {"note": note},
+            client_address(request),
+        )
+    return RedirectResponse(f"/signaux/{signal_id}?fait={action}", status_code=303)
+
+
+routes = [
+    Route("/", signal_list),
+    Route("/carte", emergence),
+    Route("/recherche", search),
+    Route("/signaux/{signal_id:int}", signal_page),
+    Route("/signaux/{signal_id:int}/avis", act, methods=["POST"]),
+]

@@ -1,0 +1,174 @@
+"""Sources, for analysts: the health table, the editor (validate a definition, preview what it yields now
+with nothing stored, save it into the sources file keeping the previous version) and a collection of one
+source on demand."""
+
+from __future__ import annotations
+
+import threading
+import urllib.parse
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from signals import pipeline
+from signals.core import clock
+from signals.core.accounts import audit
+from signals.core.sources import SourceError, definition_yaml, parse_definition, save_definition
+from signals.pipeline.collect import sources_path
+from signals.stages.health import source_health
+from signals.web.pages import page
+from signals.web.security import client_address, form_text, guarded
+
+PREVIEW_ITEMS = 10
+NEW = "nouvelle"
+EXAMPLE = "name: nouvelle-source\nkind: rss\nurl: https://exemple.fr/flux.xml\ncadence: 1d\n"
+
+
+@guarded("sources")
+async def sources(request: Request) -> Response:
+    settings, store = request.app.state.settings, request.app.state.store
+    health = source_health(store, settings)
+    try:
+        defined, problem = pipeline.read_sources(settings).sources, None
+    except SourceError as exc:
+        defined, problem = [], str(exc)
+    return page(request, "sources.html.j2", health=health, defined=defined, problem=problem)
+
+
+def _current(request: Request, name: str) -> str:
+    if name == NEW:
+        return EXAMPLE
+    try:
+        return definition_yaml(pipeline.read_sources(request.app.state.settings).get(name))
+    except SourceError as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+@guarded("sources")
+async def editor(request: Request) -> Response:
+    name = request.path_params["name"]
+    saved = request.query_params.get("precedente") if request.query_params.get("enregistre") else None
+    return page(
+        request,
+        "source_edit.html.j2",
+        name=name,
+        text=_current(request, name),
+        outcome=None,
+        error=None,
+        saved=saved,
+    )
+
+
+@guarded("sources")
+async def submit(request: Request) -> Response:
+    """``action``: ``apercu`` (validate and preview, nothing stored) or ``enregistrer`` (validate and
+    save, then back to the saved source's page)."""
+    settings, store = request.app.state.settings, request.app.state.store
+    actor, address = request.state.user.name, client_address(request)
+    name, action = request.path_params["name"], form_text(request, "action", 20)
+    text = form_text(request, "definition", 20000)
+    if action not in ("apercu", "enregistrer"):
+        raise HTTPException(400, "Action inconnue.")
+    try:
+        definition = parse_definition(text)
+        if action == "apercu":
+            outcome = await run_in_threadpool(
+                pipeline.preview_definition, settings, definition, PREVIEW_ITEMS
+            )
+            with store.session(write=True) as session:
+                audit(session, actor, "source.preview", definition.name, {"status": outcome.status}, address)
+            return page(
+                request, "source_edit.html.j2", name=name, text=text, outcome=outcome, error=None, saved=None
+            )
+        backup = save_definition(sources_path(settings), definition, None if name == NEW else name)
+    except SourceError as exc:
+        return page(
+            request,
+            "source_edit.html.j2",
+            status_code=422,
+            name=name,
+            text=text,
+            outcome=None,
+            error=str(exc),
+            saved=None,
+        )
+    previous = backup.name if backup else ""
+    renamed = name if name not in (NEW, definition.name) else None
+    with store.session(write=True) as session:
+        audit(
+            session,
+            actor,
+            "source.save",
+            definition.name,
+            {"previous": previous, "renamed_from": renamed},
+            address,
+        )
+    query = urllib.parse.urlencode({"enregistre": 1, "precedente": previous})
+    return RedirectResponse(f"/sources/{definition.name}?{query}", status_code=303)
+
+
+@dataclass
+class Collection:
+    """A collection of one source started from the console, running in a thread of the console."""
+
+    started: datetime
+    thread: threading.Thread | None = None
+    outcome: Any = None
+    error: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+
+def _collect_in_background(app: Any, name: str, job: Collection) -> None:
+    try:
+        job.outcome = pipeline.collect(app.store, app.settings, [name])[0]
+    except Exception as exc:  # shown on the page; the run record has the details
+        job.error = f"{type(exc).__name__}: {exc}"
+
+
+@guarded("sources")
+async def collect(request: Request) -> Response:
+    """Start collecting one source now (once at a time per source) and follow it on its page."""
+    app = request.app.state
+    name = request.path_params["name"]
+    try:
+        pipeline.read_sources(app.settings).get(name)
+    except SourceError as exc:
+        raise HTTPException(404, str(exc)) from None
+    job = app.collections.get(name)
+    if job is None or not job.running:
+        job = Collection(clock.now())
+        job.thread = threading.Thread(target=_collect_in_background, args=(app, name, job), daemon=True)
+        app.collections[name] = job
+        with app.store.session(write=True) as session:
+            audit(session, request.state.user.name, "source.collect", name, address=client_address(request))
+        job.thread.start()
+    return RedirectResponse(f"/sources/{name}/collecte", status_code=303)
+
+
+@guarded("sources")
+async def collection(request: Request) -> Response:
+    """Where a collection started here stands: the page reloads itself while it runs (no script)."""
+    name = request.path_params["name"]
+    job = request.app.state.collections.get(name)
+    if job is None:
+        raise HTTPException(404, "Aucune collecte de cette source lancée depuis la console.")
+    elapsed = (clock.now() - job.started).total_seconds()
+    return page(request, "collected.html.j2", name=name, job=job, elapsed=elapsed)
+
+
+routes = [
+    Route("/sources", sources),
+    Route("/sources/{name:str}", editor),
+    Route("/sources/{name:str}", submit, methods=["POST"]),
+    Route("/sources/{name:str}/collecter", collect, methods=["POST"]),
+    Route("/sources/{name:str}/collecte", collection),
+]
