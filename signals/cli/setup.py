@@ -11,7 +11,7 @@ import yaml
 from rich.table import Table
 
 from signals import pipeline
-from signals.cli.common import app, busy, err, out, settings_from_env, sources_app
+from signals.cli.common import app, busy, err, out, parse_date, settings_from_env, sources_app
 from signals.core.errors import UserError
 from signals.core.store import Store
 
@@ -126,6 +126,29 @@ def _print_outcomes(outcomes: list[Any]) -> None:
             o.error or "",
         )
     out.print(table)
+
+
+@app.command()
+def prepare(
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="prepare the analysis window ending on this date (YYYY-MM-DD)"),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=0,
+            help="Dask worker processes (0: this process); default SIGNALS_COMPUTE__WORKERS",
+        ),
+    ] = None,
+) -> None:
+    """Compute the terms and embeddings of documents that have none yet (after a large import)."""
+    settings = settings_from_env()
+    day = parse_date(as_of, "--as-of")
+    with Store.open(settings) as store:
+        counts = busy("preparing documents…", lambda: pipeline.prepare(store, settings, day, workers))
+    out.print(f"{counts['terms']} documents given their terms, {counts.get('embedded', 0)} embedded")
 
 
 @app.command("import")
