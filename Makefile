@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: run test test-shifted install install-dev chromium lint bench-quick screenshots clean
+.PHONY: run test test-sqlite test-postgresql test-shifted install install-dev chromium postgresql lint bench-quick screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,9 +26,23 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/signals demo
 
-## the whole test suite (installs the dev extras and, if missing, Debian's chromium for the browser tests)
-test: install-dev chromium
+## the whole test suite on both stores, SQLite and PostgreSQL, side by side (installs the dev extras and,
+## if missing, Debian's chromium and postgresql); the PostgreSQL run's report is printed after SQLite's
+test: install-dev chromium postgresql
+	@mkdir -p test-artifacts
+	@echo "the PostgreSQL run goes on beside this one; its report follows"
+	@$(BIN)/python -m pytest -q --store postgresql --basetemp="$$(mktemp -d)" \
+	  >test-artifacts/postgresql.log 2>&1 & pg=$$!; \
+	$(BIN)/python -m pytest; sqlite=$$?; \
+	wait $$pg; postgresql=$$?; \
+	echo "== the suite on PostgreSQL (test-artifacts/postgresql.log)"; tail -n 40 test-artifacts/postgresql.log; \
+	exit $$(( sqlite || postgresql ))
+
+test-sqlite: install-dev chromium
 	$(BIN)/python -m pytest
+
+test-postgresql: install-dev chromium postgresql
+	$(BIN)/python -m pytest --store postgresql
 
 ## the suite with the calendar a year ahead: no test may depend on today's date
 test-shifted: install-dev chromium
@@ -40,6 +54,13 @@ chromium:
 	  { echo "installing Debian's chromium for the browser tests"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null \
 	    || { echo "error: could not install chromium (apt-get install chromium, as root)" >&2; exit 1; }; }
+
+## Debian's PostgreSQL server for the suite's PostgreSQL run (each run starts a throwaway cluster, tests/pgserver.py)
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+	  { echo "installing Debian's postgresql for the suite's PostgreSQL run"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null \
+	    || { echo "error: could not install postgresql (apt-get install postgresql, as root)" >&2; exit 1; }; }
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -138,8 +138,9 @@ def pages(root: Path) -> Iterator[tuple[str, str, int, bytes]]:
             )
 
 
-def run_pipeline(root: Path, home: Path, total: int) -> dict[str, Any]:
-    """The collectors' code path over the site's pages; figures of the run."""
+def run_pipeline(root: Path, home: Path, total: int, database_url: str | None = None) -> dict[str, Any]:
+    """The collectors' code path over the site's pages into a fresh store (a SQLite file in ``home``, or
+    the empty database at ``database_url``); figures of the run."""
     from scrapy.exceptions import DropItem
     from scrapy.http import Request, XmlResponse
 
@@ -155,7 +156,7 @@ def run_pipeline(root: Path, home: Path, total: int) -> dict[str, Any]:
     from signals.core.sources import RssSource
     from signals.core.store import Store
 
-    settings = Settings(home=home, database_url=f"sqlite:///{home / 'pipeline.db'}")
+    settings = Settings(home=home, database_url=database_url or f"sqlite:///{home / 'pipeline.db'}")
     store = Store.open(settings)
     sources = {
         name: RssSource(kind="rss", name=name, url=f"{HOST}/{name}/feed-1.xml") for name in ("fil-a", "fil-b")

@@ -111,7 +111,9 @@ def run_job(job: dict[str, Any]) -> list[dict[str, Any]]:
 
     logs = settings.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    with Store.open(settings) as store, store.session() as session:
+    # A write session: on SQLite it takes the write lock at BEGIN, so that concurrent crawls wait for
+    # each other instead of failing on a stale read (the writer ends read-only transactions at once).
+    with Store.open(settings) as store, store.session(write=True) as session:
         writer = StoreWriter(store, session)
         crawl = CrawlContext(
             settings=settings,

@@ -5,20 +5,27 @@ spiders, lets a near-duplicate found in one source point at a document just stor
 batching possible: writes are committed every ``batch_size`` items or ``max_age_s`` seconds. Each item is
 written inside a savepoint, so a failing item is rolled back alone. A crawl killed between two commits
 loses only uncommitted items, which the next run fetches again (their URLs are not known yet).
+
+Several writers (collector processes, the importer, the console) may store the same item at once. On
+PostgreSQL the second insert of a document or observation waits for the first writer's transaction and
+then breaks its unique constraint (or the two wait on each other: a deadlock); on SQLite a transaction
+that read before another process committed cannot write (a stale snapshot). Either way the item's
+savepoint is rolled back, the batch so far is committed (which releases this writer's locks and lets the
+other finish), and the item is written again in a new transaction, where it finds the other's row.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from signals.core import clock
@@ -28,6 +35,21 @@ from signals.core.store import AddOutcome, NewDocument, NewObservation, RunRecor
 log = logging.getLogger(__name__)
 
 _IN_CHUNK = 500  # SQLite limits the number of bound parameters of one statement
+_CLASH_ATTEMPTS = 5  # an item clashing with concurrent writers more often than this is an error
+# PostgreSQL's SQLSTATEs of a clash with another transaction: unique violation, deadlock, serialization.
+_CLASH_STATES = {"23505", "40P01", "40001"}
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _concurrent_clash(exc: IntegrityError | OperationalError) -> bool:
+    """A write that failed because another writer got there first (worth writing again)."""
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if state is not None:
+        return state in _CLASH_STATES
+    message = str(exc.orig)  # SQLite: a stale snapshot, or a row another process stored meanwhile
+    return "database is locked" in message or "UNIQUE constraint failed" in message
 
 
 class StoreWriter:
@@ -64,59 +86,80 @@ class StoreWriter:
         self.session.expunge_all()
         self._pending, self._oldest = 0, None
 
+    def _read(self, result: R) -> R:
+        """End a read-only transaction at once: on SQLite the crawl's session takes the write lock at BEGIN
+        (a read that turns into a write must not find its snapshot stale), so an open transaction would
+        keep other writers waiting while this one fetches pages. Rows read stay attached (no expiry)."""
+        if not self._pending:
+            self.session.commit()
+        return result
+
     def _written(self) -> None:
         self._pending += 1
         self._oldest = self._oldest or time.monotonic()
         if self._pending >= self.batch_size or time.monotonic() - self._oldest >= self.max_age_s:
             self.commit()
 
-    @contextmanager
-    def _item(self) -> Iterator[None]:
-        """One item's writes in a savepoint: an error rolls back this item only, then propagates."""
-        savepoint = self.session.begin_nested()  # the store emits BEGIN first on SQLite, so this nests
-        try:
-            yield
-        except BaseException:
-            if savepoint.is_active:
+    def _item(self, write: Callable[[], T]) -> T:
+        """One item's writes in a savepoint: an error rolls back this item only, then propagates; a clash
+        with a concurrent writer is written again after the batch so far is committed (module docstring)."""
+        for attempt in range(1, _CLASH_ATTEMPTS + 1):
+            savepoint = self.session.begin_nested()  # the store emits BEGIN first on SQLite, so this nests
+            try:
+                result = write()
+                savepoint.commit()
+            except (IntegrityError, OperationalError) as exc:
+                savepoint.rollback()  # also when a failed flush has already deactivated it
+                if attempt == _CLASH_ATTEMPTS or not _concurrent_clash(exc):
+                    raise
+                log.debug("write clashed with another writer (%s), again after a commit", exc.orig)
+                self.commit()
+                continue
+            except BaseException:
                 savepoint.rollback()
-            raise
-        savepoint.commit()
-        self._written()
+                raise
+            self._written()
+            return result
+        raise AssertionError("unreachable")
 
     # documents and observations
 
     def add_document(self, doc: NewDocument, same_as: int | None = None) -> tuple[Document, AddOutcome]:
-        with self._item():
-            return self.store.add_document(self.session, doc, same_as=same_as)
+        return self._item(lambda: self.store.add_document(self.session, doc, same_as=same_as))
 
     def update_document_extra(self, document: Document, extra: dict[str, Any]) -> bool:
         """Refresh figures a source updates in place (votes, comments); True when something changed."""
         merged = {**(document.extra or {}), **extra}
         if merged == document.extra:
             return False
-        with self._item():
+
+        def refresh() -> None:
             document.extra = merged
+            self.session.flush()
+
+        self._item(refresh)
         return True
 
     def document_by_external_id(self, source: str, external_id: str) -> Document | None:
         source_id = self.store.source_id(self.session, source)
-        return self.session.scalar(
-            select(Document).where(Document.source_id == source_id, Document.external_id == external_id)
+        return self._read(
+            self.session.scalar(
+                select(Document).where(Document.source_id == source_id, Document.external_id == external_id)
+            )
         )
 
     def upsert_observation(self, obs: NewObservation) -> UpsertOutcome:
-        with self._item():
-            return self.store.upsert_observation(self.session, obs)
+        return self._item(lambda: self.store.upsert_observation(self.session, obs))
 
     def known_urls(self, urls: list[str]) -> set[str]:
         known: set[str] = set()
         for start in range(0, len(urls), _IN_CHUNK):
             known |= self.store.known_urls(self.session, urls[start : start + _IN_CHUNK])
-        return known
+        return self._read(known)
 
     def documents_of(self, source: str) -> list[Document]:
         source_id = self.store.source_id(self.session, source)
-        return list(self.session.scalars(select(Document).where(Document.source_id == source_id)))
+        return self._read(list(self.session.scalars(select(Document).where(Document.source_id == source_id))))
 
     def newest_date(self, source: str) -> date | None:
         """The latest day a source's data covers (its newest observation period or document date), from
@@ -129,9 +172,9 @@ class StoreWriter:
             select(func.max(Document.published_at)).where(Document.source_id == source_id)
         )
         days = [d for d in (period, published.date() if published else None) if d is not None]
-        return max(days) if days else None
+        return self._read(max(days) if days else None)
 
-    def published_between(self, first: date, last: date) -> Iterator[tuple[int, str, date, str]]:
+    def published_between(self, first: date, last: date) -> list[tuple[int, str, date, str]]:
         """Stored documents published on these days (UTC), for the near-duplicate index."""
         start = datetime.combine(first, dtime.min, tzinfo=UTC)
         stop = datetime.combine(last + timedelta(days=1), dtime.min, tzinfo=UTC)
@@ -140,14 +183,17 @@ class StoreWriter:
             .join(Source, Source.id == Document.source_id)
             .where(Document.published_at >= start, Document.published_at < stop)
         )
-        for doc_id, source, published, text in rows:
-            yield doc_id, source, published.astimezone(UTC).date(), text
+        found = [
+            (doc_id, source, published.astimezone(UTC).date(), text)
+            for doc_id, source, published, text in rows
+        ]
+        return self._read(found)
 
     # conditional requests
 
     def validators(self, url: str) -> tuple[str | None, str | None]:
         row = self.session.get(HttpCache, url)
-        return (row.etag, row.last_modified) if row is not None else (None, None)
+        return self._read((row.etag, row.last_modified) if row is not None else (None, None))
 
     def save_validators(self, entries: dict[str, tuple[str | None, str | None, int]]) -> None:
         for url, (etag, last_modified, status) in entries.items():
@@ -184,7 +230,7 @@ class StoreWriter:
             .order_by(Run.id.desc())
             .limit(1)
         )
-        return bool(counts and counts.get("complete"))
+        return self._read(bool(counts and counts.get("complete")))
 
     def record_health(self, source: str, failed: bool) -> None:
         """Consecutive failures and last success of the source (a degraded source fails several in a row)."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
+from contextlib import nullcontext
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,8 @@ import pytest
 from signals.core.settings import Settings
 from signals.core.sources import SourcesFile, Territory, dump_sources
 from signals.core.store import Store
+from tests import pgserver
+from tests.pgserver import Databases
 
 COMMUNES = [
     "Lirac-sur-Lirette",
@@ -31,6 +35,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run the suite with the calendar moved this many days ahead (time-machine: wall clock only, "
         "timers and timeouts unchanged), to find tests that depend on today's date",
     )
+    parser.addoption(
+        "--store",
+        choices=("sqlite", "postgresql"),
+        default=os.environ.get("SIGNALS_TEST_STORE", "sqlite"),
+        help="the store every test's service home uses: a SQLite file (default) or a database of its own "
+        "on PostgreSQL (SIGNALS_TEST_DATABASE_URL, a superuser URL, or a throwaway cluster started here)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests of one engine's own behaviour (``@pytest.mark.store("sqlite")``) run on that store's run only."""
+    store = config.getoption("--store")
+    kept, other = [], []
+    for item in items:
+        marker = item.get_closest_marker("store")
+        (other if marker and store not in marker.args else kept).append(item)
+    if other:
+        config.hook.pytest_deselected(items=other)
+        items[:] = kept
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -45,13 +68,36 @@ def _shifted_calendar(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _postgresql(request: pytest.FixtureRequest) -> Iterator[None]:
+    """With ``--store postgresql``: the server that gives each service home a database of its own."""
+    if request.config.getoption("--store") != "postgresql":
+        yield
+        return
+    given = os.environ.get("SIGNALS_TEST_DATABASE_URL")
+    with nullcontext(given) if given else pgserver.cluster() as admin_url:
+        pgserver.active = Databases(admin_url)
+        try:
+            yield
+        finally:
+            pgserver.active.close()
+            pgserver.active = None
+
+
 @pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test reads the developer's settings or writes outside its temporary folder."""
-    for name in list(__import__("os").environ):
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No test reads the developer's settings or writes outside its temporary folder; on the PostgreSQL
+    run, settings read from the environment name a database of the test's own."""
+    for name in list(os.environ):
         if name.startswith("SIGNALS_") or name == "DATABASE_URL":
             monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
+    url = pgserver.database_url()
+    if url:
+        monkeypatch.setenv("SIGNALS_DATABASE_URL", url)
+    yield
+    if url:
+        pgserver.active.drop(url)
 
 
 def workspace_settings(folder: Path, **overrides: Any) -> Settings:
@@ -59,7 +105,16 @@ def workspace_settings(folder: Path, **overrides: Any) -> Settings:
     sources = folder / "sources.yaml"
     dump_sources(SourcesFile(territory=Territory(name="Val de Test", communes=COMMUNES)), sources)
     # The hashing embedder keeps the topic stage fast; tests/test_embeddings.py covers the e5 model.
-    return Settings(home=folder / "var", sources_file=sources, **({"embedding_model": "hashing"} | overrides))
+    defaults = {"embedding_model": "hashing", "database_url": pgserver.database_url()}
+    return Settings(home=folder / "var", sources_file=sources, **(defaults | overrides))
+
+
+def home_environment(settings: Settings) -> dict[str, str]:
+    """The environment that gives a child process (or a CLI invocation) these settings' home and store."""
+    env = {"SIGNALS_HOME": str(settings.home), "SIGNALS_SOURCES_FILE": str(settings.sources_file)}
+    if settings.database_url:
+        env["SIGNALS_DATABASE_URL"] = settings.database_url
+    return env
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import asyncio
 import csv
 import shutil
 import socket
-import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,13 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy import select
 
 from signals import pipeline
+from signals.core.schema import Document, Evidence
 from signals.core.settings import Settings
 from signals.core.store import Store
 from signals.demo.synthetic import Plant, synthetic_corpus
 from signals.demo.themes import EMERGING
 from signals.stages.importer import import_file
+from tests import pgserver
 from tests.conftest import COMMUNES, workspace_settings, write_jsonl
 
 FIRST = date(2025, 1, 6)
@@ -88,14 +90,18 @@ def _build(folder: Path) -> None:
     import_file(store, settings, write_jsonl(folder / "corpus.jsonl", corpus.records))
     import_file(store, settings, _observations(folder / "observations.csv"))
     pipeline.replay(store, settings, WEEK - timedelta(weeks=3), WEEK + timedelta(days=6))
-    store.close()
     # A collector let a script URL through: the reports must still never make it a link.
-    with sqlite3.connect(folder / "var" / "signals.db") as db:
-        db.execute(
-            "UPDATE documents SET url = ? WHERE id = (SELECT document_id FROM evidence "
-            "WHERE document_id IS NOT NULL ORDER BY signal_id, rank LIMIT 1)",
-            (HOSTILE_URL,),
-        )
+    with store.session() as session:
+        cited = session.scalars(
+            select(Evidence.document_id)
+            .where(Evidence.document_id.is_not(None))
+            .order_by(Evidence.signal_id, Evidence.rank)
+            .limit(1)
+        ).one()
+        session.get(Document, cited).url = HOSTILE_URL
+    store.close()
+    if settings.database_url:  # the PostgreSQL run: copies are made from this database
+        (folder / "database-url").write_text(settings.database_url)
 
 
 def analysed_home(tmp_path_factory: Any, name: str, **overrides: Any) -> Settings:
@@ -108,6 +114,9 @@ def analysed_home(tmp_path_factory: Any, name: str, **overrides: Any) -> Setting
         (template / "ready").touch()
     folder = tmp_path_factory.mktemp(name)
     shutil.copytree(template, folder, dirs_exist_ok=True)
+    template_database = template / "database-url"
+    if template_database.exists():
+        overrides = {"database_url": pgserver.active.create(template_database.read_text())} | overrides
     values = {
         "home": folder / "var",
         "sources_file": folder / "sources.yaml",

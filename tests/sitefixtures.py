@@ -37,6 +37,7 @@ import yaml
 from signals.core.settings import CollectSettings, Settings
 from signals.core.sources import SourceDef, SourcesFile, Territory
 from signals.core.store import Store
+from tests import pgserver
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SITES = FIXTURES / "sites"
@@ -243,7 +244,9 @@ def crawl_settings(home: Path, **collect: Any) -> Settings:
         "max_text_chars": 20_000,
         "time_budget_s": 60,
     }
-    return Settings(home=home, database_url=None, collect=CollectSettings(**(knobs | collect)))
+    return Settings(
+        home=home, database_url=pgserver.database_url(), collect=CollectSettings(**(knobs | collect))
+    )
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from signals import pipeline
 from signals.core.schema import Brief, Delivery, Document, Evidence
 from signals.core.settings import Settings
 from signals.core.store import Store
+from tests.conftest import home_environment
 from tests.reportfixtures import HOSTILE_URL, REPO, WEEK, Inbox, analysed_home, free_port
 
 
@@ -187,10 +188,9 @@ os._exit(0)
 
 
 def _crash_in_subprocess(settings: Settings, point: str) -> int:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNALS_")} | {
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNALS_")} | home_environment(settings)
+    env |= {
         "PYTHONPATH": str(REPO),
-        "SIGNALS_HOME": str(settings.home),
-        "SIGNALS_SOURCES_FILE": str(settings.sources_file),
         "SIGNALS_SMTP__HOST": "127.0.0.1",
         "SIGNALS_SMTP__PORT": str(settings.smtp.port),
         "SIGNALS_SMTP__STARTTLS": "false",

@@ -21,6 +21,7 @@ from reports.quarterly import quarterly_context, render_quarterly
 from signals import pipeline
 from signals.core.schema import Brief, Document, Evidence
 from signals.stages.series import quarter_forecasts
+from tests.conftest import home_environment
 from tests.reportfixtures import ANOMALY, HOSTILE_TITLE, QUARTER, WEEK, published
 
 
@@ -167,7 +168,7 @@ def test_the_cli_lists_the_archive_and_the_deliveries(done):
     from signals.cli import app
 
     settings, _, _, _ = done
-    env = {"SIGNALS_HOME": str(settings.home), "SIGNALS_SOURCES_FILE": str(settings.sources_file)}
+    env = home_environment(settings)
     runner = CliRunner()
     archive = runner.invoke(app, ["archive"], env=env)
     assert archive.exit_code == 0, archive.output

@@ -67,7 +67,10 @@ def test_housekeeping_prunes_old_records_summarises_them_and_vacuums(settings):
     result = housekeeping(store, settings, now)
 
     assert (result.http_cache_deleted, result.runs_deleted, result.logs_rotated) == (1, 3000, 1)
-    assert result.vacuumed and result.database_bytes_after < result.database_bytes_before
+    if store.engine.dialect.name == "sqlite":  # PostgreSQL maintains itself (autovacuum)
+        assert result.vacuumed and result.database_bytes_after < result.database_bytes_before
+    else:
+        assert not result.vacuumed
     archive = [json.loads(line) for line in result.runs_archive.read_text().splitlines()]
     assert sorted((a["stage"], a["status"], a["runs"]) for a in archive) == [
         ("collect", "failed", 1000),

@@ -30,6 +30,8 @@ from signals.core.store import NewDocument, Store
 from signals.service import plan
 from signals.service.runner import Service
 from signals.service.simulation import simulated_service
+from tests import pgserver
+from tests.conftest import home_environment
 
 PARIS = ZoneInfo("Europe/Paris")
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,17 +43,14 @@ def settings(tmp_path: Path) -> Settings:
     dump_sources(
         SourcesFile(territory=Territory(name="Val de Test", communes=["Lirac"])), tmp_path / "sources.yaml"
     )
-    return Settings(home=tmp_path / "var", sources_file=tmp_path / "sources.yaml")
+    return Settings(
+        home=tmp_path / "var", sources_file=tmp_path / "sources.yaml", database_url=pgserver.database_url()
+    )
 
 
 def _environment(settings: Settings, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNALS_") and k != "DATABASE_URL"}
-    env |= {
-        "PYTHONPATH": str(ROOT),
-        "SIGNALS_HOME": str(settings.home),
-        "SIGNALS_SOURCES_FILE": str(settings.sources_file),
-        "SIGNALS_SCHEDULE__HEARTBEAT_S": "0.5",
-    }
+    env |= home_environment(settings) | {"PYTHONPATH": str(ROOT), "SIGNALS_SCHEDULE__HEARTBEAT_S": "0.5"}
     return env | extra
 
 

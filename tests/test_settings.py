@@ -6,7 +6,8 @@ from pydantic import ValidationError
 from signals.core.settings import Settings, load_settings, mask_url
 
 
-def test_defaults_run_with_nothing_configured():
+def test_defaults_run_with_nothing_configured(monkeypatch):
+    monkeypatch.delenv("SIGNALS_DATABASE_URL", raising=False)  # set by the suite's PostgreSQL run
     settings = load_settings()
     assert settings.home == Path("var")
     assert settings.db_url.startswith("sqlite:///") and settings.db_url.endswith("var/signals.db")

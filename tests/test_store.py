@@ -96,6 +96,7 @@ def test_naive_dates_are_refused(store):
         store.add_document(session, NewDocument("s", "t", "x", datetime(2026, 1, 1)))
 
 
+@pytest.mark.store("sqlite")
 @pytest.mark.parametrize("write", [True, False])
 def test_read_then_write_units_wait_for_a_concurrent_writer_instead_of_failing(settings, write):
     """SQLite cannot upgrade a read transaction once another writer committed: write units lock first."""

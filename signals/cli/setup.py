@@ -18,6 +18,7 @@ from signals.cli.common import (
     err,
     json_lines,
     out,
+    parse_date,
     progress_bars,
     settings_from_env,
     sources_app,
@@ -174,6 +175,29 @@ def _print_outcomes(outcomes: list[Any]) -> None:
     for o in outcomes:
         if o.error:
             out.print(f"{o.source}: {o.error}")
+
+
+@app.command()
+def prepare(
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="prepare the analysis window ending on this date (YYYY-MM-DD)"),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=0,
+            help="Dask worker processes (0: this process); default SIGNALS_COMPUTE__WORKERS",
+        ),
+    ] = None,
+) -> None:
+    """Compute the terms and embeddings of documents that have none yet (after a large import)."""
+    settings = settings_from_env()
+    day = parse_date(as_of, "--as-of")
+    with Store.open(settings) as store:
+        counts = busy("preparing documents…", lambda: pipeline.prepare(store, settings, day, workers))
+    out.print(f"{counts['terms']} documents given their terms, {counts.get('embedded', 0)} embedded")
 
 
 @app.command("import")

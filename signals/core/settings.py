@@ -128,6 +128,18 @@ class TopicSettings(BaseModel):
     )
 
 
+class ComputeSettings(BaseModel):
+    """Where the per-document preparation of large backfills (terms, embeddings) runs."""
+
+    workers: int = Field(
+        0, ge=0, description="Dask worker processes of a local cluster; 0: in the calling process"
+    )
+    scheduler: str | None = Field(
+        None, description="address of a running Dask scheduler (tcp://host:8786) for a real cluster"
+    )
+    worker_memory: str = Field("4GiB", description="memory limit of each local Dask worker")
+
+
 class SeriesSettings(BaseModel):
     """Watching numeric series (tourism nights, visitors...) for anomalies and forecast breaks."""
 
@@ -298,6 +310,7 @@ class Settings(BaseSettings):
     detection: DetectionSettings = Field(default_factory=DetectionSettings)
     series: SeriesSettings = Field(default_factory=SeriesSettings)
     topics: TopicSettings = Field(default_factory=TopicSettings)
+    compute: ComputeSettings = Field(default_factory=ComputeSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
 
     @field_validator("timezone")

@@ -65,22 +65,28 @@ def collect(
     return outcomes
 
 
-def prepare(store: Store, settings: Settings, as_of: date | None = None) -> dict[str, int]:
+def prepare(
+    store: Store, settings: Settings, as_of: date | None = None, workers: int | None = None
+) -> dict[str, int]:
     """The per-document work, done as documents arrive rather than all on analysis day: the terms and
-    embedding of each document of the analysis window (up to ``as_of``, default today), computed once."""
+    embedding of each document of the analysis window (up to ``as_of``, default today), computed once;
+    on ``workers`` Dask processes (default ``settings.compute``) for a large backfill."""
     from models.terms import TermExtractor
     from signals.core.periods import end_of_day_utc, start_of_day_utc
-    from signals.stages.topics import embedder_for, ensure_embeddings
+    from signals.stages.compute import batches
+    from signals.stages.topics import ensure_embeddings
     from signals.stages.window import ensure_term_features
 
     _, communes = read_territory(settings)
     day = as_of or clock.today(settings.tz)
     now = end_of_day_utc(day, settings.tz)
     since = start_of_day_utc(day, settings.tz) - timedelta(weeks=settings.detection.lookback_weeks)
-    with store.recording("prepare") as run, store.session() as session:
-        counts = {"terms": ensure_term_features(session, TermExtractor(extra_stop=communes), now)}
+    with store.recording("prepare") as run, batches(settings, workers) as mapper, store.session() as session:
+        run.count("workers", mapper.workers)
+        extractor = TermExtractor(extra_stop=communes)
+        counts = {"terms": ensure_term_features(session, extractor, now, mapper=mapper)}
         if settings.topics.enabled:
-            counts["embedded"] = ensure_embeddings(session, embedder_for(settings), now, since)
+            counts["embedded"] = ensure_embeddings(session, settings, now, since, mapper=mapper)
         for key, n in counts.items():
             run.count(key, n)
     return counts

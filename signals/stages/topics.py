@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from itertools import chain
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ from signals.core.schema import (
     TopicModel,
 )
 from signals.core.settings import Settings
+from signals.stages.compute import Local, Mapper, rounds
 
 log = logging.getLogger(__name__)
 
@@ -72,13 +74,35 @@ def _text(title: str, text: str) -> str:
     return prepare_text(title, text)
 
 
-def ensure_embeddings(session: Session, embedder: Any, until_utc: datetime, since_utc: datetime) -> int:
-    """Embed the documents of the period that have no vector yet for this model (stored as float16)."""
+@dataclass(frozen=True)
+class EmbedBatch:
+    """Embeds one batch of texts as float16 rows; picklable, so a Dask worker runs it with an embedder of
+    its own (built once per process), exactly as this process would."""
+
+    model: str
+    cache_dir: Path
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        return _embedder(self.model, self.cache_dir).embed(texts).astype(np.float16)
+
+
+def ensure_embeddings(
+    session: Session,
+    settings: Settings,
+    until_utc: datetime,
+    since_utc: datetime,
+    mapper: Mapper | None = None,
+) -> int:
+    """Embed the documents of the period that have no vector yet for this model (stored as float16), in
+    batches of ``EMBEDDING_BATCH``, here or on the ``mapper``'s workers (``signals.stages.compute``)."""
+    embed = EmbedBatch(settings.embedding_model, settings.cache_dir / "models")
+    kind = embedder_for(settings).name
+    mapper = mapper or Local()
     missing = (
         select(Document.id, Document.title, Document.text)
         .outerjoin(
             DocumentFeatures,
-            and_(DocumentFeatures.document_id == Document.id, DocumentFeatures.kind == embedder.name),
+            and_(DocumentFeatures.document_id == Document.id, DocumentFeatures.kind == kind),
         )
         .where(
             DocumentFeatures.document_id.is_(None),
@@ -89,14 +113,17 @@ def ensure_embeddings(session: Session, embedder: Any, until_utc: datetime, sinc
     )
     done = 0
     while True:
-        rows = session.execute(missing.limit(EMBEDDING_BATCH)).all()
+        rows = session.execute(missing.limit(EMBEDDING_BATCH * 2 * mapper.workers)).all()
         if not rows:
             return done
-        vectors = embedder.embed([_text(t, x) for _, t, x in rows]).astype(np.float16)
-        session.add_all(
-            DocumentFeatures(document_id=i, kind=embedder.name, data=v.tobytes())
-            for (i, _, _), v in zip(rows, vectors, strict=True)
-        )
+        batches = list(rounds(rows, EMBEDDING_BATCH))
+        for batch, vectors in zip(
+            batches, mapper.map(embed, [[_text(t, x) for _, t, x in b] for b in batches]), strict=True
+        ):
+            session.add_all(
+                DocumentFeatures(document_id=i, kind=kind, data=v.tobytes())
+                for (i, _, _), v in zip(batch, vectors, strict=True)
+            )
         session.flush()
         done += len(rows)
 
@@ -146,7 +173,7 @@ def update_topics(session: Session, settings: Settings, as_of: date, refit: bool
     first = week_start(as_of) - timedelta(weeks=settings.detection.lookback_weeks - 1)
     since = start_of_day_utc(first, tz)
     embedder = embedder_for(settings)
-    embedded = ensure_embeddings(session, embedder, cutoff, since)
+    embedded = ensure_embeddings(session, settings, cutoff, since)
     row = active_model(session, embedder.name)
     if row is not None and row.trained_until is not None and row.trained_until > cutoff:
         log.info("topic model %s is newer than %s: topics left as they are", row.id, as_of)

@@ -20,6 +20,7 @@ from models.terms import TermExtractor, decode, encode
 from signals.core.periods import end_of_day_utc, start_of_day_utc, week_start
 from signals.core.schema import Document, DocumentFeatures, Sighting, Source
 from signals.core.settings import Settings
+from signals.stages.compute import Local, Mapper, rounds
 
 
 @dataclass
@@ -67,10 +68,26 @@ class Window:
 # --- the per-document term cache ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class TermsBatch:
+    """The encoded terms of one batch of (title, text) pairs; picklable, for a Dask worker."""
+
+    extractor: TermExtractor
+
+    def __call__(self, texts: list[tuple[str, str]]) -> list[bytes]:
+        return [encode(self.extractor.hashes(f"{t}. {x}")) for t, x in texts]
+
+
 def ensure_term_features(
-    session: Session, extractor: TermExtractor, until_utc: Any, batch: int = 2000
+    session: Session,
+    extractor: TermExtractor,
+    until_utc: Any,
+    batch: int = 2000,
+    mapper: Mapper | None = None,
 ) -> int:
-    """Compute and store the terms of documents that have none yet (published up to ``until_utc``)."""
+    """Compute and store the terms of documents that have none yet (published up to ``until_utc``), in
+    batches, here or on the ``mapper``'s workers (``signals.stages.compute``)."""
+    mapper = mapper or Local()
     missing = (
         select(Document.id, Document.title, Document.text)
         .outerjoin(
@@ -78,18 +95,22 @@ def ensure_term_features(
             and_(DocumentFeatures.document_id == Document.id, DocumentFeatures.kind == extractor.version),
         )
         .where(DocumentFeatures.document_id.is_(None), Document.published_at <= until_utc)
+        .order_by(Document.id)
     )
+    terms = TermsBatch(extractor)
     done = 0
     while True:
-        rows = session.execute(missing.limit(batch)).all()
+        rows = session.execute(missing.limit(batch * mapper.workers)).all()
         if not rows:
             return done
-        session.add_all(
-            DocumentFeatures(
-                document_id=i, kind=extractor.version, data=encode(extractor.hashes(f"{t}. {x}"))
+        chunks = list(rounds(rows, batch))
+        for chunk, encoded in zip(
+            chunks, mapper.map(terms, [[(t, x) for _, t, x in c] for c in chunks]), strict=True
+        ):
+            session.add_all(
+                DocumentFeatures(document_id=i, kind=extractor.version, data=data)
+                for (i, _, _), data in zip(chunk, encoded, strict=True)
             )
-            for i, t, x in rows
-        )
         session.flush()
         done += len(rows)
 

@@ -1,0 +1,79 @@
+"""Preparing a backfill on Dask workers stores exactly what the single-process path stores."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from signals import pipeline
+from signals.cli import app
+from signals.core.schema import Document, DocumentFeatures, Run
+from signals.core.store import Store
+from signals.demo.synthetic import synthetic_corpus
+from signals.stages.importer import import_file
+from tests.conftest import COMMUNES, home_environment, workspace_settings, write_jsonl
+
+FIRST = date(2026, 1, 5)
+AS_OF = FIRST + timedelta(weeks=12, days=6)
+
+
+def _imported_home(folder: Path, corpus: Path):
+    settings = workspace_settings(folder)
+    with Store.open(settings) as store:
+        import_file(store, settings, corpus)
+    return settings
+
+
+def _features(settings) -> dict[tuple[str, str], bytes]:
+    """Every stored feature, keyed by the document's content (ids may differ between homes)."""
+    with Store.open(settings, migrate=False) as store, store.session() as session:
+        rows = session.execute(
+            select(Document.content_hash, DocumentFeatures.kind, DocumentFeatures.data).join(
+                DocumentFeatures, DocumentFeatures.document_id == Document.id
+            )
+        )
+        return {(digest, kind): data for digest, kind, data in rows}
+
+
+def test_two_dask_workers_prepare_the_same_terms_and_vectors_as_one_process(tmp_path):
+    records = synthetic_corpus(
+        weeks=13, per_week=60, plants=[], first_monday=FIRST, communes=COMMUNES
+    ).records
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", records)
+    here = _imported_home(tmp_path / "here", corpus)
+    spread = _imported_home(tmp_path / "spread", corpus)
+
+    with Store.open(here) as store:
+        alone = pipeline.prepare(store, here, AS_OF, workers=0)
+    with Store.open(spread) as store:
+        shared = pipeline.prepare(store, spread, AS_OF, workers=2)
+
+    features = _features(here)
+    stored = len({digest for digest, _ in features})
+    assert alone == shared and alone["terms"] == stored > 700 and alone["embedded"] > 0
+    assert len(features) == alone["terms"] + alone["embedded"]
+    assert _features(spread) == features
+    with Store.open(spread, migrate=False) as store, store.session() as session:
+        run = session.scalars(select(Run).where(Run.stage == "prepare")).one()
+        assert run.status == "ok" and run.counts["workers"] == 2
+
+
+def test_the_cli_prepares_once_and_refuses_a_negative_worker_count(tmp_path):
+    records = synthetic_corpus(weeks=4, per_week=20, plants=[], first_monday=FIRST, communes=COMMUNES).records
+    settings = _imported_home(tmp_path / "home", write_jsonl(tmp_path / "corpus.jsonl", records))
+    runner, env = CliRunner(), home_environment(settings) | {"SIGNALS_EMBEDDING_MODEL": "hashing"}
+
+    first = runner.invoke(app, ["prepare", "--as-of", "2026-02-01", "--workers", "0"], env=env)
+    assert first.exit_code == 0, first.output
+    assert re.search(r"^[1-9]\d* documents given their terms, [1-9]\d* embedded", first.output, re.M)
+    again = runner.invoke(app, ["prepare", "--as-of", "2026-02-01"], env=env)
+    assert again.exit_code == 0 and re.search(
+        r"^0 documents given their terms, 0 embedded", again.output, re.M
+    )
+
+    refused = runner.invoke(app, ["prepare", "--workers", "-1"], env=env)
+    assert refused.exit_code == 2 and "--workers" in refused.output
