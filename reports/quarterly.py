@@ -380,7 +380,7 @@ def quarterly_context(
         "generated_at": clock.now().astimezone(settings.tz),
         "themes": themes,
         "indicators": indicators,
-        "places": sorted({r.territory for ind in indicators for r in ind.rows}),
+        "places": barometer_places(indicators),
         "events": events,
         "coverage": quarter_coverage(session, settings, start, end, communes),
         "settings": settings.detection,
@@ -442,9 +442,15 @@ def _draw(context: dict[str, Any]) -> None:
     draw_indicators(context["indicators"], end)
 
 
+def barometer_places(indicators: list[IndicatorView]) -> list[str]:
+    """The communes of the barometer, in its order (the table's rows and every chart's bars)."""
+    return sorted({r.territory for ind in indicators for r in ind.rows})
+
+
 def draw_indicators(indicators: list[IndicatorView], end: date) -> None:
     """Each indicator's forecast chart and barometer chart (SVG ``data:`` URIs), as the report shows them."""
     first_shown = date(end.year - HISTORY_MONTHS // 12, end.month, 1)
+    places = barometer_places(indicators)
     for ind in indicators:
         band = ind.forecast
         line = charts.ForecastLine(
@@ -459,11 +465,11 @@ def draw_indicators(indicators: list[IndicatorView], end: date) -> None:
         )
         ind.chart = _svg_uri(charts.forecast_svg(line)) if ind.history else ""
         # every chart has a row for each commune of the table, in its order: charts of one size, that compare
-        changes = [row.change if (row := ind.row(place)) else None for place in context["places"]]
+        changes = [row.change if (row := ind.row(place)) else None for place in places]
         if any(c is not None for c in changes):
             ind.barometer_chart = _svg_uri(
                 charts.barometer_svg(
-                    context["places"],
+                    places,
                     changes,
                     wording.YEAR_ON_YEAR.format(indicator=ind.title),
                     limit=BAROMETER_LIMIT,

@@ -10,13 +10,16 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, inspect
 
 from tests.conftest import doc, write_jsonl
 
 
 def run(args: list[str], home: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith("SIGNALS_") and k != "DATABASE_URL"
+    environment = {  # SIGNALS_DATABASE_URL: the test's own database on the suite's PostgreSQL run
+        k: v
+        for k, v in os.environ.items()
+        if k == "SIGNALS_DATABASE_URL" or not (k.startswith("SIGNALS_") or k == "DATABASE_URL")
     }
     environment.update(
         {
@@ -64,7 +67,10 @@ def test_every_command_has_help(tmp_path):
 def test_init_and_config_mask_secrets(tmp_path):
     result = run(["init"], tmp_path)
     assert result.returncode == 0 and "database ready" in result.stdout
-    assert (tmp_path / "var" / "signals.db").is_file()
+    database = os.environ.get("SIGNALS_DATABASE_URL") or f"sqlite:///{tmp_path / 'var' / 'signals.db'}"
+    engine = create_engine(database)
+    assert "documents" in inspect(engine).get_table_names()
+    engine.dispose()
     config = run(["config"], tmp_path, {"SIGNALS_SMTP__PASSWORD": "hunter2"})
     assert config.returncode == 0 and "hunter2" not in config.stdout and "********" in config.stdout
 

@@ -16,6 +16,7 @@ from signals.core.accounts import Throttled, add_user, authenticate, disable_use
 from signals.core.schema import AuditEntry, User
 from signals.core.settings import WebSettings
 from signals.core.store import Store
+from tests.conftest import home_environment
 from tests.test_cli import run
 
 
@@ -38,22 +39,22 @@ def test_users_add_list_disable_from_the_command_line(tmp_path, settings):
         capture_output=True,
         text=True,
         cwd=home,
-        env={"SIGNALS_HOME": str(settings.home), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(sys.path[0])},
+        env=home_environment(settings) | {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(sys.path[0])},
         timeout=300,
     )
     assert added.returncode == 0, added.stderr
     assert "account camille: analyst" in added.stdout
-    listed = run(["users", "list", "--json"], home, {"SIGNALS_HOME": str(settings.home)})
+    listed = run(["users", "list", "--json"], home, home_environment(settings))
     assert [json.loads(line)["role"] for line in listed.stdout.splitlines()] == ["analyst"]
     bad = run(
         ["users", "add", "x", "--role", "chef", "--password-stdin"],
         home,
-        {"SIGNALS_HOME": str(settings.home)},
+        home_environment(settings),
     )
     assert bad.returncode != 0 and "--role" in bad.stderr
-    disabled = run(["users", "disable", "camille"], home, {"SIGNALS_HOME": str(settings.home)})
+    disabled = run(["users", "disable", "camille"], home, home_environment(settings))
     assert disabled.returncode == 0
-    missing = run(["users", "disable", "personne"], home, {"SIGNALS_HOME": str(settings.home)})
+    missing = run(["users", "disable", "personne"], home, home_environment(settings))
     assert missing.returncode == 2 and "no account 'personne'" in missing.stderr
     store = Store.open(settings)
     with store.session() as session:
@@ -125,7 +126,7 @@ def test_signals_web_serves_the_console_on_the_given_port(tmp_path, settings):
     Store.open(settings).close()
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNALS_")}
-    env.update(SIGNALS_HOME=str(settings.home), SIGNALS_SOURCES_FILE=str(settings.sources_file))
+    env.update(home_environment(settings))
     server = subprocess.Popen(
         [sys.executable, "-m", "signals.cli", "web", "--port", str(port)],
         cwd=tmp_path,

@@ -2,9 +2,9 @@
 
 On SQLite, the FTS5 index ``documents_fts`` (migration 0003, kept by triggers). The user's words are
 never FTS or SQL syntax: each word becomes one quoted FTS string (its quotes doubled) and the query goes to
-the database as a bound parameter, so ``'; DROP TABLE`` or ``NEAR(a b)`` are searched as words. Other
-databases fall back to a case-insensitive substring match on the title and text (PostgreSQL full-text is
-left for later).
+the database as a bound parameter, so ``'; DROP TABLE`` or ``NEAR(a b)`` are searched as words. On
+PostgreSQL, its full-text search in the French configuration (stems: "vélos" finds "vélo"), through the
+expression index of migration 0004; the words go through ``plainto_tsquery``, which reads no operators.
 
 >>> fts_query('vélo "cargo" OR ; -- *')
 '"vélo" "cargo" "OR"'
@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from signals.core.schema import Document
@@ -44,8 +44,15 @@ class Hit:
     excerpt: str
 
 
+_DOCUMENT_VECTOR = "to_tsvector('french', coalesce(title, '') || ' ' || coalesce(text, ''))"  # as indexed
+_POSTGRESQL_SEARCH = text(
+    f"SELECT id FROM documents WHERE {_DOCUMENT_VECTOR} @@ plainto_tsquery('french', :q) "
+    f"ORDER BY ts_rank({_DOCUMENT_VECTOR}, plainto_tsquery('french', :q)) DESC, published_at DESC LIMIT :n"
+)
+
+
 def search_documents(session: Session, user_text: str, limit: int = 50) -> list[Hit]:
-    """Documents matching every word of ``user_text``, best first (newest first without FTS)."""
+    """Documents matching every word of ``user_text``, best first."""
     expression = fts_query(user_text)
     if not expression:
         return []
@@ -58,12 +65,8 @@ def search_documents(session: Session, user_text: str, limit: int = 50) -> list[
             )
         ]
     else:
-        words = _WORD.findall(user_text)[:MAX_TERMS]
-        query = select(Document.id)
-        for word in words:
-            pattern = f"%{word}%"
-            query = query.where(or_(Document.title.ilike(pattern), Document.text.ilike(pattern)))
-        ids = list(session.scalars(query.order_by(Document.published_at.desc()).limit(limit)))
+        words = " ".join(_WORD.findall(user_text)[:MAX_TERMS])
+        ids = [row[0] for row in session.execute(_POSTGRESQL_SEARCH, {"q": words, "n": limit})]
     documents = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(ids)))}
     return [_hit(documents[i], user_text) for i in ids if i in documents]
 
