@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from models.forecast_break import check_forecast_break
-from models.forecasting import ForecastConfig, Forecaster, Frequency, fit_many
+from models.forecasting import ForecastConfig, Forecaster, Frequency, SeasonalProfile, fit_many
 
 
 def monthly_nights(seed: int, months: int = 60) -> pd.Series:
@@ -282,3 +282,15 @@ def test_a_history_of_one_to_two_years_is_forecast_with_its_own_last_year_shape(
     assert band.ds.dt.month[band.yhat.idxmax()] in (7, 8, 9)
     assert band.ds.dt.month[band.yhat.idxmin()] in (1, 2, 3)
     assert float(np.mean(inside(band, actual))) >= 0.5
+
+
+def test_a_series_with_a_season_at_zero_lends_no_profile_and_is_still_forecast() -> None:
+    """A campsite closed from November to March: a multiplicative shape with zeros would divide by zero."""
+    months = pd.date_range("2020-01-01", periods=48, freq="MS")
+    open_season = np.where((months.month >= 4) & (months.month <= 10), 1.0, 0.0)
+    campsite = pd.Series(500 * open_season * (1 + 0.1 * np.sin(np.arange(48))), index=months)
+    assert SeasonalProfile.estimate(campsite.to_numpy(), months, Frequency("monthly")) is None
+    short = campsite.iloc[-10:]
+    fits = fit_many({"campsite": campsite, "new campsite": short}, ForecastConfig(members=("ets",)))
+    assert not fits.failures and fits.forecasters["new campsite"].method == "median(ets)"
+    assert np.isfinite(fits.forecasters["new campsite"].forecast(12).yhat).all()

@@ -59,7 +59,8 @@ class SeasonalProfile:
     ) -> SeasonalProfile | None:
         """The profile of one series from its whole cycles (each cycle divided by its own mean, so a trend
         does not leak into the shape; cycles pooled by the median). None when it has no whole cycle, a
-        non-positive cycle mean or negative values (multiplicative indices would mean nothing)."""
+        non-positive cycle mean, negative values or a season at zero (multiplicative indices would mean
+        nothing, or divide by zero)."""
         m = frequency.season_length
         values = np.asarray(values, dtype=float)
         cycles = len(values) // m
@@ -70,6 +71,8 @@ class SeasonalProfile:
         if (means <= 0).any():
             return None
         ratios = np.median(recent / means, axis=0)
+        if (ratios <= 0).any():
+            return None
         positions = frequency.season_position(dates[len(values) - m :])
         indices = np.ones(m)
         indices[positions] = ratios
