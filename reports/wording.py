@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from reports.format import plural
 from signals.core.lifecycle import CONFIRMED, DISMISSED, ESTABLISHED, FADING, NEW, RISING
 from signals.core.schema import TOPIC_VOLUME_SERIES
 from signals.core.sources import readable_name
@@ -82,6 +83,14 @@ FORECAST_MEMBERS = {
     "seasonal_naive": "valeur de la même période l'année précédente",
 }
 
+# where a short history's seasonal shape came from (``models.forecasting.seasonality``)
+PROFILE_POOLED = "profil saisonnier emprunté à {count} {series} (historique trop court)"
+SIMILAR_SERIES = ("série semblable", "séries semblables")
+PROFILE_WORDS = {
+    "pooled_profile": "profil saisonnier emprunté à des séries semblables (historique trop court)",
+    "own_profile": "profil saisonnier de la dernière année observée (historique trop court)",
+}
+
 
 def forecast_method(method: str) -> str:
     """A forecast's method in words.
@@ -90,7 +99,12 @@ def forecast_method(method: str) -> str:
     'médiane de 3 méthodes : lissage exponentiel (ETS), méthode Theta, modèle Prophet'
     >>> forecast_method("seasonal_naive")
     "valeur de la même période l'année précédente (méthode naïve saisonnière)"
+    >>> forecast_method("pooled_profile(4)+median(ets,theta)")
+    'profil saisonnier emprunté à 4 séries semblables (historique trop court), puis médiane de 2 méthodes : lissage exponentiel (ETS), méthode Theta'
     """
+    shape, _, method = method.rpartition("+")
+    if shape:
+        return f"{_profile_words(shape)}, puis {forecast_method(method)}"
     if method.startswith("median(") and method.endswith(")"):
         members = [m for m in method[len("median(") : -1].split(",") if m]
         names = ", ".join(FORECAST_MEMBERS.get(m, m) for m in members)
@@ -112,3 +126,12 @@ def display_name(key: str, titles: Mapping[str, str]) -> str:
     if key in titles:
         return titles[key]
     return TOPIC_VOLUME if key == TOPIC_VOLUME_SERIES else readable_name(key)
+
+
+def _profile_words(shape: str) -> str:
+    """``pooled_profile(4)``, ``pooled_profile`` or ``own_profile``: where a short history's seasonal shape
+    came from."""
+    lenders = shape.removeprefix("pooled_profile(").removesuffix(")")
+    if shape.startswith("pooled_profile(") and lenders.isdigit():
+        return PROFILE_POOLED.format(count=lenders, series=plural(int(lenders), *SIMILAR_SERIES))
+    return PROFILE_WORDS.get(shape, shape)

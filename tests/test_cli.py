@@ -161,3 +161,26 @@ def test_collect_prints_80_columns_and_json_with_each_error_whole(tmp_path):
         ("un-flux-dont-le-serveur-ne-repond-plus", "failed")
     ]
     assert rows[0]["error"]
+
+
+def test_forecast_names_each_series_it_cannot_forecast_with_its_reason(tmp_path):
+    """``signals forecast`` over the store: the good series is fitted, the one with a missing month and
+    the one with four months are named on stderr with their reason."""
+    rows = ["series,period,value,unit,territory"]
+    for i in range(36):
+        year, month = divmod(i, 12)
+        period = f"{2023 + year}-{month + 1:02d}"
+        value = 1000 + 500 * (month in (6, 7))
+        rows.append(f"nuitees/nord,{period},{value},nuitées,Nord")
+        if period != "2024-05":
+            rows.append(f"nuitees/trou,{period},{value},nuitées,Trou")
+        if i >= 32:
+            rows.append(f"nuitees/neuf,{period},{value},nuitées,Neuf")
+    path = tmp_path / "obs.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert run(["import", str(path)], tmp_path).returncode == 0
+    result = run(["forecast", "--as-of", "2026-01-31"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "1 series forecast refitted, 2 not forecastable" in result.stdout
+    assert "series nuitees/trou: gap: 1 missing monthly period(s) (2024-05-01)" in result.stderr
+    assert "series nuitees/neuf: too short: 4 observations" in result.stderr

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from models.forecast_break import check_forecast_break
-from models.forecasting import ForecastConfig, Forecaster, Frequency, fit_many
+from models.forecasting import ForecastConfig, Forecaster, Frequency, SeasonalProfile, fit_many
 
 
 def monthly_nights(seed: int, months: int = 60) -> pd.Series:
@@ -220,12 +220,19 @@ def test_each_frequency_is_forecast_over_its_default_horizon(name: str) -> None:
 
 def test_a_short_history_borrows_the_seasonal_shape_of_the_panel() -> None:
     long = {f"commune {i}": monthly_nights(20 + i) for i in range(4)}
-    short = monthly_nights(30, months=60).iloc[-14:]  # a commune with 14 months of data
+    short = monthly_nights(30, months=60).iloc[-9:]  # a commune with 9 months of data: no whole year
     fits = fit_many({**long, "new commune": short}, ForecastConfig(members=("ets", "theta")))
     band = fits.forecasters["new commune"].forecast(12)
     months = band.ds.dt.month
     assert months[band.yhat.idxmax()] in (7, 8, 9) and months[band.yhat.idxmin()] in (1, 2, 3)
+    # a level without a slope under two cycles: Theta, a drift method, sits out
+    assert fits.forecasters["new commune"].method == "pooled_profile(4)+median(ets)"
+    restored = Forecaster.from_json(fits.forecasters["new commune"].to_json())
+    assert restored.update(monthly_nights(31, months=60).iloc[-9:].shift(3, freq="MS").iloc[-3:])
+    assert restored.method == "own_profile+median(ets)"  # a whole year of its own: its own shape
     assert not fits.failures
+    alone = Forecaster(ForecastConfig(members=("ets", "theta"))).fit(short)  # nothing to borrow: no cycle
+    assert alone.method == "median(ets,theta)"
 
 
 def test_a_panel_reports_each_bad_series_and_fits_the_others() -> None:
@@ -269,7 +276,21 @@ def test_a_history_of_one_to_two_years_is_forecast_with_its_own_last_year_shape(
     """Two cycles are needed to model a seasonality; with one, the last year gives the shape (not last
     month's level repeated)."""
     history, actual = monthly_nights(4, months=18), monthly_nights(4, months=30).iloc[18:]
-    band = Forecaster().fit(history).forecast(12)
+    forecaster = Forecaster().fit(history)
+    band = forecaster.forecast(12)
+    assert forecaster.method.startswith("own_profile+median(")
     assert band.ds.dt.month[band.yhat.idxmax()] in (7, 8, 9)
     assert band.ds.dt.month[band.yhat.idxmin()] in (1, 2, 3)
     assert float(np.mean(inside(band, actual))) >= 0.5
+
+
+def test_a_series_with_a_season_at_zero_lends_no_profile_and_is_still_forecast() -> None:
+    """A campsite closed from November to March: a multiplicative shape with zeros would divide by zero."""
+    months = pd.date_range("2020-01-01", periods=48, freq="MS")
+    open_season = np.where((months.month >= 4) & (months.month <= 10), 1.0, 0.0)
+    campsite = pd.Series(500 * open_season * (1 + 0.1 * np.sin(np.arange(48))), index=months)
+    assert SeasonalProfile.estimate(campsite.to_numpy(), months, Frequency("monthly")) is None
+    short = campsite.iloc[-10:]
+    fits = fit_many({"campsite": campsite, "new campsite": short}, ForecastConfig(members=("ets",)))
+    assert not fits.failures and fits.forecasters["new campsite"].method == "median(ets)"
+    assert np.isfinite(fits.forecasters["new campsite"].forecast(12).yhat).all()

@@ -7,6 +7,7 @@ import math
 from datetime import date, timedelta
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import select
 
 from models.forecasting import Frequency
@@ -112,11 +113,11 @@ def test_forecasts_are_refitted_on_their_cadence_and_a_lasting_break_is_flagged(
             store.upsert_observation(
                 session, NewObservation("participer.votes/x", day, 10.0 * i, "votes", None)
             )
-    assert pipeline.forecast(store, settings, date(2026, 10, 4)) == 3  # one fit per series
+    assert pipeline.forecast(store, settings, date(2026, 10, 4)).refitted == 3  # one fit per series
     with store.session() as session:
         run = session.scalars(select(Run).where(Run.stage == "forecast")).one()
     assert (run.status, run.counts["not_forecastable"], run.error_count) == ("ok", 1, 0)
-    assert pipeline.forecast(store, settings, date(2026, 10, 11)) == 0  # not due yet
+    assert pipeline.forecast(store, settings, date(2026, 10, 11)).refitted == 0  # not due yet
     with store.session() as session:
         band = stored_forecast(session, "tourisme.nuitees/nord")
     assert band["fitted_until"] == "2026-09-01" and len(band["band"]) == Frequency("monthly").default_horizon
@@ -133,3 +134,50 @@ def test_forecasts_are_refitted_on_their_cadence_and_a_lasting_break_is_flagged(
         and metrics["direction"] == "low"
         and metrics["observed"] < metrics["band_low"]
     )
+
+
+def test_a_short_series_borrows_its_communes_seasonal_shape_and_bad_ones_are_named(store, settings):
+    """A commune with eight months of nights is forecast with the seasonal profile of the indicator's other
+    communes (and says so), one with a year with its own last year; a commune with a missing month and
+    one with four months get their reasons."""
+    from signals.stages.series import stored_forecast
+
+    settings.series.forecast_min_points = 8
+    _load(store, drop_at=None)  # nord, sud, est: 48 months to October 2026
+    rng = np.random.default_rng(5)
+    with store.session() as session:
+        for i in range(48):
+            month = _month(i)
+            value = round(1500 * SEASON[month.month - 1] * rng.lognormal(0, 0.05))
+            for name, kept in (("ouest", i >= 39), ("annee", i >= 35), ("trou", i != 40), ("neuf", i >= 43)):
+                if kept:
+                    store.upsert_observation(
+                        session, NewObservation(f"tourisme.nuitees/{name}", month, value, "nuitées", name)
+                    )
+            if i >= 39:  # the same eight months, of an indicator no other series measures
+                store.upsert_observation(
+                    session, NewObservation("musee.entrees/ouest", month, value, "", None)
+                )
+    outcome = pipeline.forecast(store, settings, date(2026, 10, 4))  # data up to September
+    assert outcome.not_forecast["tourisme.nuitees/trou"].startswith(
+        "gap: 1 missing monthly period(s) (2026-03-01)"
+    )
+    assert outcome.not_forecast["tourisme.nuitees/neuf"].startswith("too short: 4 observations")
+    assert set(outcome.not_forecast) == {"tourisme.nuitees/trou", "tourisme.nuitees/neuf"}
+    with store.session() as session:
+        methods = {s: stored_forecast(session, s)["method"] for s in ("tourisme.nuitees/ouest",
+                   "tourisme.nuitees/annee", "musee.entrees/ouest", "tourisme.nuitees/nord")}  # fmt: skip
+        pooled = pd.DataFrame(stored_forecast(session, "tourisme.nuitees/ouest")["band"])
+    members = "median(ets,ces,theta,prophet,seasonal_naive)"
+    level = "median(ets,ces,prophet,seasonal_naive)"  # under two years: no slope, Theta sits out
+    assert methods == {
+        "tourisme.nuitees/ouest": "pooled_profile(3)+" + level,  # nord, sud and est lent their shape
+        "tourisme.nuitees/annee": "own_profile+" + level,
+        "musee.entrees/ouest": members,  # nothing to borrow from: no seasonality
+        "tourisme.nuitees/nord": members,
+    }
+    peak, low = pooled.loc[pooled.yhat.idxmax(), "ds"], pooled.loc[pooled.yhat.idxmin(), "ds"]
+    assert peak[5:7] in ("07", "08") and low[5:7] in ("01", "02")  # the territory's August peak
+    with store.session() as session:
+        run = session.scalars(select(Run).where(Run.stage == "forecast")).one()
+    assert run.counts["not_forecastable"] == 2

@@ -11,7 +11,7 @@
 from models.forecasting.forecaster import DEFAULT_MEMBERS, ForecastConfig, Forecaster
 from models.forecasting.frequency import Frequency
 from models.forecasting.members import quiet_stan, seasonal_naive
-from models.forecasting.panel import PanelFit, fit_many
+from models.forecasting.panel import PanelFit, borrowed_profile, fit_many
 from models.forecasting.seasonality import SeasonalProfile
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "Frequency",
     "PanelFit",
     "SeasonalProfile",
+    "borrowed_profile",
     "fit_many",
     "quiet_stan",
     "seasonal_naive",

@@ -7,14 +7,23 @@ yearly; no missing period), ``forecast(horizon)`` gives ``ds``, ``yhat``, ``yhat
 
 What is fitted, and why (choices depend on the frequency and the length of the history only):
 
-1. **Members** (``members``): ETS, CES, Theta (statsforecast) and Prophet, each fitted on the values as
-   they are, with the frequency's seasonal period once the history holds two whole cycles.
-2. **Short histories** (under two cycles): a seasonal profile is borrowed from similar series
-   (``fit_many`` or ``fit(history, profile=...)``), else estimated from the series' own last cycle; the
-   series is divided by it, forecast by the members without seasonality, and multiplied back.
+1. **Members** (``members``): ETS, CES, Theta (statsforecast), Prophet and the seasonal naive, each fitted
+   on the values as they are, with the frequency's seasonal period once the history holds two whole cycles.
+   The seasonal naive is a member, not only the benchmark: on tourism series it is hard to beat
+   (Athanasopoulos et al. 2011), and in a median it is the robust anchor that keeps the combination near
+   last year's values when the models extrapolate a trend or a growing seasonal swing that does not last.
+2. **Short histories** (under two cycles): the seasonal profile of the series' own last cycle, or, when
+   it has not one whole cycle, a profile borrowed from similar series (``fit_many`` or
+   ``fit(history, profile=...)``; ``seasonality`` says why in that order); the series is divided by it,
+   forecast by the members without seasonality, and multiplied back. The members then forecast a level
+   without a slope (Theta, a drift method, sits out): under two cycles a trend cannot be told apart from
+   the profile's misfit, and extrapolated over a two-year horizon it cost more than the borrowed shape
+   gained (``bench.forecast``, short histories).
 3. **Combination**: the median of the members' forecasts, step by step. Combining is the most reliable
    gain of the forecasting competitions; the median (rather than the mean) keeps one member's wild
-   extrapolation out (Petropoulos & Svetunkov 2020; Makridakis, Spiliotis & Assimakopoulos 2020).
+   extrapolation out (Petropoulos & Svetunkov 2020; Makridakis, Spiliotis & Assimakopoulos 2020). With
+   five members the median is always one of them, and it departs from last year's values only as far as
+   three of the four models agree to.
 4. **Rolling origins** (``calibration``): from each of the last cut-offs of the history, every member
    forecasts what followed. The errors give each member's record (``refit_mae``), size the band, and
    (``naive_fallback``, off by default) may hand the series to the seasonal naive where it did better.
@@ -51,11 +60,11 @@ import pandas as pd
 from models.forecasting import calibration
 from models.forecasting.calibration import Scale
 from models.forecasting.frequency import Frequency
-from models.forecasting.members import Member, make_member, seasonal_naive
+from models.forecasting.members import MEMBERS, Member, make_member, seasonal_naive
 from models.forecasting.seasonality import SeasonalProfile, Seasons
 
 FORMAT_VERSION = 2
-DEFAULT_MEMBERS = ("ets", "ces", "theta", "prophet")
+DEFAULT_MEMBERS = ("ets", "ces", "theta", "prophet", "seasonal_naive")
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,8 @@ class ForecastConfig:
     - ``min_points``: shorter histories are refused.
     - ``min_seasonal_cycles``: the members model seasonality themselves from this many whole cycles; below,
       a borrowed or own-cycle profile is used.
+    - ``borrow_over_own``: use a borrowed profile even when the short history has a whole cycle of its
+      own (off: its own last cycle forecast better on the tourism series, ``seasonality``).
     - ``calibration_horizon``: steps ahead checked on rolling origins (None: the frequency's default
       horizon); beyond it the band grows like the square root of the step.
     - ``calibration_origins``: cut-offs that reach the calibration horizon (None: a whole cycle, at least 8).
@@ -84,6 +95,7 @@ class ForecastConfig:
     members: tuple[str, ...] = DEFAULT_MEMBERS
     min_points: int = 4
     min_seasonal_cycles: float = 2.0
+    borrow_over_own: bool = False
     calibration_horizon: int | None = None
     calibration_origins: int | None = None
     naive_fallback: bool = False
@@ -127,7 +139,7 @@ class _Fitted:
 
 
 class Forecaster:
-    """Median of ETS, CES, Theta and Prophet for one daily ... yearly series, with a conformal band.
+    """Median of ETS, CES, Theta, Prophet and the seasonal naive for one daily ... yearly series, with a conformal band.
 
     A fit costs one model search per member (about 0.3 s for a monthly series of 25 years, 0.1 s for a
     quarterly one, on one core) plus rolling origins that re-run the fitted models (a few milliseconds).
@@ -214,7 +226,9 @@ class Forecaster:
 
     @property
     def method(self) -> str:
-        """``median(ets,ces,...)`` (the members that fitted), or ``seasonal_naive`` where it did better."""
+        """``median(ets,ces,...)`` (the members that fitted), or ``seasonal_naive`` where it did better. A
+        short history's seasonal shape is named first: ``pooled_profile(5)+median(...)`` when it was
+        borrowed from 5 similar series, ``own_profile+median(...)`` when taken from its own last cycle."""
         return self._state()[0].method
 
     @property
@@ -246,6 +260,7 @@ class Forecaster:
                 "frequency": asdict(frequency),
                 "scale": scale.name,
                 "profile": list(self._profile.indices) if self._profile else None,
+                "profile_lenders": self._profile.lenders if self._profile else 0,
                 "until": self.fitted_until.isoformat(),
                 "history": {
                     "dates": [d.isoformat() for d in self._history.index],
@@ -264,7 +279,8 @@ class Forecaster:
         frequency = forecaster._frequency = Frequency(**data["frequency"])
         forecaster._scale = Scale(data["scale"])
         if data["profile"]:
-            forecaster._profile = SeasonalProfile(frequency, tuple(data["profile"]))
+            lenders = int(data.get("profile_lenders", 0))
+            forecaster._profile = SeasonalProfile(frequency, tuple(data["profile"]), lenders)
         forecaster._until = pd.Timestamp(data["until"])
         forecaster._history = pd.Series(
             data["history"]["values"], dtype=float, index=pd.DatetimeIndex(data["history"]["dates"])
@@ -281,10 +297,12 @@ class Forecaster:
         frequency, scale, config = self._frequency, self._scale, self.config
         values, dates = series.to_numpy(), pd.DatetimeIndex(series.index)
         n, m = len(values), frequency.season_length
-        seasons = Seasons.choose(values, dates, frequency, config.min_seasonal_cycles, self._profile)
-        members, failed = _fit_members(
-            config.members, seasons.adjust(values, dates, n), dates, seasons.period
+        seasons = Seasons.choose(
+            values, dates, frequency, config.min_seasonal_cycles, self._profile, config.borrow_over_own
         )
+        trend = seasons.profile is None  # a profile from under two cycles: its misfit would look like a slope
+        names = tuple(name for name in config.members if trend or not MEMBERS[name].drift)
+        members, failed = _fit_members(names, seasons.adjust(values, dates, n), dates, seasons.period, trend)
         naive_period = m if n >= m else 1
         origins = calibration.RollingOrigins.run(
             members,
@@ -316,7 +334,7 @@ class Forecaster:
             method, path = "seasonal_naive", seasonal_naive(values, horizon, naive_period)
             chosen = origins.naive
         else:
-            method = f"median({','.join(members)})"
+            method = seasons.method_prefix() + f"median({','.join(members)})"
             future = frequency.future(dates[-1], horizon)
             looks = [seasons.restore(m.forecast(horizon), future, n) for m in members.values()]
             path, chosen = np.median(looks, axis=0), origins.combined
@@ -334,14 +352,14 @@ class Forecaster:
 
 
 def _fit_members(
-    names: tuple[str, ...], values: np.ndarray, dates: pd.DatetimeIndex, season: int
+    names: tuple[str, ...], values: np.ndarray, dates: pd.DatetimeIndex, season: int, trend: bool
 ) -> tuple[dict[str, Member], dict[str, str]]:
     """Fit each named member; one that fails is left out with its reason (the others still combine)."""
     members: dict[str, Member] = {}
     failed: dict[str, str] = {}
     for name in names:
         try:
-            member = make_member(name).fit(values, dates, season)
+            member = make_member(name).fit(values, dates, season, trend)
             if not np.isfinite(member.forecast(1)).all():
                 raise ValueError("non-finite forecast")
             members[name] = member

@@ -8,7 +8,7 @@ which mirror R's ``forecast`` and ``smooth`` packages (automatic model selection
 likelihood); Prophet, the client's library, stays as one member. Every member works on the values as they
 are: ETS and CES choose multiplicative seasonality themselves where swings grow with the level.
 
-Interface (``Member``): ``fit(values, dates, season_length)``, ``forecast(horizon)`` and
+Interface (``Member``): ``fit(values, dates, season_length, trend)``, ``forecast(horizon)`` and
 ``forecast_from(history, horizon)``: the forecast of the ``horizon`` steps that follow a shorter history
 (the fitted one cut off earlier), **with the parameters fitted on the whole history** and the states
 re-run on the shorter one.
@@ -45,10 +45,14 @@ class Member(ABC):
     """One forecasting method fitted to one regular series (no gaps, no missing values)."""
 
     name: ClassVar[str]
+    drift: ClassVar[bool] = False  # a method that always extrapolates a trend (it sits out when none may)
 
     @abstractmethod
-    def fit(self, values: np.ndarray, dates: pd.DatetimeIndex, season_length: int) -> Member:
-        """Fit on ``values`` observed at ``dates``; ``season_length`` 1 means no seasonality."""
+    def fit(
+        self, values: np.ndarray, dates: pd.DatetimeIndex, season_length: int, trend: bool = True
+    ) -> Member:
+        """Fit on ``values`` observed at ``dates``; ``season_length`` 1 means no seasonality; ``trend``
+        False forecasts a level only (no slope is extrapolated)."""
 
     @abstractmethod
     def forecast(self, horizon: int) -> np.ndarray:
@@ -66,7 +70,9 @@ class SeasonalNaive(Member):
 
     name = "seasonal_naive"
 
-    def fit(self, values: np.ndarray, dates: pd.DatetimeIndex, season_length: int) -> SeasonalNaive:
+    def fit(
+        self, values: np.ndarray, dates: pd.DatetimeIndex, season_length: int, trend: bool = True
+    ) -> SeasonalNaive:
         self.values, self.period = np.asarray(values, dtype=float), season_length
         return self
 
@@ -78,15 +84,18 @@ class SeasonalNaive(Member):
 
 
 class _Statsforecast(Member):
-    """A statsforecast model: ``build(season_length)`` makes it, its own ``forward`` gives rolling origins."""
+    """A statsforecast model: ``build(season_length, trend)`` makes it, its own ``forward`` gives rolling
+    origins."""
 
-    build: ClassVar[Callable[[int], Any]]
+    build: ClassVar[Callable[[int, bool], Any]]
 
-    def fit(self, values: np.ndarray, dates: pd.DatetimeIndex, season_length: int) -> _Statsforecast:
+    def fit(
+        self, values: np.ndarray, dates: pd.DatetimeIndex, season_length: int, trend: bool = True
+    ) -> _Statsforecast:
         self.values = np.asarray(values, dtype=float)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence notes of the model search: the AICc decides
-            self.model = type(self).build(season_length).fit(self.values)
+            self.model = type(self).build(season_length, trend).fit(self.values)
         return self
 
     def forecast(self, horizon: int) -> np.ndarray:
@@ -100,29 +109,31 @@ class _Statsforecast(Member):
             )
 
 
-def _ets(season_length: int) -> Any:
+def _ets(season_length: int, trend: bool) -> Any:
     from statsforecast.models import AutoETS
 
-    return AutoETS(season_length=season_length)
+    return AutoETS(season_length=season_length, model="ZZZ" if trend else "ZNZ")
 
 
-def _ces(season_length: int) -> Any:
+def _ces(season_length: int, trend: bool) -> Any:
     from statsforecast.models import AutoCES
 
-    return AutoCES(season_length=season_length)
+    return AutoCES(season_length=season_length)  # no trend component: level and its "potential"
 
 
-def _theta(season_length: int) -> Any:
+def _theta(season_length: int, trend: bool) -> Any:
     from statsforecast.models import AutoTheta
 
     return AutoTheta(season_length=season_length)
 
 
-def _arima(season_length: int) -> Any:
+def _arima(season_length: int, trend: bool) -> Any:
     from statsforecast.models import AutoARIMA
 
     # R's rule: approximate the likelihood during the search on long or highly seasonal series
-    return AutoARIMA(season_length=season_length, approximation=None)
+    if trend:
+        return AutoARIMA(season_length=season_length, approximation=None)
+    return AutoARIMA(season_length=season_length, approximation=None, max_d=1, allowdrift=False)
 
 
 class ETS(_Statsforecast):
@@ -146,6 +157,7 @@ class Theta(_Statsforecast):
     variants (Fiorucci et al. 2016) chosen by in-sample error; classical seasonal decomposition first."""
 
     name = "theta"
+    drift = True
     build = staticmethod(_theta)
 
 
@@ -176,7 +188,9 @@ class ProphetMember(Member):
     def __init__(self, damping: float = 0.9, holidays_country: str | None = "FR") -> None:
         self.damping, self.holidays_country = damping, holidays_country
 
-    def fit(self, values: np.ndarray, dates: pd.DatetimeIndex, season_length: int) -> ProphetMember:
+    def fit(
+        self, values: np.ndarray, dates: pd.DatetimeIndex, season_length: int, trend: bool = True
+    ) -> ProphetMember:
         from prophet import Prophet
 
         values = np.asarray(values, dtype=float)
@@ -185,7 +199,7 @@ class ProphetMember(Member):
         daily = self.frequency.name == "daily"
         seasonal = season_length > 1 and (not daily or len(values) >= 2 * 365)
         self.model = Prophet(
-            growth="linear",
+            growth="linear" if trend else "flat",
             weekly_seasonality=3 if daily and season_length > 1 else False,
             yearly_seasonality=min(10, int(self.frequency.per_year // 2)) if seasonal else False,
             daily_seasonality=False,

@@ -1,26 +1,27 @@
 """``fit_many``: forecasters for a panel of series (a territory's communes, a file of indicators).
 
-Two things need the whole panel: short histories borrow the seasonal profile of the longer series of the
-same frequency (``models.forecasting.seasonality``), and the fits spread over processes (``n_jobs``). A
+Two things need the whole panel: histories without a whole seasonal cycle borrow the seasonal profile of
+the longer series of the same frequency (``models.forecasting.seasonality``), and the fits spread over processes (``n_jobs``). A
 series that cannot be forecast is reported with its reason, and the others are still fitted.
 
 >>> import numpy as np, pandas as pd
 >>> months = pd.date_range("2019-01-01", periods=48, freq="MS")
 >>> summer = 1 + 0.5 * np.cos(2 * np.pi * (months.month - 7) / 12)
 >>> panel = {"long": pd.Series(1000 * summer, index=months),
-...          "a year": pd.Series(200 * summer[-14:], index=months[-14:]),
+...          "eight months": pd.Series(200 * summer[-8:], index=months[-8:]),
 ...          "three": pd.Series([1.0, 2.0, 3.0], index=months[:3])}
 >>> fits = fit_many(panel, ForecastConfig(members=("ets", "theta")))
 >>> fits.failures
 {'three': 'too short: a forecast needs at least 4 observations, got 3'}
->>> band = fits.forecasters["a year"].forecast(12)
->>> int(band.ds.dt.month[band.yhat.idxmax()])  # the borrowed summer peak
-7
+>>> short = fits.forecasters["eight months"]
+>>> band = short.forecast(12)
+>>> int(band.ds.dt.month[band.yhat.idxmax()]), short.method  # the borrowed summer peak
+(7, 'pooled_profile(1)+median(ets)')
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
@@ -85,15 +86,10 @@ def _profiles(
     lenders: dict[Frequency, list[SeasonalProfile]] = {}
     short: list[str] = []
     for name, (series, frequency) in checked.items():
-        m = frequency.season_length
-        if m < 2:
-            continue
-        if len(series) >= config.min_seasonal_cycles * m:
-            profile = SeasonalProfile.estimate(series.to_numpy(), pd.DatetimeIndex(series.index), frequency)
-            if profile is not None:
-                lenders.setdefault(frequency, []).append(profile)
-        else:
+        if needs_profile(series, frequency, config):
             short.append(name)
+        elif (profile := _lender(series, frequency, config)) is not None:
+            lenders.setdefault(frequency, []).append(profile)
     pooled: dict[str, SeasonalProfile] = {}
     for name in short:
         series, frequency = checked[name]
@@ -102,6 +98,51 @@ def _profiles(
                 lenders[frequency], series.to_numpy(), pd.DatetimeIndex(series.index), neighbours
             )
     return pooled
+
+
+def needs_profile(series: pd.Series, frequency: Frequency, config: ForecastConfig) -> bool:
+    """A seasonal series too short for the members to model its seasonality (under two cycles)."""
+    m = frequency.season_length
+    return m > 1 and len(series) < config.min_seasonal_cycles * m
+
+
+def _lender(series: pd.Series, frequency: Frequency, config: ForecastConfig) -> SeasonalProfile | None:
+    """The profile a series of ``frequency`` lends: from two whole cycles or more, else none."""
+    if frequency.season_length < 2 or needs_profile(series, frequency, config):
+        return None
+    return SeasonalProfile.estimate(series.to_numpy(), pd.DatetimeIndex(series.index), frequency)
+
+
+def borrowed_profile(
+    history: pd.Series,
+    others: Iterable[pd.Series],
+    config: ForecastConfig | None = None,
+    neighbours: int = 5,
+) -> SeasonalProfile | None:
+    """The seasonal profile a short ``history`` borrows from ``others`` (a territory's other communes, the
+    series of the same indicator): pooled from those of its frequency with two whole cycles or more, the
+    ``neighbours`` most similar kept. None when ``history`` models its own seasonality or no series lends.
+    Series that cannot be read (irregular, gaps) lend nothing."""
+    config = config or ForecastConfig()
+    try:
+        series = clean(history)
+        frequency = Frequency.infer(pd.DatetimeIndex(series.index))
+    except (ValueError, TypeError):
+        return None
+    if not needs_profile(series, frequency, config):
+        return None
+    lenders = []
+    for other in others:
+        try:
+            lender = clean(other)
+            profile = _lender(lender, check_history(lender, config), config)
+        except (ValueError, TypeError):
+            continue
+        if profile is not None and profile.frequency.name == frequency.name:
+            lenders.append(profile)
+    if not lenders:
+        return None
+    return SeasonalProfile.pool(lenders, series.to_numpy(), pd.DatetimeIndex(series.index), neighbours)
 
 
 def _fit_one(

@@ -65,8 +65,11 @@ def forecast_(
         day = parse_date(as_of, "--as-of")
         settings = settings_from_env()
         with Store.open(settings) as store:
-            fitted = busy("forecasting…", lambda: pipeline.forecast(store, settings, day))
-        out.print(f"{fitted} series forecast refitted")
+            outcome = busy("forecasting…", lambda: pipeline.forecast(store, settings, day))
+        out.print(
+            f"{outcome.refitted} series forecast refitted, {len(outcome.not_forecast)} not forecastable"
+        )
+        _series_reasons(outcome.not_forecast)
         return
     if input_path is None or out_path is None or as_of is not None:
         raise UserError("forecasting a file needs both --input and --out (and no --as-of)")
@@ -91,12 +94,17 @@ def _forecast_file(
     out.print(
         f"{out_path}: {report.rows} rows, {len(report.forecast)} series forecast, {len(report.rejected)} refused"
     )
-    for name, reason in report.rejected.items():
-        err.print(f"  series {name}: {reason}", markup=False, highlight=False)
+    _series_reasons(report.rejected)
     for number, reason in report.bad_lines:
         err.print(f"  line {number}: {reason}", markup=False, highlight=False)
     if not report.forecast:
         raise typer.Exit(1)
+
+
+def _series_reasons(reasons: dict[str, str]) -> None:
+    """Each series that could not be forecast, by name with its reason, on stderr."""
+    for name, reason in reasons.items():
+        err.print(f"  series {name}: {reason}", markup=False, highlight=False)
 
 
 @app.command("list")

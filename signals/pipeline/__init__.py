@@ -4,7 +4,14 @@ Each function is a stage over (store, settings) that records its run; the CLI, t
 benchmarks call the same functions, re-exported here.
 """
 
-from signals.pipeline.analyze import AnalysisResult, analyze, analyzed_weeks, forecast, replay
+from signals.pipeline.analyze import (
+    AnalysisResult,
+    ForecastOutcome,
+    analyze,
+    analyzed_weeks,
+    forecast,
+    replay,
+)
 from signals.pipeline.collect import (
     collect,
     import_path,
@@ -34,6 +41,7 @@ __all__ = [
     "AnalysisResult",
     "BriefResult",
     "DemoResult",
+    "ForecastOutcome",
     "ReportResult",
     "analyze",
     "analyzed_weeks",

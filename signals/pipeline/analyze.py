@@ -133,8 +133,18 @@ def analyze(
     return result
 
 
-def forecast(store: Store, settings: Settings, as_of: date | None = None) -> int:
-    """Refit the series' forecasters that are due (on their cadence); returns how many were refitted."""
+@dataclass
+class ForecastOutcome:
+    """What a forecast run did: how many series were refitted, and each series that could not be forecast
+    with the reason (too short, a gap, irregular spacing)."""
+
+    refitted: int
+    not_forecast: dict[str, str] = field(default_factory=dict)
+
+
+def forecast(store: Store, settings: Settings, as_of: date | None = None) -> ForecastOutcome:
+    """Refit the series' forecasters that are due (on their cadence); short series borrow the seasonal
+    profile of their indicator's other series."""
     from signals.stages.series import refresh_forecasts
 
     as_of = as_of or clock.today(settings.tz)
@@ -143,11 +153,11 @@ def forecast(store: Store, settings: Settings, as_of: date | None = None) -> int
         fitted = refresh_forecasts(session, settings, as_of, skipped)
         run.count("refitted", fitted)
         # Not an input error: irregular series (a consultation's counters, read when it changes) are watched
-        # for anomalies but have no forecast. Counted, and named in the log.
+        # for anomalies but have no forecast. Counted, named in the log and in the outcome.
         if skipped:
             run.count("not_forecastable", len(skipped))
             log.info("%d series not forecast: %s", len(skipped), "; ".join(f"{s} ({r})" for s, r in skipped))
-    return fitted
+    return ForecastOutcome(fitted, dict(skipped))
 
 
 def _new_topics(detection: Any, tracked: list[Any], settings: Settings) -> list[Any]:

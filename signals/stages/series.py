@@ -22,7 +22,12 @@ from sqlalchemy.orm import Session
 
 from models.anomaly import SeriesDetector, config_for
 from models.forecast_break import check_forecast_break
-from models.forecasting import ForecastConfig, Forecaster, Frequency  # statsforecast, Prophet load on fit
+from models.forecasting import (  # statsforecast, Prophet load on fit
+    ForecastConfig,
+    Forecaster,
+    Frequency,
+    borrowed_profile,
+)
 from models.forecasting.forecaster import FORMAT_VERSION
 from signals.core.lifecycle import NEW, RISING, THEME_KINDS, Candidate
 from signals.core.periods import week_start
@@ -235,17 +240,28 @@ def refresh_forecasts(
     session: Session, settings: Settings, as_of: date, skipped: list[tuple[str, str]] | None = None
 ) -> int:
     """Refit the forecaster of each series whose refit is due (its cadence, not every point); returns how
-    many were refitted. Each stored forecast keeps its band, so later points are checked against it. Series
-    that cannot be forecast are listed in ``skipped`` with the reason."""
+    many were refitted. Each stored forecast keeps its band, so later points are checked against it. A
+    series under two seasonal cycles borrows the seasonal profile of the other series of its indicator
+    (``family``: the territory's other communes). Series that cannot be forecast (too short, a gap,
+    irregular) are listed in ``skipped`` with the reason."""
     skipped = skipped if skipped is not None else []
     fitted = 0
     topics = forecast_topics(session)
+    available = _Available(session, settings, as_of)
     for series in _all_series(session):
         if series.startswith(VOLUME_SERIES + "/") and series not in topics:
             continue
-        freq, points, _ = _points(session, series, settings.series.publication_lag_days)
-        available = [p for p in points if p.end <= as_of]
-        if len(available) < settings.series.forecast_min_points:
+        points = available(series)
+        if not points:
+            continue
+        if len(points) < settings.series.forecast_min_points:
+            skipped.append(
+                (
+                    series,
+                    f"too short: {len(points)} observations, a forecast needs "
+                    f"{settings.series.forecast_min_points} (series.forecast_min_points)",
+                )
+            )
             continue
         key = f"{FORECAST_KIND}:{series}"
         state = session.get(ModelState, key)
@@ -254,21 +270,52 @@ def refresh_forecasts(
         try:
             if state is not None and _saved_format(state) == FORMAT_VERSION:
                 forecaster = Forecaster.from_json(state.state.decode("utf-8"))
-                new = _history([p for p in available if p.period > forecaster.fitted_until.date()])
+                new = _history([p for p in points if p.period > forecaster.fitted_until.date()])
                 if new.empty or not forecaster.update(new):
                     continue
             else:
-                forecaster = _forecaster(settings).fit(_history(available))
+                history = _history(points)
+                lenders = (_history(available(s)) for s in _all_series(session) if _lends_to(s, series))
+                profile = borrowed_profile(history, lenders, _config(settings))
+                forecaster = Forecaster(_config(settings)).fit(history, profile)
         except ValueError as exc:  # an irregular or degenerate series: listed, the others go on
             skipped.append((series, str(exc)))
             continue
-        _store(session, key, state, forecaster, settings, as_of, available[-1].end)
+        _store(session, key, state, forecaster, settings, as_of, points[-1].end)
         fitted += 1
     return fitted
 
 
+def family(series: str) -> str:
+    """The indicator a series measures, the part of its key before the place: ``tourisme.nuitees`` of
+    ``tourisme.nuitees/nord``."""
+    return series.split("/", 1)[0]
+
+
+def _lends_to(other: str, series: str) -> bool:
+    return other != series and "/" in series and family(other) == family(series)
+
+
+class _Available:
+    """The points of each series available as of a day, read once per run."""
+
+    def __init__(self, session: Session, settings: Settings, as_of: date) -> None:
+        self.session, self.lag, self.as_of = session, settings.series.publication_lag_days, as_of
+        self.read: dict[str, list[Point]] = {}
+
+    def __call__(self, series: str) -> list[Point]:
+        if series not in self.read:
+            _, points, _ = _points(self.session, series, self.lag)
+            self.read[series] = [p for p in points if p.end <= self.as_of]
+        return self.read[series]
+
+
+def _config(settings: Settings) -> ForecastConfig:
+    return ForecastConfig(interval_width=settings.series.forecast_interval)
+
+
 def _forecaster(settings: Settings) -> Forecaster:
-    return Forecaster(ForecastConfig(interval_width=settings.series.forecast_interval))
+    return Forecaster(_config(settings))
 
 
 def _store(
