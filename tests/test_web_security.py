@@ -251,3 +251,15 @@ def test_a_disabled_account_loses_its_session_at_once(web):
     assert status == 200 and "désactivé" in html
     status, html = client.get("/sources")
     assert "<h1>Connexion</h1>" in html
+
+
+def test_the_session_cookie_is_secure_when_configured(web):
+    settings = web.settings.model_copy(
+        update={"web": web.settings.web.model_copy(update={"secure_cookies": True})}
+    )
+    with (
+        serve(settings, web.store) as url,
+        urllib.request.urlopen(url + "/connexion", timeout=30) as response,
+    ):
+        cookie = response.headers["set-cookie"].lower()
+    assert "secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
