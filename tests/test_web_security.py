@@ -215,6 +215,11 @@ def test_merging_two_signals_makes_one_carry_the_others_theme(web):
         week = latest_week(session)
         tracked = {t.id: t for t in load_tracked(session, week + timedelta(weeks=1), ("anomaly",))}
     assert tracked[absorbed].status == "dismissed" and {11, 12, 13} <= set(tracked[into].term_hashes[:6])
+    theme = _signals(web.store)[0]  # a theme and a series event are not one subject
+    status, html = client.post(
+        f"/signaux/{theme}/avis", {"action": "merge", "cible": str(into), "note": "non"}
+    )
+    assert status == 400 and "different kinds" in html
     _, listing = client.get("/")
     assert f'href="/signaux/{absorbed}"' not in listing  # merged signals leave the list
     assert f'href="/signaux/{absorbed}"' in client.get("/?masques=1")[1]

@@ -99,7 +99,11 @@ async def signal_page(request: Request) -> Response:
             )
         names = titles(request)
         _, rows = week_rows(session, names)
-        others = [(r.signal.id, r.subject) for r in rows if r.signal.id != detail.id]
+        others = [
+            (r.signal.id, r.subject)
+            for r in rows
+            if r.signal.id != detail.id and r.signal.kind == detail.kind
+        ]
         return page(
             request,
             "signal.html.j2",
