@@ -219,7 +219,7 @@ def test_merging_two_signals_makes_one_carry_the_others_theme(web):
     status, html = client.post(
         f"/signaux/{theme}/avis", {"action": "merge", "cible": str(into), "note": "non"}
     )
-    assert status == 400 and "different kinds" in html
+    assert status == 400 and "de même nature" in html
     _, listing = client.get("/")
     assert f'href="/signaux/{absorbed}"' not in listing  # merged signals leave the list
     assert f'href="/signaux/{absorbed}"' in client.get("/?masques=1")[1]
@@ -268,3 +268,18 @@ def test_the_session_cookie_is_secure_when_configured(web):
     ):
         cookie = response.headers["set-cookie"].lower()
     assert "secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+
+
+def test_an_admin_adds_an_account_in_the_console_and_refusals_are_in_french(web):
+    admin = _logged(web, "admin")
+    status, html = admin.post(
+        "/comptes", {"action": "ajouter", "nom": "dominique", "role": "staff", "mot_de_passe": "court"}
+    )
+    assert status == 422 and "Mot de passe trop court" in html
+    status, html = admin.post(
+        "/comptes",
+        {"action": "ajouter", "nom": "dominique", "role": "staff", "mot_de_passe": "assez long pour passer"},
+    )
+    assert status == 200 and "dominique" in html and "user.add" in html  # listed, and in the audit trail
+    status, html = web.client().login("dominique", "assez long pour passer")
+    assert status == 200 and "dominique (équipe de veille)" in html

@@ -137,8 +137,10 @@ async def act(request: Request) -> Response:
                 detail = {}
         except SignalNotFound:
             raise HTTPException(404, f"Aucun signal n° {signal_id}.") from None
-        except ValueError as exc:
-            raise HTTPException(400, str(exc)) from None
+        except ValueError:
+            raise HTTPException(
+                400, "Seuls deux signaux distincts de même nature peuvent être fusionnés."
+            ) from None
         audit(
             session,
             author,
