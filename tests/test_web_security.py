@@ -215,6 +215,11 @@ def test_merging_two_signals_makes_one_carry_the_others_theme(web):
         week = latest_week(session)
         tracked = {t.id: t for t in load_tracked(session, week + timedelta(weeks=1), ("anomaly",))}
     assert tracked[absorbed].status == "dismissed" and {11, 12, 13} <= set(tracked[into].term_hashes[:6])
+    theme = _signals(web.store)[0]  # a theme and a series event are not one subject
+    status, html = client.post(
+        f"/signaux/{theme}/avis", {"action": "merge", "cible": str(into), "note": "non"}
+    )
+    assert status == 400 and "de même nature" in html
     _, listing = client.get("/")
     assert f'href="/signaux/{absorbed}"' not in listing  # merged signals leave the list
     assert f'href="/signaux/{absorbed}"' in client.get("/?masques=1")[1]
@@ -251,3 +256,30 @@ def test_a_disabled_account_loses_its_session_at_once(web):
     assert status == 200 and "désactivé" in html
     status, html = client.get("/sources")
     assert "<h1>Connexion</h1>" in html
+
+
+def test_the_session_cookie_is_secure_when_configured(web):
+    settings = web.settings.model_copy(
+        update={"web": web.settings.web.model_copy(update={"secure_cookies": True})}
+    )
+    with (
+        serve(settings, web.store) as url,
+        urllib.request.urlopen(url + "/connexion", timeout=30) as response,
+    ):
+        cookie = response.headers["set-cookie"].lower()
+    assert "secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+
+
+def test_an_admin_adds_an_account_in_the_console_and_refusals_are_in_french(web):
+    admin = _logged(web, "admin")
+    status, html = admin.post(
+        "/comptes", {"action": "ajouter", "nom": "dominique", "role": "staff", "mot_de_passe": "court"}
+    )
+    assert status == 422 and "Mot de passe trop court" in html
+    status, html = admin.post(
+        "/comptes",
+        {"action": "ajouter", "nom": "dominique", "role": "staff", "mot_de_passe": "assez long pour passer"},
+    )
+    assert status == 200 and "dominique" in html and "user.add" in html  # listed, and in the audit trail
+    status, html = web.client().login("dominique", "assez long pour passer")
+    assert status == 200 and "dominique (équipe de veille)" in html

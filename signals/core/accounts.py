@@ -42,7 +42,12 @@ def _dummy_hash() -> str:
 
 
 class AccountError(UserError, ValueError):
-    pass
+    """A refused account change; ``code`` (name, role, password, unknown) says which rule, for the console's
+    own words."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class Throttled(UserError, PermissionError):
@@ -75,11 +80,11 @@ def _account(user: User) -> Account:
 def add_user(session: Session, name: str, password: str, role: str, actor: str = "cli") -> Account:
     """Create an account, or reset the password and role of an existing one (enabling it again)."""
     if not _NAME.match(name):
-        raise AccountError(f"account name {name!r}: 2 to 60 letters, digits, '.', '_', '-' or '@'")
+        raise AccountError(f"account name {name!r}: 2 to 60 letters, digits, '.', '_', '-' or '@'", "name")
     if role not in ROLES:
-        raise AccountError(f"role {role!r}: one of {', '.join(ROLES)}")
+        raise AccountError(f"role {role!r}: one of {', '.join(ROLES)}", "role")
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"password of {name!r}: at least {MIN_PASSWORD} characters")
+        raise AccountError(f"password of {name!r}: at least {MIN_PASSWORD} characters", "password")
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
         user = User(name=name, role=role, password_hash=_hasher.hash(password), active=True)
@@ -99,7 +104,7 @@ def list_users(session: Session) -> list[Account]:
 def disable_user(session: Session, name: str, actor: str = "cli") -> Account:
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
-        raise AccountError(f"no account {name!r} (see `signals users list`)")
+        raise AccountError(f"no account {name!r} (see `signals users list`)", "unknown")
     user.active = False
     audit(session, actor, "user.disable", name)
     session.flush()

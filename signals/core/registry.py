@@ -233,6 +233,8 @@ def merge_signals(
         raise ValueError("a signal cannot be merged into itself")
     into = get_signal(session, into_id)
     absorbed = get_signal(session, absorbed_id)
+    if into.kind != absorbed.kind:
+        raise ValueError(f"signals {absorbed_id} and {into_id} are of different kinds: they cannot be merged")
     give_feedback(session, absorbed_id, "merge", note, author)
     absorbed.parent_id = into.id
     own = list(into.metrics.get("term_hashes", []))

@@ -99,7 +99,11 @@ async def signal_page(request: Request) -> Response:
             )
         names = titles(request)
         _, rows = week_rows(session, names)
-        others = [(r.signal.id, r.subject) for r in rows if r.signal.id != detail.id]
+        others = [
+            (r.signal.id, r.subject)
+            for r in rows
+            if r.signal.id != detail.id and r.signal.kind == detail.kind
+        ]
         return page(
             request,
             "signal.html.j2",
@@ -133,8 +137,10 @@ async def act(request: Request) -> Response:
                 detail = {}
         except SignalNotFound:
             raise HTTPException(404, f"Aucun signal n° {signal_id}.") from None
-        except ValueError as exc:
-            raise HTTPException(400, str(exc)) from None
+        except ValueError:
+            raise HTTPException(
+                400, "Seuls deux signaux distincts de même nature peuvent être fusionnés."
+            ) from None
         audit(
             session,
             author,

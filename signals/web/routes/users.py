@@ -11,6 +11,15 @@ from signals.core.accounts import ROLES, AccountError, add_user, audit_trail, di
 from signals.web.pages import page
 from signals.web.security import form_text, guarded
 
+REFUSED = {
+    "name": "Identifiant refusé : de 2 à 60 lettres, chiffres, « . », « _ », « - » ou « @ ».",
+    "role": "Rôle inconnu.",
+    "password": "Mot de passe trop court : 10 caractères au moins.",
+    "unknown": "Ce compte n'existe pas.",
+    "self": "Vous ne pouvez pas désactiver votre propre compte.",
+    "action": "Action inconnue.",
+}
+
 
 def _page(request: Request, status: int = 200, error: str | None = None) -> Response:
     with request.app.state.store.session() as session:
@@ -50,12 +59,12 @@ async def change(request: Request) -> Response:
                 )
             elif action == "desactiver":
                 if name == actor:
-                    raise AccountError("you cannot disable your own account")
+                    raise AccountError("you cannot disable your own account", "self")
                 disable_user(session, name, actor=actor)
             else:
-                raise AccountError(f"unknown action {action!r}")
+                raise AccountError(f"unknown action {action!r}", "action")
     except AccountError as exc:
-        return _page(request, 422, str(exc))
+        return _page(request, 422, REFUSED.get(exc.code, str(exc)))
     return RedirectResponse("/comptes", status_code=303)
 
 
