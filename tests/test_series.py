@@ -181,3 +181,28 @@ def test_a_short_series_borrows_its_communes_seasonal_shape_and_bad_ones_are_nam
     with store.session() as session:
         run = session.scalars(select(Run).where(Run.stage == "forecast")).one()
     assert run.counts["not_forecastable"] == 2
+
+
+def test_quarterly_figures_are_forecast_by_the_stage_after_two_years(store, settings):
+    """Quarterly series need two years (8 quarters), not twelve points: the minimum is capped at two
+    seasonal cycles; a year and a half is still named as too short, with the number it needs."""
+    from signals.stages.series import stored_forecast
+
+    with store.session() as session:
+        for i in range(9):
+            quarter = date(2024 + (i // 4), 3 * (i % 4) + 1, 1)
+            value = 1000.0 + 400 * (quarter.month == 7) + 10 * i
+            store.upsert_observation(
+                session, NewObservation("tourisme.sejours/lac", quarter, value, "", "Lac")
+            )
+            if i >= 3:
+                store.upsert_observation(
+                    session, NewObservation("tourisme.sejours/mont", quarter, value, "", "Mont")
+                )
+    outcome = pipeline.forecast(store, settings, date(2026, 4, 5))  # the 9th quarter is 2026Q1
+    assert outcome.not_forecast == {
+        "tourisme.sejours/mont": "too short: 6 observations, a forecast needs 8 (series.forecast_min_points)"
+    }
+    with store.session() as session:
+        band = pd.DataFrame(stored_forecast(session, "tourisme.sejours/lac")["band"])
+    assert len(band) == 8 and band.ds.str[5:7].tolist()[:4] == ["04", "07", "10", "01"]

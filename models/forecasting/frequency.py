@@ -79,6 +79,16 @@ class Frequency:
     def default_horizon(self) -> int:
         return _TABLE[self.name][3]
 
+    def min_points(self, configured: int) -> int:
+        """Points a history needs before it is forecast: the configured minimum, but never more than two
+        seasonal cycles (at least 4 points), so that quarterly figures get a forecast after two years and
+        yearly ones after four, not after twelve points.
+
+        >>> [Frequency(n).min_points(12) for n in ("daily", "weekly", "monthly", "quarterly", "yearly")]
+        [12, 12, 12, 8, 4]
+        """
+        return min(configured, max(2 * self.season_length, 4))
+
     @property
     def per_year(self) -> float:
         """Steps per year (365.25, 52.18, 12, 4 or 1)."""

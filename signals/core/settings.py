@@ -172,7 +172,9 @@ class SeriesSettings(BaseModel):
         "8 quarters, 4 years)",
     )
     forecast_interval: float = Field(0.8, description="nominal coverage of the forecast band")
-    forecast_min_points: int = Field(12, description="fewer points: no forecast")
+    forecast_min_points: int = Field(
+        12, description="fewer points: no forecast (at most two seasonal cycles: 8 quarters, 4 years)"
+    )
     break_k: int = Field(3, description="a forecast break: k of the last n points outside the band...")
     break_n: int = Field(5, description="...of the last n points since the forecast was made")
 

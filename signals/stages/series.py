@@ -254,12 +254,12 @@ def refresh_forecasts(
         points = available(series)
         if not points:
             continue
-        if len(points) < settings.series.forecast_min_points:
+        needed = _points_needed([p.period for p in points], settings)
+        if len(points) < needed:
             skipped.append(
                 (
                     series,
-                    f"too short: {len(points)} observations, a forecast needs "
-                    f"{settings.series.forecast_min_points} (series.forecast_min_points)",
+                    f"too short: {len(points)} observations, a forecast needs {needed} (series.forecast_min_points)",
                 )
             )
             continue
@@ -355,6 +355,11 @@ def _store(
     return state
 
 
+def _points_needed(dates: list[date], settings: Settings) -> int:
+    """``series.forecast_min_points``, capped at two seasonal cycles of the series' frequency."""
+    return Frequency.nearest(dates).min_points(settings.series.forecast_min_points)
+
+
 def quarter_forecasts(
     session: Session,
     settings: Settings,
@@ -364,7 +369,7 @@ def quarter_forecasts(
 ) -> dict[str, dict[str, Any]]:
     """The forecast of each indicator's territory history as of the end of ``quarter`` (the quarterly
     report's), fitted once by this stage and stored under ``forecast:<indicator>@<quarter>``; later calls
-    read the stored one. Histories shorter than ``forecast_min_points`` get none; a series that cannot be
+    read the stored one. Histories too short (``_points_needed``) get none; a series that cannot be
     forecast is listed in ``skipped`` with its reason."""
     skipped = skipped if skipped is not None else []
     out = {}
@@ -372,7 +377,7 @@ def quarter_forecasts(
         key = f"{FORECAST_KIND}:{indicator}@{quarter}"
         state = session.get(ModelState, key)
         if state is None:
-            if len(history) < settings.series.forecast_min_points:
+            if len(history) < _points_needed([d for d, _ in history], settings):
                 continue
             series = pd.Series([v for _, v in history], index=pd.DatetimeIndex([d for d, _ in history]))
             try:
