@@ -27,7 +27,7 @@ from reports.forecasts import ForecastBand, ForecastFn
 from reports.format import quarter_name
 from reports.indicators import combine, indicator_histories, month_of, total
 from reports.phrases import clean_keywords, same_theme, subject_form
-from reports.rendering import render
+from reports.rendering import render, write_pdf
 from signals.core import clock
 from signals.core.lifecycle import THEME_KINDS
 from signals.core.periods import parse_quarter, quarter_label, start_of_day_utc
@@ -489,18 +489,3 @@ def render_quarterly(context: dict[str, Any], folder: Path) -> RenderedReport:
     pdf_path = html_path.with_suffix(".pdf")
     write_pdf(html, pdf_path)
     return RenderedReport(html, html_path, pdf_path, perf_counter() - started)
-
-
-def print_pdf(html: str, pdf_path: Path) -> Path:
-    """The PDF of an archived report's HTML (when its file was lost)."""
-
-    pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    write_pdf(html, pdf_path)
-    return pdf_path
-
-
-def write_pdf(html: str, pdf_path: Path) -> None:
-    """The PDF as a publication: tagged (PDF/UA: structure tree, language, title) for screen readers."""
-    from weasyprint import HTML
-
-    HTML(string=html, base_url=str(pdf_path.parent)).write_pdf(pdf_path, pdf_variant="pdf/ua-1")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -28,3 +29,13 @@ def environment() -> Environment:
 
 def render(template: str, context: dict[str, Any]) -> str:
     return environment().get_template(template).render(**context)
+
+
+def write_pdf(html: str, pdf_path: Path) -> Path:
+    """The PDF of a report's HTML as a publication: tagged (PDF/UA: structure tree, language, title) for
+    screen readers."""
+    from weasyprint import HTML
+
+    pdf_path.parent.mkdir(parents=True, exist_ok=True)
+    HTML(string=html, base_url=str(pdf_path.parent)).write_pdf(pdf_path, pdf_variant="pdf/ua-1")
+    return pdf_path

@@ -62,7 +62,7 @@ def sources_kinds(
     as_json: Annotated[bool, typer.Option("--json", help="as JSON")] = False,
 ) -> None:
     """The kinds of source, each with its options (what a sources.yaml entry may say)."""
-    from signals.core.sources import describe_kinds
+    from signals.core.source_editing import describe_kinds
 
     kinds = describe_kinds()
     if as_json:

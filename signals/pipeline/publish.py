@@ -211,7 +211,8 @@ def quarterly_report(
     import shutil
 
     from reports.format import quarter_name
-    from reports.quarterly import print_pdf, quarterly_context, render_quarterly
+    from reports.quarterly import quarterly_context, render_quarterly
+    from reports.rendering import write_pdf
 
     territory, communes = read_territory(settings)
     sources = read_sources(settings)
@@ -248,7 +249,7 @@ def quarterly_report(
                 files[0].parent.mkdir(parents=True, exist_ok=True)
                 files[0].write_text(row.html, encoding="utf-8")
             if not files[1].exists():
-                print_pdf(row.html, files[1])
+                write_pdf(row.html, files[1])
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
             files = [Path(shutil.copy2(f, out / f.name)) for f in files]

@@ -19,7 +19,8 @@ from starlette.routing import Route
 from signals import pipeline
 from signals.core import clock
 from signals.core.accounts import audit
-from signals.core.sources import SourceError, definition_yaml, parse_definition, save_definition
+from signals.core.source_editing import definition_yaml, parse_definition, save_definition
+from signals.core.sources import SourceError
 from signals.pipeline.collect import sources_path
 from signals.stages.health import source_health
 from signals.web.pages import page
