@@ -81,15 +81,31 @@ class Databases:
         self._admin: Engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         self._numbers = itertools.count(1)
         self._created: list[str] = []
+        self._migrated: str | None = None
 
-    def create(self, template: str | None = None) -> str:
-        """A new empty database, or a copy of the database at URL ``template``; its URL."""
+    def create(self, template: str | None = None, empty: bool = False) -> str:
+        """A new database migrated to the latest schema (a copy of one migrated once: migrating every
+        test's database would cost a second each), or ``empty``, or a copy of the database at URL
+        ``template``; its URL."""
+        if template is None and not empty:
+            template = self._migrated_template()
         name = f"signals_test_{os.getpid()}_{next(self._numbers)}"
         source = make_url(template).database if template else "template0"
         with self._admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}" ENCODING \'UTF8\''))
         self._created.append(name)
         return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
+
+    def _migrated_template(self) -> str:
+        if self._migrated is None:
+            from signals.core.store import Store
+
+            url = self.create(empty=True)
+            store = Store(url)
+            store.migrate()
+            store.close()  # a template database must have no open connection
+            self._migrated = url
+        return self._migrated
 
     def drop(self, url: str) -> None:
         name = make_url(url).database

@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from signals.core.schema import Document, Observation, Run, Sighting
 from signals.core.store import NewDocument, NewObservation, Store, canonical_url, content_hash
-from tests.conftest import aware
+from tests import pgserver
+from tests.conftest import aware, workspace_settings
 
 
 def _doc(source: str, url: str | None, text: str, title: str = "Titre") -> NewDocument:
@@ -25,6 +26,17 @@ def test_migrations_are_idempotent(settings):
     again = Store.open(settings)
     assert again.revision() == revision and revision
     again.close()
+
+
+def test_an_empty_database_is_migrated_to_the_latest_revision(tmp_path):
+    """From nothing to head on this run's store (the suite's other databases start migrated)."""
+    url = pgserver.active.create(empty=True) if pgserver.active else f"sqlite:///{tmp_path / 'empty.db'}"
+    store = Store(url)
+    assert store.revision() is None
+    store.migrate()
+    with Store.open(workspace_settings(tmp_path / "other")) as latest:
+        assert store.revision() == latest.revision() and latest.revision()
+    store.close()
 
 
 def test_canonical_url_and_content_hash():
