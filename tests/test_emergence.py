@@ -93,6 +93,19 @@ def test_a_burst_lasting_two_weeks_is_an_event_and_a_one_week_spike_is_not():
     assert scores.run_weeks is not None and scores.run_weeks[0] == 2
 
 
+def test_two_small_weeks_in_a_row_are_no_event_without_the_evidence_any_signal_needs():
+    _, scores = _score(
+        {
+            "small": _series([0, 0, 6, 6], base=0.5, seed=1),  # each week above its baseline, not much more
+            "shortage": _series([0, 0, 10, 9], base=1.0, seed=1),
+        }
+    )
+    assert scores.event is not None and scores.run_weeks is not None
+    assert scores.run_weeks.tolist() == [2, 2]
+    assert scores.event.tolist() == [False, True]
+    assert scores.significance[0] < PARAMS.min_significance <= scores.significance[1]
+
+
 def test_a_frequent_lasting_burst_is_an_event_though_not_rare():
     _, scores = _score({"big": _series([0, 0, 60, 50], base=0.5)})
     assert scores.event is not None and scores.event[0] and not scores.weak[0]

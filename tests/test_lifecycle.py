@@ -198,3 +198,33 @@ def test_a_theme_only_loosely_inside_a_signal_is_not_absorbed_by_it():
     square.hosts = set()  # the analysis: two of the signal's leading terms in none of its documents
     updates = _week(tracked, [square], 6)
     assert [(u.event, u.signal.key) for u in updates if u.candidate] == [("created", "nuit-debout")]
+
+
+def test_one_story_found_twice_in_a_week_is_raised_once():
+    # A crash's pilot and its victims: two themes of the week, most of the smaller one's documents inside
+    # the other's (though not most of the larger one's inside the smaller), make one signal, not two.
+    tracked: list[Tracked] = []
+    updates = _week(
+        tracked,
+        [
+            _candidate({5, 6, 7}, score=30, terms=(20, 21), key="copilote"),
+            _candidate({1, 2, 3, 4, 5, 6}, score=20, terms=(10, 11), key="crash-victimes"),
+            _candidate({40, 41, 42}, score=10, terms=(30, 31), key="autre-histoire"),
+        ],
+        0,
+    )
+    assert [(u.event, u.signal.key) for u in updates if u.raised] == [
+        ("created", "copilote"),
+        ("created", "autre-histoire"),
+    ]
+    assert [u.event for u in updates if u.candidate and u.candidate.key == "crash-victimes"] == ["merged"]
+    assert len(tracked) == 2
+
+
+def test_a_single_word_growing_alone_raises_nothing_but_continues_a_signal():
+    tracked: list[Tracked] = []
+    assert _week(tracked, [_candidate({1, 2, 3}, terms=(10,), key="explique")], 0) == []
+    assert tracked == []
+    _week(tracked, [_candidate({1, 2, 3}, terms=(10, 11), key="cour-oasis")], 1)
+    updates = _week(tracked, [_candidate({2, 3, 4}, terms=(10,), key="oasis")], 2)
+    assert [u.event for u in updates] == ["updated"] and len(tracked) == 1

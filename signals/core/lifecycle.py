@@ -10,6 +10,10 @@ confirmed by staff. Pure functions over small records, so the live analysis and 
 - **Confirmed** by staff: it stays confirmed; its numbers keep being updated.
 - Repeated weeks update one signal: a week's theme is matched to a tracked signal when most of its recent
   documents are that signal's, or when it shares the signal's label term.
+- One story is raised once a week: a theme most of whose documents are those of a signal raised the same
+  week, or which holds most of that signal's documents, joins it (``same_story``).
+- A theme of terms raises a new signal only when ``min_theme_terms`` of its terms emerge together
+  (``names_a_story``): one word growing alone may continue a signal, never open one.
 
 Each raising of a signal has a **nature**, what a reader needs to know of it first:
 
@@ -176,6 +180,26 @@ def is_subtheme(candidate: Candidate, signal: Tracked, week: date, params: Detec
     )
 
 
+def same_story(candidate: Candidate, raised: list[Tracked]) -> Tracked | None:
+    """A signal raised this week that tells the same story as the theme: most of the documents of one
+    are the other's (a crash's victims and its pilot, a strike and its blockades). The story is raised
+    once, under its best-ranked theme."""
+    for signal in raised:
+        if signal.kind != candidate.kind:
+            continue
+        shared = len(candidate.recent_docs & signal.recent_docs)
+        if shared >= MATCH_OVERLAP * max(min(len(candidate.recent_docs), len(signal.recent_docs)), 1):
+            return signal
+    return None
+
+
+def names_a_story(candidate: Candidate, params: DetectionSettings) -> bool:
+    """Enough to raise a new signal: a theme of terms needs ``min_theme_terms`` terms emerging together (a
+    story brings its names, places and phrases at once; one word growing alone is a turn of phrase, a
+    transcript's new formula or a passing mention); topics and series alerts are not made of terms."""
+    return candidate.kind != "term_burst" or len(candidate.term_hashes) >= params.min_theme_terms
+
+
 def label_from_keywords(ranked: list[str]) -> str:
     """The best keyword, and the next one when it adds something: 'vélos-cargos · assistance électrique'."""
     label = ranked[0]
@@ -214,6 +238,10 @@ def step(
         parent = None
         if signal is not None and is_subtheme(candidate, signal, week, params):
             parent, signal = signal, None
+        if signal is None:
+            signal = same_story(candidate, [u.signal for u in touched.values() if u.event in RAISED])
+        if signal is None and not names_a_story(candidate, params):
+            continue
         if signal is None:
             nature = (
                 SUBTHEME

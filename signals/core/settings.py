@@ -88,6 +88,11 @@ class DetectionSettings(BaseModel):
     prior_docs: float = Field(
         0.5, description="pseudo-count of the baseline (a new term is not infinitely rare)"
     )
+    min_theme_terms: int = Field(
+        2,
+        description="a theme of terms raises a new signal only when this many of its terms emerge together "
+        "(one word growing alone is a turn of phrase, not a story); alone, it may still continue a signal",
+    )
     min_term_docs: int = Field(3, description="terms seen in fewer documents in the window are ignored")
     time_weight: float = Field(
         0.05, description="time weight of the degrees of visibility/diffusion (per 4 weeks)"

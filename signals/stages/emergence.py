@@ -17,8 +17,9 @@ A weak signal is a theme that is still **rare**, **significantly growing** and *
   published recently, when fewer than ``min_spread`` did: one outlet cannot show diffusion).
 
 A **lasting event** is a burst rather than an emergence: each of the last ``event_weeks`` weeks is
-significantly above the baseline on its own (the same test, week by week, at ``event_significance``) and the
-burst spreads; it need not be rare now, but it was before (expected share at most ``max_recent_share``:
+significantly above the baseline on its own (the same test, week by week, at ``event_significance``), the
+recent weeks together are as significant as a weak signal must be (``min_significance``, busiest week cut:
+two small weeks in a row are no event) and the burst spreads; it need not be rare now, but it was before (expected share at most ``max_recent_share``:
 everyday words swell with any big news). A one-week spike fails the test of its second week. A theme that passes
 both tests is shown as emerging (the weak signal says more); a burst too large to be rare, or whose growth
 does not hold once its busiest week is cut, as an event.
@@ -186,7 +187,14 @@ def score_terms(
     )
     burst = recent[-min(params.event_weeks, r) :].sum(axis=0)
     was_rare = base_share <= params.max_recent_share  # everyday words burst with any big news
-    event = (run >= params.event_weeks) & (burst >= params.min_recent_docs) & was_rare & spreading & ~seasonal
+    event = (
+        (run >= params.event_weeks)
+        & (burst >= params.min_recent_docs)
+        & (significance >= params.min_significance)  # the evidence any signal needs, over the recent weeks
+        & was_rare
+        & spreading
+        & ~seasonal
+    )
     resurgent = (
         (base.sum(axis=0) >= params.min_recent_docs)
         & was_rare
