@@ -38,6 +38,47 @@ def shared_data(name: str) -> Path:
     return path
 
 
+@contextmanager
+def listening(
+    command: list[str],
+    port: int,
+    env: dict[str, str],
+    cwd: Path,
+    capture: bool = False,
+    seconds: float = 120.0,
+) -> Iterator[Any]:
+    """A server process started with ``command``, once it accepts connections on 127.0.0.1:``port``;
+    terminated (then killed after 20 s) when the block ends. ``capture``: its stdout is a pipe (for a short
+    output). A server that exits or never listens raises ``RuntimeError`` with the end of its stderr."""
+    import socket
+    import subprocess
+
+    stdout = subprocess.PIPE if capture else subprocess.DEVNULL
+    server = subprocess.Popen(command, env=env, cwd=cwd, stdout=stdout, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    server.kill()
+                    raise RuntimeError(
+                        f"{command[-3:]} did not start: {server.communicate()[1][-2000:]}"
+                    ) from None
+                time.sleep(0.2)
+        yield server
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far, in MiB (Linux reports ru_maxrss in KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

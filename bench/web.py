@@ -21,7 +21,6 @@ import shutil
 import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -30,7 +29,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from bench.common import emit, parser
+from bench.common import emit, listening, parser
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT, PASSWORD = "bench", "mot-de-passe-du-banc"
@@ -177,26 +176,8 @@ def main() -> None:
             SIGNALS_SOURCES_FILE=str(sources),
             PYTHONPATH=str(ROOT),
         )
-        server = subprocess.Popen(
-            [sys.executable, "-m", "signals.cli", "web", "--port", str(port)],
-            env=env,
-            cwd=folder,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        sys.exit(
-                            f"the console did not start: {server.stderr.read()[-2000:] if server.stderr else ''}"
-                        )
-                    time.sleep(0.2)
+        command = [sys.executable, "-m", "signals.cli", "web", "--port", str(port)]
+        with listening(command, port, env, folder):
             cookie = _login(port)
             pages = {
                 "static": "/static/console.css",
@@ -224,13 +205,6 @@ def main() -> None:
                 )
                 for key, value in result.items():
                     figures[f"{name}_{key}"] = value
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
         shutil.rmtree(folder, ignore_errors=True)
     emit(figures)
 

@@ -17,11 +17,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from tests.sitefixtures import FixtureHandler, Site, SiteLog
+from tests.sitefixtures import FixtureHandler, Site, SiteLog, serving
 
 
 @dataclass
@@ -91,13 +90,5 @@ def serve_platforms(root: Path, apis: dict[str, Any]) -> Iterator[Site]:
     """Serve ``root``'s files and the given platform APIs (by URL prefix) on a free port of 127.0.0.1."""
     log = SiteLog()
     mounts = Mounts(apis=apis)
-    handler = partial(PlatformHandler, directory=str(root), log=log, mounts=mounts)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Site(f"http://127.0.0.1:{server.server_address[1]}", root, log)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(partial(PlatformHandler, directory=str(root), log=log, mounts=mounts), root, log) as site:
+        yield site

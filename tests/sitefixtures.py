@@ -206,7 +206,15 @@ class Site:
 def serve_folder(root: Path) -> Iterator[Site]:
     """Serve a folder on a free port of 127.0.0.1 in a background thread."""
     log = SiteLog()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(FixtureHandler, directory=str(root), log=log))
+    with serving(partial(FixtureHandler, directory=str(root), log=log), root, log) as site:
+        yield site
+
+
+@contextmanager
+def serving(handler: Any, root: Path, log: SiteLog) -> Iterator[Site]:
+    """Serve with ``handler`` (a request handler class or factory) on a free port of 127.0.0.1, in a
+    background thread, until the block ends."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -118,35 +118,18 @@ def test_a_disabled_account_cannot_log_in(store):
 
 def test_signals_web_serves_the_console_on_the_given_port(tmp_path, settings):
     import os
-    import time
     import urllib.request
 
+    from bench.common import listening
     from tests.reportfixtures import free_port
 
     Store.open(settings).close()
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNALS_")}
-    env.update(home_environment(settings))
-    server = subprocess.Popen(
-        [sys.executable, "-m", "signals.cli", "web", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/connexion", timeout=5) as response:
-                    page = response.read().decode()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read()
-                time.sleep(0.3)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNALS_")} | home_environment(settings)
+    command = [sys.executable, "-m", "signals.cli", "web", "--port", str(port)]
+    with listening(command, port, env, tmp_path, capture=True) as server:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/connexion", timeout=30) as response:
+            page = response.read().decode()
         assert "Connexion" in page and "Val de Test" in page
-    finally:
-        server.terminate()
-        out, _ = server.communicate(timeout=30)
+    out, _ = server.communicate(timeout=30)
     assert f"console on http://127.0.0.1:{port}" in out
