@@ -54,6 +54,23 @@ def ingest(items: int, database_url: str | None) -> dict[str, Any]:
     }
 
 
+def stored_features(settings: Any) -> dict[tuple[str, str], bytes]:
+    """Every stored feature (terms, vectors), keyed by its document's content hash (ids differ between
+    stores): what must be identical whichever path prepared it."""
+    from sqlalchemy import select
+
+    from signals.core.schema import Document, DocumentFeatures
+    from signals.core.store import Store
+
+    with Store.open(settings, migrate=False) as store, store.session() as session:
+        rows = session.execute(
+            select(Document.content_hash, DocumentFeatures.kind, DocumentFeatures.data).join(
+                DocumentFeatures, DocumentFeatures.document_id == Document.id
+            )
+        )
+        return {(digest, kind): data for digest, kind, data in rows}
+
+
 def backfill(documents: int) -> dict[str, Any]:
     """Seconds to prepare the same imported backfill in this process, on 1 and on 2 Dask workers."""
     from signals import pipeline
@@ -77,6 +94,7 @@ def backfill(documents: int) -> dict[str, Any]:
         sources = Path(folder) / "sources.yaml"
         dump_sources(SourcesFile(territory=Territory(name="Banc d'essai")), sources)
         seconds: dict[str, float] = {}
+        features: dict[str, dict[tuple[str, str], bytes]] = {}
         for label, workers in (("in_process", 0), ("workers_1", 1), ("workers_2", 2)):
             home = Path(folder) / "home"  # one home: the e5 weights are generated once, in its cache
             settings = Settings(
@@ -92,6 +110,7 @@ def backfill(documents: int) -> dict[str, Any]:
                 began = time.perf_counter()
                 counts = pipeline.prepare(store, settings, as_of=as_of, workers=workers)
                 seconds[label] = round(time.perf_counter() - began, 2)
+            features[label] = stored_features(settings)
             print(f"backfill {label}: {counts} in {seconds[label]} s", flush=True)
     efficiency = seconds["workers_1"] / (2 * seconds["workers_2"])
     return {
@@ -99,6 +118,7 @@ def backfill(documents: int) -> dict[str, Any]:
         "seconds": seconds,
         "docs_per_s_2_workers": round(counts["embedded"] / seconds["workers_2"], 1),
         "scaling_efficiency_2_workers": round(efficiency, 3),
+        "identical_to_in_process": all(features[k] == features["in_process"] for k in features),
     }
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from bench.distributed import stored_features
 from signals import pipeline
 from signals.cli import app
-from signals.core.schema import Document, DocumentFeatures, Run
+from signals.core.schema import Run
 from signals.core.store import Store
 from signals.demo.synthetic import synthetic_corpus
 from signals.stages.importer import import_file
@@ -28,17 +29,6 @@ def _imported_home(folder: Path, corpus: Path):
     return settings
 
 
-def _features(settings) -> dict[tuple[str, str], bytes]:
-    """Every stored feature, keyed by the document's content (ids may differ between homes)."""
-    with Store.open(settings, migrate=False) as store, store.session() as session:
-        rows = session.execute(
-            select(Document.content_hash, DocumentFeatures.kind, DocumentFeatures.data).join(
-                DocumentFeatures, DocumentFeatures.document_id == Document.id
-            )
-        )
-        return {(digest, kind): data for digest, kind, data in rows}
-
-
 def test_two_dask_workers_prepare_the_same_terms_and_vectors_as_one_process(tmp_path):
     records = synthetic_corpus(
         weeks=13, per_week=60, plants=[], first_monday=FIRST, communes=COMMUNES
@@ -52,11 +42,11 @@ def test_two_dask_workers_prepare_the_same_terms_and_vectors_as_one_process(tmp_
     with Store.open(spread) as store:
         shared = pipeline.prepare(store, spread, AS_OF, workers=2)
 
-    features = _features(here)
+    features = stored_features(here)
     stored = len({digest for digest, _ in features})
     assert alone == shared and alone["terms"] == stored > 700 and alone["embedded"] > 0
     assert len(features) == alone["terms"] + alone["embedded"]
-    assert _features(spread) == features
+    assert stored_features(spread) == features
     with Store.open(spread, migrate=False) as store, store.session() as session:
         run = session.scalars(select(Run).where(Run.stage == "prepare")).one()
         assert run.status == "ok" and run.counts["workers"] == 2

@@ -39,7 +39,9 @@ from signals.stages.compute import Local, Mapper, rounds
 
 log = logging.getLogger(__name__)
 
-EMBEDDING_BATCH = 256
+# Texts embedded together: large enough for the model's matrix products, small enough that a backfill's
+# batches spread evenly over Dask workers (and a batch's padding stays short).
+EMBEDDING_BATCH = 64
 
 
 def topic_volume_series(model_id: int, number: int) -> str:
@@ -113,7 +115,7 @@ def ensure_embeddings(
     )
     done = 0
     while True:
-        rows = session.execute(missing.limit(EMBEDDING_BATCH * 2 * mapper.workers)).all()
+        rows = session.execute(missing.limit(EMBEDDING_BATCH * 8 * mapper.workers)).all()
         if not rows:
             return done
         batches = list(rounds(rows, EMBEDDING_BATCH))
