@@ -153,7 +153,6 @@ def main() -> None:
     p.add_argument(
         "--database-url", help="superuser URL of a PostgreSQL server (default: a throwaway cluster)"
     )
-    args = p.parse_args()
     p.add_argument("--documents", type=int, help="backfill size (default 50000, 300 with --quick)")
     args = p.parse_args()
     ingest_figures = ingest(600 if args.quick else 20_000, args.database_url)
