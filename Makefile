@@ -73,7 +73,7 @@ screenshots: install-dev chromium
 
 ## every benchmark in its --quick variant
 bench-quick: install
-	@for b in ingest detection scale nab forecast embedding reports soak web; do \
+	@for b in ingest detection scale nab forecast embedding reports soak web distributed; do \
 	  [ -f bench/$$b.py ] && { echo "== bench.$$b"; $(BIN)/python -m bench.$$b --quick | tail -n 1; }; done; true
 
 clean:
