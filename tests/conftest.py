@@ -109,6 +109,13 @@ def workspace_settings(folder: Path, **overrides: Any) -> Settings:
     return Settings(home=folder / "var", sources_file=sources, **(defaults | overrides))
 
 
+def child_environment(settings: Settings) -> dict[str, str]:
+    """This process's environment without its service settings, plus these settings' home and store: what
+    a child process started by a test runs with."""
+    inherited = {k: v for k, v in os.environ.items() if not (k.startswith("SIGNALS_") or k == "DATABASE_URL")}
+    return inherited | home_environment(settings)
+
+
 def home_environment(settings: Settings) -> dict[str, str]:
     """The environment that gives a child process (or a CLI invocation) these settings' home and store."""
     env = {"SIGNALS_HOME": str(settings.home), "SIGNALS_SOURCES_FILE": str(settings.sources_file)}

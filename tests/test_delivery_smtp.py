@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email
-import os
 import re
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from signals import pipeline
 from signals.core.schema import Brief, Delivery, Document, Evidence
 from signals.core.settings import Settings
 from signals.core.store import Store
-from tests.conftest import home_environment
+from tests.conftest import child_environment
 from tests.reportfixtures import HOSTILE_URL, REPO, WEEK, Inbox, analysed_home, free_port
 
 
@@ -188,7 +187,7 @@ os._exit(0)
 
 
 def _crash_in_subprocess(settings: Settings, point: str) -> int:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNALS_")} | home_environment(settings)
+    env = child_environment(settings)
     env |= {
         "PYTHONPATH": str(REPO),
         "SIGNALS_SMTP__HOST": "127.0.0.1",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import email
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -31,7 +30,7 @@ from signals.service import plan
 from signals.service.runner import Service
 from signals.service.simulation import simulated_service
 from tests import pgserver
-from tests.conftest import home_environment
+from tests.conftest import child_environment
 
 PARIS = ZoneInfo("Europe/Paris")
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,8 +48,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 def _environment(settings: Settings, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNALS_") and k != "DATABASE_URL"}
-    env |= home_environment(settings) | {"PYTHONPATH": str(ROOT), "SIGNALS_SCHEDULE__HEARTBEAT_S": "0.5"}
+    env = child_environment(settings) | {"PYTHONPATH": str(ROOT), "SIGNALS_SCHEDULE__HEARTBEAT_S": "0.5"}
     return env | extra
 
 

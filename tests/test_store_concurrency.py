@@ -5,7 +5,6 @@ PostgreSQL (the suite's `--store postgresql` run)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from sqlalchemy import func, select
 
 from signals.core.schema import Document, Observation, Sighting
 from signals.core.store import Store
-from tests.conftest import home_environment
+from tests.conftest import child_environment
 
 REPO = Path(__file__).resolve().parents[1]
 DOCUMENTS, MONTHS, WRITERS = 240, 24, 3
@@ -53,7 +52,7 @@ def test_writers_storing_the_same_items_at_once_store_each_once_with_every_sight
     with Store.open(settings) as store, store.session() as session:  # migrated, sources declared
         for n in range(WRITERS):
             store.source_id(session, f"echo-{n}")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNALS_")} | home_environment(settings)
+    env = child_environment(settings)
     env["PYTHONPATH"] = str(REPO)
     start = time.time() + 3.0
     writers = [

@@ -16,7 +16,7 @@ from signals.core.accounts import Throttled, add_user, authenticate, disable_use
 from signals.core.schema import AuditEntry, User
 from signals.core.settings import WebSettings
 from signals.core.store import Store
-from tests.conftest import home_environment
+from tests.conftest import child_environment, home_environment
 from tests.test_cli import run
 
 
@@ -117,7 +117,6 @@ def test_a_disabled_account_cannot_log_in(store):
 
 
 def test_signals_web_serves_the_console_on_the_given_port(tmp_path, settings):
-    import os
     import urllib.request
 
     from bench.common import listening
@@ -125,7 +124,7 @@ def test_signals_web_serves_the_console_on_the_given_port(tmp_path, settings):
 
     Store.open(settings).close()
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNALS_")} | home_environment(settings)
+    env = child_environment(settings)
     command = [sys.executable, "-m", "signals.cli", "web", "--port", str(port)]
     with listening(command, port, env, tmp_path, capture=True) as server:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/connexion", timeout=30) as response:

@@ -81,6 +81,7 @@ def batches(settings: Settings, workers: int | None = None) -> Iterator[Mapper]:
         ) as cluster,
         Client(cluster) as client,
     ):
+        client.wait_for_workers(wanted)  # all of them counted: each round gives every worker its batches
         log.info("preparing on a local Dask cluster of %d workers", wanted)
         yield Distributed(client)
 
