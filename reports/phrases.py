@@ -92,8 +92,8 @@ def surface_form(term: str, texts: list[str]) -> str:
 def subject_form(label: str, texts: list[str]) -> str:
     """A signal's label as readers know it: two words the documents write as one phrase are that phrase
     ('punaises · lit' -> 'punaises de lit'), each phrase as written, a fragment of a sentence or a phrase
-    repeating the first dropped ('punaises de lit · désinsectisation peut dépasser mille' -> 'punaises
-    de lit').
+    mostly repeating the ones before dropped ('punaises de lit · désinsectisation peut dépasser mille' ->
+    'punaises de lit').
 
     >>> docs = ["Les punaises de lit reviennent.", "Des punaises de lit au collège."]
     >>> subject_form("punaises · lit", docs), subject_form("punaise lit · punaises · coût peut dépasser", docs)
@@ -107,10 +107,19 @@ def subject_form(label: str, texts: list[str]) -> str:
     kept: list[str] = []
     for part in parts:
         form = surface_form(part, texts)
-        if kept and (is_fragment(form) or any(_stems(form) <= _stems(k) for k in kept)):
+        if kept and (is_fragment(form) or _repeats(form, kept)):
             continue
         kept.append(form)
     return " · ".join(kept) if kept else label
+
+
+def _repeats(phrase: str, kept: list[str]) -> bool:
+    """A phrase that is mostly words already named is a facet of the same theme, not a second name
+    ('kilomètre en vélo-cargo' after 'arceaux adaptés aux vélos-cargos'); half of its words new is another
+    name ('cour oasis' after "cours d'école")."""
+    own = _stems(phrase)
+    named = set().union(*(_stems(k) for k in kept))
+    return len(own & named) * 2 > len(own)
 
 
 def same_theme(a: str, b: str) -> bool:

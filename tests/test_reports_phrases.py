@@ -51,6 +51,9 @@ def test_a_subject_is_one_name_without_fragments():
     assert subject_form("punaises · lit", DOCS) == "punaises de lit"
     assert subject_form("punaise lit · désinsectisation peut dépasser mille", DOCS) == "punaises de lit"
     assert same_theme("punaises de lit", subject_form("punaises · lit", DOCS))
+    # a second phrase mostly repeating the first is a facet of the theme, not a second name
+    assert subject_form("vélos-cargos · kilomètre en vélo-cargo", DOCS) == "vélos-cargos"
+    assert subject_form("vélos-cargos · aide achat", DOCS) == "vélos-cargos · aide à l’achat"
     assert not same_theme("chaleurs", "îlots de chaleur")
 
 
