@@ -77,6 +77,10 @@ def _start_service_process(settings: Settings, log: Path) -> subprocess.Popen:
         running = _wait_for(lambda: _scheduler_holder(store) is not None or process.poll() is not None)
         assert running and process.poll() is None, log.read_text()
         assert Holder.parse(_scheduler_holder(store)).pid == process.pid
+    except BaseException:
+        process.kill()  # a failed start leaves no scheduler running after the test
+        process.wait(timeout=10)
+        raise
     finally:
         store.close()
     return process
