@@ -7,6 +7,7 @@ that comes back, a cursor that never ends): each rejected with a reason and coun
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +172,12 @@ def test_decidim_sources(tmp_path: Path, collect_home: Path) -> None:
         assert values[("participer.proposals/fontclaire", "2025-03-01")] == 2
         assert values[("participer.votes/fontclaire", "2025-03-01")] == 20
         assert values[("participer.comments/fontclaire", "2025-04-01")] == 4
+        # a month without a commune's proposal is a count of 0, not a gap: the series stay regular
+        assert values[("participer.proposals/montclar-le-haut", "2025-03-01")] == 0
+        assert values[("participer.votes/lirac-sur-lirette", "2025-04-01")] == 0
+        months = sorted(p for series, p in values if series == "participer.proposals/fontclaire")
+        assert months[0] == "2025-03-01" and len(months) == len(set(months))
+        assert all((date_of(b) - date_of(a)).days in (28, 29, 30, 31) for a, b in itertools.pairwise(months))
 
         api.spaces[("participatoryProcess", "7")].components["12"][0]["voteCount"] = 30  # votes go on
         again = collect(settings, [s for s in sources if s.name == "participer"])["participer"]

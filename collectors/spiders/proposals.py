@@ -5,7 +5,7 @@ series of proposals, votes and comments computed from every stored proposal of a
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from collectors.storage import StoreWriter
@@ -51,15 +51,27 @@ class ProposalSeries:
 
     def summarise(self, writer: StoreWriter) -> None:
         """Monthly observations per commune from every stored proposal of the platform: number of proposals,
-        votes and comments (``<series>.proposals/<commune>``...); recomputed in full, so always consistent."""
+        votes and comments (``<series>.proposals/<commune>``...); recomputed in full, so always consistent.
+        A month of the platform's life without a commune's proposal is a count of 0 for that commune, not a
+        gap: the series stay regular for the forecasts (the month in progress is assessed once it ends)."""
         prefix = self.source.series or self.source.name
         totals: dict[tuple[str, str | None, date], float] = defaultdict(float)
+        communes: set[str | None] = set()
         for document in writer.documents_of(self.source.name):
-            local = document.published_at.astimezone(self.context.crawl.tz)
-            month = date(local.year, local.month, 1)
+            month = _month(document.published_at.astimezone(self.context.crawl.tz))
+            communes.add(document.territory)
             totals[("proposals", document.territory, month)] += 1
             for figure in FIGURES:
                 totals[(figure, document.territory, month)] += (document.extra or {}).get(figure) or 0
+        if totals:
+            first = min(month for _, _, month in totals)
+            now = _month(self.context.crawl.started_at.astimezone(self.context.crawl.tz))
+            month = first
+            while month <= now:
+                for measure in ("proposals", *FIGURES):
+                    for territory in communes:
+                        totals[(measure, territory, month)] += 0  # a month without a proposal counts 0
+                month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
         units = {"proposals": "propositions", "votes": "votes", "comments": "commentaires"}
         for (measure, territory, month), value in sorted(
             totals.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2])
@@ -70,3 +82,7 @@ class ProposalSeries:
             )
             self.ledger.count("observations")
             self.ledger.count(f"observations_{outcome}")
+
+
+def _month(moment: datetime) -> date:
+    return date(moment.year, moment.month, 1)
