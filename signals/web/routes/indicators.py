@@ -35,7 +35,7 @@ def _quarter(request: Request, session) -> str:  # type: ignore[no-untyped-def]
 
 
 @guarded("read")
-async def indicators(request: Request) -> Response:
+def indicators(request: Request) -> Response:
     settings = request.app.state.settings
     try:
         sources = pipeline.read_sources(settings)

@@ -36,7 +36,7 @@ def _filters(request: Request) -> Filters:
 
 
 @guarded("read")
-async def signal_list(request: Request) -> Response:
+def signal_list(request: Request) -> Response:
     filters = _filters(request)
     with request.app.state.store.session() as session:
         week, rows = week_rows(session, titles(request))
@@ -55,7 +55,7 @@ async def signal_list(request: Request) -> Response:
 
 
 @guarded("read")
-async def emergence(request: Request) -> Response:
+def emergence(request: Request) -> Response:
     with request.app.state.store.session() as session:
         week, rows = week_rows(session, titles(request))
         placed = [
@@ -73,7 +73,7 @@ async def emergence(request: Request) -> Response:
 
 
 @guarded("read")
-async def search(request: Request) -> Response:
+def search(request: Request) -> Response:
     text = request.query_params.get("q", "")[:200]
     with request.app.state.store.session() as session:
         hits = search_documents(session, text) if text.strip() else []
@@ -85,7 +85,7 @@ def _signal_id(request: Request) -> int:
 
 
 @guarded("read")
-async def signal_page(request: Request) -> Response:
+def signal_page(request: Request) -> Response:
     with request.app.state.store.session() as session:
         try:
             detail = signal_detail(session, _signal_id(request))
@@ -117,7 +117,7 @@ async def signal_page(request: Request) -> Response:
 
 
 @guarded("feedback")
-async def act(request: Request) -> Response:
+def act(request: Request) -> Response:
     signal_id = _signal_id(request)
     action = form_text(request, "action", 20)
     note = form_text(request, "note") or None
