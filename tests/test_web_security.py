@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from reports.feedback import feedback_link, secret_key
+from reports.feedback import LOCAL_ENDPOINT, feedback_link, secret_key
 from signals.core.accounts import add_user
 from signals.core.registry import latest_week, load_tracked, week_view
 from signals.core.schema import AuditEntry, Document, Feedback, Signal, User
@@ -245,6 +245,19 @@ def test_the_briefs_signed_links_land_on_the_console(web):
         f"/feedback/{signal}/confirm", {"t": token, "note": ""}
     )  # token of another verdict
     assert status == 403 and _feedback_count(web.store) == before + 1
+
+
+def test_the_briefs_links_default_to_the_console_once_its_port_is_set(web):
+    signal = _signals(web.store)[-1]
+    key = secret_key(web.settings)
+    unset = web.settings.model_copy(update={"public_url": None})
+    assert feedback_link(unset, signal, "dismiss", key).startswith(LOCAL_ENDPOINT + "/feedback/")
+    port = int(web.url.rsplit(":", 1)[1])
+    console = unset.model_copy(update={"web": unset.web.model_copy(update={"host": "0.0.0.0", "port": port})})
+    link = feedback_link(console, signal, "dismiss", key)
+    assert link.startswith(web.url + "/feedback/")  # 127.0.0.1 for a console listening everywhere
+    status, html = web.client().get(link[len(web.url) :])
+    assert status == 200 and "Écarter ce signal" in html
 
 
 def test_a_disabled_account_loses_its_session_at_once(web):
