@@ -19,11 +19,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from signals.core.schema import Document
 
 MAX_TERMS = 12
+# Ranking reads every match; a frequent word matches a good part of a large store. The best hits are taken
+# among the most recent ``RANKED`` matches (documents are numbered as they are collected), which the index
+# finds without ranking the rest.
+RANKED = 2000
 _WORD = re.compile(r"\w[\w'’-]*", re.UNICODE)
 
 
@@ -51,23 +55,33 @@ _POSTGRESQL_SEARCH = text(
 )
 
 
+_SQLITE_FLOOR = text(
+    "SELECT rowid FROM documents_fts WHERE documents_fts MATCH :q ORDER BY rowid DESC LIMIT 1 OFFSET :k"
+)
+_SQLITE_SEARCH = text(
+    "SELECT rowid FROM documents_fts WHERE documents_fts MATCH :q AND rowid >= :floor ORDER BY rank LIMIT :n"
+)
+
+
 def search_documents(session: Session, user_text: str, limit: int = 50) -> list[Hit]:
     """Documents matching every word of ``user_text``, best first."""
     expression = fts_query(user_text)
     if not expression:
         return []
     if session.get_bind().dialect.name == "sqlite":
+        floor = session.scalar(_SQLITE_FLOOR, {"q": expression, "k": RANKED - 1}) or 0
         ids = [
-            row[0]
-            for row in session.execute(
-                text("SELECT rowid FROM documents_fts WHERE documents_fts MATCH :q ORDER BY rank LIMIT :n"),
-                {"q": expression, "n": limit},
-            )
+            row[0] for row in session.execute(_SQLITE_SEARCH, {"q": expression, "floor": floor, "n": limit})
         ]
     else:
         words = " ".join(_WORD.findall(user_text)[:MAX_TERMS])
         ids = [row[0] for row in session.execute(_POSTGRESQL_SEARCH, {"q": words, "n": limit})]
-    documents = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(ids)))}
+    documents = {
+        d.id: d
+        for d in session.scalars(
+            select(Document).where(Document.id.in_(ids)).options(joinedload(Document.source))
+        )
+    }
     return [_hit(documents[i], user_text) for i in ids if i in documents]
 
 

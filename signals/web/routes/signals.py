@@ -19,7 +19,7 @@ from signals.core.registry import (
 )
 from signals.core.search import search_documents
 from signals.web.charts import emergence_map, weekly_chart
-from signals.web.listing import Filters, display_subject, filtered, week_rows
+from signals.web.listing import Filters, display_subject, filtered
 from signals.web.pages import QUADRANT_LABELS, SOURCE_KIND_LABELS, page, titles
 from signals.web.security import client_address, form_text, guarded
 
@@ -39,7 +39,7 @@ def _filters(request: Request) -> Filters:
 def signal_list(request: Request) -> Response:
     filters = _filters(request)
     with request.app.state.store.session() as session:
-        week, rows = week_rows(session, titles(request))
+        week, rows = request.app.state.week_rows.get(session, titles(request))
         shown = filtered(rows, filters)
         communes = sorted({c for r in rows for c in r.communes})
         return page(
@@ -57,7 +57,7 @@ def signal_list(request: Request) -> Response:
 @guarded("read")
 def emergence(request: Request) -> Response:
     with request.app.state.store.session() as session:
-        week, rows = week_rows(session, titles(request))
+        week, rows = request.app.state.week_rows.get(session, titles(request))
         placed = [
             (
                 r.signal.id,
@@ -98,7 +98,7 @@ def signal_page(request: Request) -> Response:
                 metrics["weekly"], metrics.get("expected_docs"), int(metrics.get("recent_weeks") or 4)
             )
         names = titles(request)
-        _, rows = week_rows(session, names)
+        _, rows = request.app.state.week_rows.get(session, names)
         others = [
             (r.signal.id, r.subject)
             for r in rows
