@@ -146,9 +146,15 @@ def test_search_input_with_sql_or_fts_syntax_is_harmless(web, query):
 
 def test_search_finds_documents_by_their_words_accents_ignored(web):
     client = _logged(web, "official")
-    _, html = client.get("/recherche?q=" + urllib.request.quote("PUNAISES inquiètent"))
-    found = int(re.search(r"(\d+) documents? trouvé", html).group(1))
-    assert found > 0
+
+    def found(query: str) -> int:
+        _, html = client.get("/recherche?q=" + urllib.request.quote(query))
+        return int(re.search(r"(\d+) documents? trouvé", html).group(1))
+
+    assert found("PUNAISES inquiètent") > 0
+    # accents folded on both stores (PostgreSQL without the unaccent extension): either spelling finds them
+    assert found("punaises inquietent") == found("PUNAISES inquiètent")
+    assert found("punaîses inquiétent") == found("PUNAISES inquiètent")
     _, none = client.get("/recherche?q=zzzyyyxxx")
     assert "0 document trouvé" in none
 

@@ -3,8 +3,10 @@
 On SQLite, the FTS5 index ``documents_fts`` (migration 0003, kept by triggers). The user's words are
 never FTS or SQL syntax: each word becomes one quoted FTS string (its quotes doubled) and the query goes to
 the database as a bound parameter, so ``'; DROP TABLE`` or ``NEAR(a b)`` are searched as words. On
-PostgreSQL, its full-text search in the French configuration (stems: "vélos" finds "vélo"), through the
-expression index of migration 0004; the words go through ``plainto_tsquery``, which reads no operators.
+PostgreSQL, its full-text search in the French configuration (stems: "vélos" finds "vélo"), accents folded
+(``translate``: "velo" finds "vélo"), over the generated column of migration 0005 and its index; the
+words go through ``plainto_tsquery``, which reads no operators. Either way the best hits are ranked among
+the most recent matches only (``RANKED``), so a frequent word costs no more than a rare one.
 
 >>> fts_query('vélo "cargo" OR ; -- *')
 '"vélo" "cargo" "OR"'
@@ -48,13 +50,18 @@ class Hit:
     excerpt: str
 
 
-_DOCUMENT_VECTOR = "to_tsvector('french', coalesce(title, '') || ' ' || coalesce(text, ''))"  # as indexed
+# PostgreSQL: the documents' accent-folded vectors are a generated column (migration 0005, which folds with
+# the same two strings); the query is folded alike, so "velo" finds "vélo" without the unaccent extension.
+ACCENTED = "àâäáãåéèêëíìîïóòôöõúùûüýÿçñÀÂÄÁÃÅÉÈÊËÍÌÎÏÓÒÔÖÕÚÙÛÜÝŸÇÑ"
+FOLDED = "aaaaaaeeeeiiiiooooouuuuyycnAAAAAAEEEEIIIIOOOOOUUUUYYCN"
 _POSTGRESQL_SEARCH = text(
-    f"SELECT id FROM documents WHERE {_DOCUMENT_VECTOR} @@ plainto_tsquery('french', :q) "
-    f"ORDER BY ts_rank({_DOCUMENT_VECTOR}, plainto_tsquery('french', :q)) DESC, published_at DESC LIMIT :n"
+    "WITH recent AS (SELECT id, search_vector FROM documents "
+    "WHERE search_vector @@ plainto_tsquery('french', translate(:q, :accented, :folded)) "
+    "ORDER BY id DESC LIMIT :k) "
+    "SELECT id FROM recent "
+    "ORDER BY ts_rank(search_vector, plainto_tsquery('french', translate(:q, :accented, :folded))) DESC, id DESC "
+    "LIMIT :n"
 )
-
-
 _SQLITE_FLOOR = text(
     "SELECT rowid FROM documents_fts WHERE documents_fts MATCH :q ORDER BY rowid DESC LIMIT 1 OFFSET :k"
 )
@@ -75,7 +82,13 @@ def search_documents(session: Session, user_text: str, limit: int = 50) -> list[
         ]
     else:
         words = " ".join(_WORD.findall(user_text)[:MAX_TERMS])
-        ids = [row[0] for row in session.execute(_POSTGRESQL_SEARCH, {"q": words, "n": limit})]
+        ids = [
+            row[0]
+            for row in session.execute(
+                _POSTGRESQL_SEARCH,
+                {"q": words, "accented": ACCENTED, "folded": FOLDED, "k": RANKED, "n": limit},
+            )
+        ]
     documents = {
         d.id: d
         for d in session.scalars(
