@@ -389,28 +389,44 @@ class SignalDetail(SignalSummary):
     history: list[HistoryWeek] = field(default_factory=list)
     evidence: list[CitedDocument] = field(default_factory=list)
     feedback: list[Verdict] = field(default_factory=list)
+    cited_total: int = 0  # cited documents, of which ``evidence`` holds the first ones
 
 
-def signal_detail(session: Session, signal_id: int) -> SignalDetail:
+def signal_detail(session: Session, signal_id: int, cited: int | None = None) -> SignalDetail:
+    """A signal with its history, verdicts and cited documents (the first ``cited`` of them by rank, or all;
+    ``cited_total`` counts them all)."""
     signal = session.scalar(
-        select(Signal)
-        .where(Signal.id == signal_id)
-        .options(selectinload(Signal.weeks), selectinload(Signal.feedback))
+        select(Signal).where(Signal.id == signal_id).options(selectinload(Signal.feedback))
     )
     if signal is None:
         signal = get_signal(session, signal_id)  # raises SignalNotFound
-    # the cited documents' columns only: a signal may cite hundreds of documents, whose texts are not shown
-    cited = session.execute(
+    # columns only: a week's row carries its metrics, a cited document its text, neither is shown here
+    history = session.execute(
+        select(SignalWeek.week, SignalWeek.status, SignalWeek.flagged, SignalWeek.score)
+        .where(SignalWeek.signal_id == signal.id)
+        .order_by(SignalWeek.week)
+    )
+    documents = (
         select(Document.title, Document.url, Document.published_at, Source.name, Document.territory)
         .join(Evidence, Evidence.document_id == Document.id)
         .join(Source, Source.id == Document.source_id)
         .where(Evidence.signal_id == signal.id)
         .order_by(Evidence.rank, Evidence.id)
+        .limit(cited)
     )
+    evidence = [CitedDocument(*row) for row in session.execute(documents)]
+    total = len(evidence)
+    if cited is not None and total == cited:
+        total = session.scalar(
+            select(func.count(Evidence.id)).where(
+                Evidence.signal_id == signal.id, Evidence.document_id.is_not(None)
+            )
+        )
     return SignalDetail(
         **vars(SignalSummary.of(signal)),
         metrics={k: v for k, v in signal.metrics.items() if k != "term_hashes"},  # internal
-        history=[HistoryWeek(w.week, w.status, w.flagged, w.score) for w in signal.weeks],
-        evidence=[CitedDocument(*row) for row in cited],
+        history=[HistoryWeek(*row) for row in history],
+        evidence=evidence,
         feedback=[Verdict(f.verdict, f.note, f.author, f.created_at) for f in signal.feedback],
+        cited_total=total or 0,
     )

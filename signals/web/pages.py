@@ -67,6 +67,7 @@ def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=True,
+        auto_reload=False,  # the templates are part of the installed code: no file checked per page
         trim_blocks=True,
         lstrip_blocks=True,
     )

@@ -80,6 +80,9 @@ def search(request: Request) -> Response:
         return page(request, "search.html.j2", q=text, hits=hits)
 
 
+CITED_SHOWN = 100  # cited documents on a signal's page; the others on request (?documents=tous)
+
+
 def _signal_id(request: Request) -> int:
     return int(request.path_params["signal_id"])
 
@@ -88,7 +91,8 @@ def _signal_id(request: Request) -> int:
 def signal_page(request: Request) -> Response:
     with request.app.state.store.session() as session:
         try:
-            detail = signal_detail(session, _signal_id(request))
+            every = request.query_params.get("documents") == "tous"
+            detail = signal_detail(session, _signal_id(request), None if every else CITED_SHOWN)
         except SignalNotFound:
             raise HTTPException(404, f"Aucun signal n° {_signal_id(request)}.") from None
         metrics = detail.metrics
