@@ -302,3 +302,19 @@ def test_an_admin_adds_an_account_in_the_console_and_refusals_are_in_french(web)
     assert status == 200 and "dominique" in html and "user.add" in html  # listed, and in the audit trail
     status, html = web.client().login("dominique", "assez long pour passer")
     assert status == 200 and "dominique (équipe de veille)" in html
+
+
+def test_the_list_and_the_map_kept_between_requests_follow_each_verdict(web):
+    staff = _logged(web, "staff")
+    _, drawn = staff.get("/carte")
+    shown = re.findall(r'id="point-(\d+)"', drawn)
+    assert shown
+    target = shown[-1]
+    assert f'href="/signaux/{target}"' in staff.get("/")[1]  # both pages computed and kept
+    status, _ = staff.post(f"/signaux/{target}/avis", {"action": "hide", "note": "hors sujet"})
+    assert status == 200
+    assert f'id="point-{target}"' not in staff.get("/carte")[1]
+    assert f'href="/signaux/{target}"' not in staff.get("/")[1]
+    status, _ = staff.post(f"/signaux/{target}/avis", {"action": "confirm", "note": "finalement si"})
+    assert f'id="point-{target}"' in staff.get("/carte")[1]
+    assert f'href="/signaux/{target}"' in staff.get("/")[1]

@@ -19,7 +19,7 @@ from signals.core.settings import Settings
 from signals.core.sources import SourceError
 from signals.core.store import Store
 from signals.pipeline import read_territory
-from signals.web.listing import WeekRows
+from signals.web.kept import Kept
 from signals.web.pages import HERE, page
 from signals.web.routes import routes
 from signals.web.security import SecurityHeaders, viewer
@@ -78,7 +78,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings, app.state.store = settings, the_store
-    app.state.week_rows = WeekRows()  # this week's signals, kept until they change
+    app.state.kept = Kept()  # what pages computed from the store, until the data changes
     app.state.collections = {}  # source name -> signals.web.routes.sources.Collection
     try:
         app.state.territory = read_territory(settings)[0]

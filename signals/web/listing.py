@@ -1,15 +1,14 @@
 """This week's signals as the console lists them: the analysed week's rows (as ``registry.week_view`` reads
 them for the brief, without loading the cited documents' text), with what the filters look at (communes,
 kinds of sources, quadrant) and the staff's last verdict (promoted signals first, hidden ones left out
-unless asked for). ``WeekRows`` keeps them between requests until the signals change
+unless asked for). ``kept_week_rows`` keeps them between requests until the signals change
 (``registry.signals_version``): the list, the map and every signal page read the same rows."""
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
+from collections.abc import Hashable
+from dataclasses import astuple, dataclass, field
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +17,7 @@ from reports.alerts import period_name
 from signals.core.lifecycle import SERIES_KINDS
 from signals.core.registry import latest_week, signals_version
 from signals.core.schema import Document, Evidence, Feedback, Signal, SignalWeek, Source
+from signals.web.kept import Kept
 
 
 @dataclass
@@ -27,6 +27,10 @@ class Filters:
     status: str = ""
     quadrant: str = ""
     hidden: bool = False
+
+    @property
+    def key(self) -> tuple[str | bool, ...]:
+        return astuple(self)
 
     @property
     def active(self) -> bool:
@@ -136,19 +140,11 @@ def filtered(rows: list[Row], filters: Filters) -> list[Row]:
     ]
 
 
-class WeekRows:
-    """The last analysed week's rows, computed once per version of the signals and of the display names
-    (one computation at a time: the requests arriving meanwhile wait for it and share it)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._key: Any = None
-        self._rows: tuple[date | None, list[Row]] = (None, [])
-
-    def get(self, session: Session, titles: dict[str, str]) -> tuple[date | None, list[Row]]:
-        key = (signals_version(session), tuple(titles.items()))
-        with self._lock:
-            if key != self._key:
-                self._rows = week_rows(session, titles)
-                self._key = key
-            return self._rows
+def kept_week_rows(
+    kept: Kept, session: Session, titles: dict[str, str]
+) -> tuple[Hashable, date | None, list[Row]]:
+    """The last analysed week's rows, computed once per version of the signals and of the display names;
+    with the key they are kept under (what is computed from them is kept under keys that extend it)."""
+    key = ("week_rows", signals_version(session), tuple(titles.items()))
+    week, rows = kept.get(key, lambda: week_rows(session, titles))
+    return key, week, rows

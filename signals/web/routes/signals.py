@@ -19,8 +19,8 @@ from signals.core.registry import (
 )
 from signals.core.search import search_documents
 from signals.web.charts import emergence_map, weekly_chart
-from signals.web.listing import Filters, display_subject, filtered
-from signals.web.pages import QUADRANT_LABELS, SOURCE_KIND_LABELS, page, titles
+from signals.web.listing import Filters, Row, display_subject, filtered, kept_week_rows
+from signals.web.pages import QUADRANT_LABELS, SOURCE_KIND_LABELS, fragment, page, titles
 from signals.web.security import client_address, form_text, guarded
 
 
@@ -37,39 +37,47 @@ def _filters(request: Request) -> Filters:
 
 @guarded("read")
 def signal_list(request: Request) -> Response:
-    filters = _filters(request)
+    filters, kept = _filters(request), request.app.state.kept
     with request.app.state.store.session() as session:
-        week, rows = request.app.state.week_rows.get(session, titles(request))
-        shown = filtered(rows, filters)
-        communes = sorted({c for r in rows for c in r.communes})
-        return page(
-            request,
-            "signals.html.j2",
-            week=week,
-            rows=shown,
-            total=len(rows),
-            filters=filters,
-            communes=communes,
-            statuses=STATUSES,
+        key, week, rows = kept_week_rows(kept, session, titles(request))
+    shown = filtered(rows, filters)
+    communes = sorted({c for r in rows for c in r.communes})
+    cards = kept.get((key, "cards", filters.key), lambda: fragment("_cards.html.j2", rows=shown))
+    return page(
+        request,
+        "signals.html.j2",
+        week=week,
+        rows=shown,
+        cards=cards,
+        total=len(rows),
+        filters=filters,
+        communes=communes,
+        statuses=STATUSES,
+    )
+
+
+def _placed(rows: list[Row]) -> list[tuple[int, str, float, float, str]]:
+    """The signals the emergence map shows: those of a quadrant with their visibility, hidden ones left out."""
+    return [
+        (
+            r.signal.id,
+            r.subject,
+            float(r.week.metrics["dov"]),
+            float(r.week.metrics["dov_growth"]),
+            r.quadrant,
         )
+        for r in rows
+        if not r.hidden and r.quadrant in QUADRANT_LABELS and "dov" in r.week.metrics
+    ]
 
 
 @guarded("read")
 def emergence(request: Request) -> Response:
+    kept = request.app.state.kept
     with request.app.state.store.session() as session:
-        week, rows = request.app.state.week_rows.get(session, titles(request))
-        placed = [
-            (
-                r.signal.id,
-                r.subject,
-                float(r.week.metrics["dov"]),
-                float(r.week.metrics["dov_growth"]),
-                r.quadrant,
-            )
-            for r in rows
-            if not r.hidden and r.quadrant in QUADRANT_LABELS and "dov" in r.week.metrics
-        ]
-        return page(request, "map.html.j2", week=week, chart=emergence_map(placed))
+        key, week, rows = kept_week_rows(kept, session, titles(request))
+    drawn = kept.get((key, "map"), lambda: fragment("_map.html.j2", chart=emergence_map(_placed(rows))))
+    return page(request, "map.html.j2", week=week, drawn=drawn)
 
 
 @guarded("read")
@@ -89,35 +97,36 @@ def _signal_id(request: Request) -> int:
 
 @guarded("read")
 def signal_page(request: Request) -> Response:
+    signal_id, kept, names = _signal_id(request), request.app.state.kept, titles(request)
+    every = request.query_params.get("documents") == "tous"
     with request.app.state.store.session() as session:
+        key, _, rows = kept_week_rows(kept, session, names)
         try:
-            every = request.query_params.get("documents") == "tous"
-            detail = signal_detail(session, _signal_id(request), None if every else CITED_SHOWN)
-        except SignalNotFound:
-            raise HTTPException(404, f"Aucun signal n° {_signal_id(request)}.") from None
-        metrics = detail.metrics
-        chart = None
-        if metrics.get("weekly"):
-            chart = weekly_chart(
-                metrics["weekly"], metrics.get("expected_docs"), int(metrics.get("recent_weeks") or 4)
+            detail = kept.get(
+                (key, "signal", signal_id, every),
+                lambda: signal_detail(session, signal_id, None if every else CITED_SHOWN),
             )
-        names = titles(request)
-        _, rows = request.app.state.week_rows.get(session, names)
-        others = [
-            (r.signal.id, r.subject)
-            for r in rows
-            if r.signal.id != detail.id and r.signal.kind == detail.kind
-        ]
-        return page(
-            request,
-            "signal.html.j2",
-            s=detail,
-            subject=display_subject(detail.kind, detail.subject, metrics, names),
-            names=names,
-            chart=chart,
-            others=others,
-            done=request.query_params.get("fait") if request.query_params.get("fait") in VERDICTS else None,
+        except SignalNotFound:
+            raise HTTPException(404, f"Aucun signal n° {signal_id}.") from None
+    metrics = detail.metrics
+    chart = None
+    if metrics.get("weekly"):
+        chart = weekly_chart(
+            metrics["weekly"], metrics.get("expected_docs"), int(metrics.get("recent_weeks") or 4)
         )
+    others = [
+        (r.signal.id, r.subject) for r in rows if r.signal.id != detail.id and r.signal.kind == detail.kind
+    ]
+    return page(
+        request,
+        "signal.html.j2",
+        s=detail,
+        subject=display_subject(detail.kind, detail.subject, metrics, names),
+        names=names,
+        chart=chart,
+        others=others,
+        done=request.query_params.get("fait") if request.query_params.get("fait") in VERDICTS else None,
+    )
 
 
 @guarded("feedback")
