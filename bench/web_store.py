@@ -44,7 +44,7 @@ from signals.core.store import Store
 from signals.demo.engine import Writer
 from signals.demo.specs import Theme, load_demo, load_local_news, load_themes
 
-VERSION = 1
+VERSION = 2
 ARTICLES_PER_THEME = 150  # distinct articles drawn per theme; documents pair them
 BATCH = 5000
 SOURCE_KINDS = (("rss", 12), ("listing", 6), ("consultation", 3), ("series", 2), ("import", 1))
@@ -201,8 +201,8 @@ def _signals(
         chosen = [words[int(i)] for i in rng.choice(len(words), size=min(3, len(words)), replace=False)]
         length = int(rng.integers(2, 31))
         # a third of the signals are in the last analysed week, the list's volume
-        last = weeks - 1 if n % 3 == 0 else int(rng.integers(length, weeks))
-        start = max(last - length + 1, SPARKLINE_WEEKS)
+        last = weeks - 1 if n % 3 == 0 else int(rng.integers(min(length, weeks - 1), weeks))
+        start = max(last - length + 1, min(SPARKLINE_WEEKS, last))  # every signal has a week at least
         share = float(rng.uniform(0.02, 0.6))
         signal_id = n + 1
         territory = (
@@ -210,7 +210,7 @@ def _signals(
         )
         metrics: dict[str, Any] = {}
         for week in range(start, last + 1):
-            lo = week - SPARKLINE_WEEKS + 1
+            lo = max(week - SPARKLINE_WEEKS + 1, 0)
             weekly = [
                 {
                     "week": (first + timedelta(weeks=w)).isoformat(),
