@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
-from signals.core.schema import Document
+from signals.core.schema import Document, Source
 
 MAX_TERMS = 12
 # Ranking reads every match; a frequent word matches a good part of a large store. The best hits are taken
@@ -89,30 +89,41 @@ def search_documents(session: Session, user_text: str, limit: int = 50) -> list[
                 {"q": words, "accented": ACCENTED, "folded": FOLDED, "k": RANKED, "n": limit},
             )
         ]
-    documents = {
-        d.id: d
-        for d in session.scalars(
-            select(Document).where(Document.id.in_(ids)).options(joinedload(Document.source))
+    # the columns a hit shows, its source's name joined (no document objects, no JSON decoded)
+    rows = session.execute(
+        select(
+            Document.id,
+            Document.title,
+            Document.url,
+            Document.published_at,
+            Document.territory,
+            Source.name,
+            Document.text,
         )
-    }
-    return [_hit(documents[i], user_text) for i in ids if i in documents]
+        .join(Source, Source.id == Document.source_id)
+        .where(Document.id.in_(ids))
+    )
+    found = {row[0]: row for row in rows}
+    return [_hit(*found[i], user_text) for i in ids if i in found]
 
 
-def _hit(document: Document, user_text: str, width: int = 220) -> Hit:
+def _hit(
+    document_id: int,
+    title: str,
+    url: str | None,
+    published_at: datetime,
+    territory: str | None,
+    source: str,
+    text: str,
+    user_text: str,
+    width: int = 220,
+) -> Hit:
     words = [w.casefold() for w in _WORD.findall(user_text)]
-    body = " ".join(document.text.split())
+    body = " ".join(text.split())
     folded = body.casefold()
     at = min((i for i in (folded.find(w) for w in words) if i >= 0), default=0)
     start = max(0, at - width // 3)
     excerpt = (
         ("…" if start else "") + body[start : start + width] + ("…" if start + width < len(body) else "")
     )
-    return Hit(
-        document.id,
-        document.title,
-        document.url,
-        document.published_at,
-        document.territory,
-        document.source.name,
-        excerpt,
-    )
+    return Hit(document_id, title, url, published_at, territory, source, excerpt)
