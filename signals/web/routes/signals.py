@@ -3,6 +3,7 @@ staff's actions on it (confirm, dismiss, promote, hide, merge), each with a note
 
 from __future__ import annotations
 
+from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -109,11 +110,15 @@ def signal_page(request: Request) -> Response:
         except SignalNotFound:
             raise HTTPException(404, f"Aucun signal n° {signal_id}.") from None
     metrics = detail.metrics
-    chart = None
-    if metrics.get("weekly"):
-        chart = weekly_chart(
-            metrics["weekly"], metrics.get("expected_docs"), int(metrics.get("recent_weeks") or 4)
-        )
+
+    def body() -> Markup:
+        chart = None
+        if metrics.get("weekly"):
+            chart = weekly_chart(
+                metrics["weekly"], metrics.get("expected_docs"), int(metrics.get("recent_weeks") or 4)
+            )
+        return fragment("_signal.html.j2", s=detail, chart=chart, names=names)
+
     others = [
         (r.signal.id, r.subject) for r in rows if r.signal.id != detail.id and r.signal.kind == detail.kind
     ]
@@ -122,8 +127,7 @@ def signal_page(request: Request) -> Response:
         "signal.html.j2",
         s=detail,
         subject=display_subject(detail.kind, detail.subject, metrics, names),
-        names=names,
-        chart=chart,
+        body=kept.get((key, "signal-page", signal_id, every), body),
         others=others,
         done=request.query_params.get("fait") if request.query_params.get("fait") in VERDICTS else None,
     )
