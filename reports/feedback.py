@@ -74,9 +74,15 @@ LOCAL_ENDPOINT = "http://127.0.0.1:8765"  # ``signals serve-feedback`` with its 
 
 
 def feedback_base(settings: Settings) -> str:
-    """Where the links point: ``public_url`` when the endpoint is exposed, else the endpoint served on this
-    machine (``signals serve-feedback``), which readers on the service's own network can reach."""
-    return (settings.public_url or LOCAL_ENDPOINT).rstrip("/")
+    """Where the links point: ``public_url`` when the service is exposed; else the console on this machine
+    when its port is configured (``web.port``: it serves the same links); else the endpoint served here by
+    ``signals serve-feedback``. Readers on the service's own network can reach the last two."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    if settings.web.port is not None:
+        host = "127.0.0.1" if settings.web.host in ("0.0.0.0", "::", "") else settings.web.host
+        return f"http://{host}:{settings.web.port}"
+    return LOCAL_ENDPOINT
 
 
 def feedback_link(settings: Settings, signal_id: int, verdict: str, key: bytes | None = None) -> str:

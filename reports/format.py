@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import NumberPattern, format_percent, parse_pattern
 
 LOCALE = "fr_FR"
+# Parsed once: pages print hundreds of numbers and dates, and Babel would parse the locale's name (and a
+# number's pattern) again for each.
+_FR = Locale.parse(LOCALE)
 _BARS = "▁▂▃▄▅▆▇█"
-_PLURAL = Locale.parse(LOCALE).plural_form
+_PLURAL = _FR.plural_form
 
 
+@cache
+def _number_pattern(pattern: str) -> NumberPattern:
+    return parse_pattern(pattern)
+
+
+@lru_cache(maxsize=8192)  # a page prints the same dates and numbers to every reader
 def fr_date(value: date | datetime | str | None, pattern: str = "d MMMM y") -> str:
     """A date in French, the first of the month written « 1er ».
 
@@ -26,9 +36,9 @@ def fr_date(value: date | datetime | str | None, pattern: str = "d MMMM y") -> s
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
     if isinstance(value, datetime):
-        text = format_datetime(value, pattern, locale=LOCALE)
+        text = format_datetime(value, pattern, locale=_FR)
     else:
-        text = format_date(value, pattern, locale=LOCALE)
+        text = format_date(value, pattern, locale=_FR)
     if value.day == 1 and pattern.startswith("d ") and text.startswith("1 "):
         text = "1er" + text[1:]
     return text
@@ -62,17 +72,22 @@ def week_name(monday: date | str) -> str:
     return "semaine " + week_range(monday)
 
 
+@lru_cache(maxsize=8192)
 def fr_number(value: float | int | None, digits: int = 0) -> str:
+    """A number in French: '1 234', '3,14' (a narrow no-break space between thousands).
+
+    >>> fr_number(1234.5), fr_number(3.14159, 2), fr_number(None)
+    ('1\u202f234', '3,14', '—')
+    """
     if value is None:
         return "—"
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(value, format=pattern, locale=LOCALE)
+    return _number_pattern("#,##0" + ("." + "0" * digits if digits else "")).apply(value, _FR)
 
 
 def fr_percent(value: float | None, digits: int = 1) -> str:
     if value is None:
         return "—"
-    return format_percent(value, format="#,##0." + "0" * digits + " %", locale=LOCALE)
+    return format_percent(value, format="#,##0." + "0" * digits + " %", locale=_FR)
 
 
 def fr_change(value: float | None, digits: int = 1) -> str:
@@ -91,7 +106,7 @@ def fr_ratio(value: float | None) -> str:
     """A growth factor: '×10,9'."""
     if value is None:
         return "—"
-    return "×" + format_decimal(value, format="#,##0.0" if value < 100 else "#,##0", locale=LOCALE)
+    return "×" + _number_pattern("#,##0.0" if value < 100 else "#,##0").apply(value, _FR)
 
 
 def week_range(monday: date) -> str:

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from reports.feedback import feedback_link, secret_key
+from reports.feedback import LOCAL_ENDPOINT, feedback_link, secret_key
 from signals.core.accounts import add_user
 from signals.core.registry import latest_week, load_tracked, week_view
 from signals.core.schema import AuditEntry, Document, Feedback, Signal, User
@@ -146,9 +146,15 @@ def test_search_input_with_sql_or_fts_syntax_is_harmless(web, query):
 
 def test_search_finds_documents_by_their_words_accents_ignored(web):
     client = _logged(web, "official")
-    _, html = client.get("/recherche?q=" + urllib.request.quote("PUNAISES inquiètent"))
-    found = int(re.search(r"(\d+) documents? trouvé", html).group(1))
-    assert found > 0
+
+    def found(query: str) -> int:
+        _, html = client.get("/recherche?q=" + urllib.request.quote(query))
+        return int(re.search(r"(\d+) documents? trouvé", html).group(1))
+
+    assert found("PUNAISES inquiètent") > 0
+    # accents folded on both stores (PostgreSQL without the unaccent extension): either spelling finds them
+    assert found("punaises inquietent") == found("PUNAISES inquiètent")
+    assert found("punaîses inquiétent") == found("PUNAISES inquiètent")
     _, none = client.get("/recherche?q=zzzyyyxxx")
     assert "0 document trouvé" in none
 
@@ -247,6 +253,19 @@ def test_the_briefs_signed_links_land_on_the_console(web):
     assert status == 403 and _feedback_count(web.store) == before + 1
 
 
+def test_the_briefs_links_default_to_the_console_once_its_port_is_set(web):
+    signal = _signals(web.store)[-1]
+    key = secret_key(web.settings)
+    unset = web.settings.model_copy(update={"public_url": None})
+    assert feedback_link(unset, signal, "dismiss", key).startswith(LOCAL_ENDPOINT + "/feedback/")
+    port = int(web.url.rsplit(":", 1)[1])
+    console = unset.model_copy(update={"web": unset.web.model_copy(update={"host": "0.0.0.0", "port": port})})
+    link = feedback_link(console, signal, "dismiss", key)
+    assert link.startswith(web.url + "/feedback/")  # 127.0.0.1 for a console listening everywhere
+    status, html = web.client().get(link[len(web.url) :])
+    assert status == 200 and "Écarter ce signal" in html
+
+
 def test_a_disabled_account_loses_its_session_at_once(web):
     with web.store.session(write=True) as session:
         add_user(session, "partant", PASSWORD, "analyst")
@@ -283,3 +302,19 @@ def test_an_admin_adds_an_account_in_the_console_and_refusals_are_in_french(web)
     assert status == 200 and "dominique" in html and "user.add" in html  # listed, and in the audit trail
     status, html = web.client().login("dominique", "assez long pour passer")
     assert status == 200 and "dominique (équipe de veille)" in html
+
+
+def test_the_list_and_the_map_kept_between_requests_follow_each_verdict(web):
+    staff = _logged(web, "staff")
+    _, drawn = staff.get("/carte")
+    shown = re.findall(r'id="point-(\d+)"', drawn)
+    assert shown
+    target = shown[-1]
+    assert f'href="/signaux/{target}"' in staff.get("/")[1]  # both pages computed and kept
+    status, _ = staff.post(f"/signaux/{target}/avis", {"action": "hide", "note": "hors sujet"})
+    assert status == 200
+    assert f'id="point-{target}"' not in staff.get("/carte")[1]
+    assert f'href="/signaux/{target}"' not in staff.get("/")[1]
+    status, _ = staff.post(f"/signaux/{target}/avis", {"action": "confirm", "note": "finalement si"})
+    assert f'id="point-{target}"' in staff.get("/carte")[1]
+    assert f'href="/signaux/{target}"' in staff.get("/")[1]

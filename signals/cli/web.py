@@ -19,15 +19,18 @@ app.add_typer(users_app, name="users")
 
 @app.command()
 def web(
-    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    host: Annotated[str | None, typer.Option(help="address to listen on (default: web.host)")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="default: web.port, else 8000")] = None,
 ) -> None:
-    """Serve the web console (set SIGNALS_PUBLIC_URL to its address so the brief's links land on it)."""
+    """Serve the web console. The brief's links land on it once SIGNALS_WEB__PORT names its port (or
+    SIGNALS_PUBLIC_URL the address its readers reach)."""
     import uvicorn
 
     from signals.web import create_app
 
     settings = settings_from_env()
+    host = host or settings.web.host
+    port = port or settings.web.port or 8000
     out.print(f"console on http://{host}:{port} (Ctrl+C stops it)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", server_header=False)
 

@@ -27,7 +27,7 @@ from signals.core.lifecycle import (
     Update,
     label_from_keywords,
 )
-from signals.core.schema import Document, Evidence, Feedback, Signal, SignalWeek
+from signals.core.schema import Document, Evidence, Feedback, Run, Signal, SignalWeek, Source
 
 # A verdict and the status it holds the signal in, whatever week is analysed. ``promote`` is a confirmation
 # that also puts the signal first in the console; ``hide`` a dismissal that also takes it off the console's
@@ -294,6 +294,25 @@ def latest_week(session: Session) -> date | None:
     return session.scalar(select(func.max(SignalWeek.week)))
 
 
+def signals_version(session: Session) -> tuple[Any, ...]:
+    """A value that changes whenever what is known of the signals changes: a stage ran (every analysis
+    records its run), a week's rows or cited documents were written, a verdict was given, a signal was
+    updated. Cheap (primary keys' maxima and the small signals table), so a reader can check it on every
+    request and keep what it computed from the signals until it changes."""
+    return tuple(
+        session.execute(
+            select(
+                select(func.max(Run.id)).scalar_subquery(),
+                select(func.max(SignalWeek.id)).scalar_subquery(),
+                select(func.max(Evidence.id)).scalar_subquery(),
+                select(func.max(Feedback.id)).scalar_subquery(),
+                select(func.count(Signal.id)).scalar_subquery(),
+                select(func.max(Signal.updated_at)).scalar_subquery(),
+            )
+        ).one()
+    )
+
+
 def list_signals(session: Session, status: str | None = None) -> list[Signal]:
     if status is not None and status not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)}")
@@ -370,34 +389,44 @@ class SignalDetail(SignalSummary):
     history: list[HistoryWeek] = field(default_factory=list)
     evidence: list[CitedDocument] = field(default_factory=list)
     feedback: list[Verdict] = field(default_factory=list)
+    cited_total: int = 0  # cited documents, of which ``evidence`` holds the first ones
 
 
-def signal_detail(session: Session, signal_id: int) -> SignalDetail:
+def signal_detail(session: Session, signal_id: int, cited: int | None = None) -> SignalDetail:
+    """A signal with its history, verdicts and cited documents (the first ``cited`` of them by rank, or all;
+    ``cited_total`` counts them all)."""
     signal = session.scalar(
-        select(Signal)
-        .where(Signal.id == signal_id)
-        .options(
-            selectinload(Signal.weeks),
-            selectinload(Signal.feedback),
-            selectinload(Signal.evidence).selectinload(Evidence.document).selectinload(Document.source),
-        )
+        select(Signal).where(Signal.id == signal_id).options(selectinload(Signal.feedback))
     )
     if signal is None:
         signal = get_signal(session, signal_id)  # raises SignalNotFound
+    # columns only: a week's row carries its metrics, a cited document its text, neither is shown here
+    history = session.execute(
+        select(SignalWeek.week, SignalWeek.status, SignalWeek.flagged, SignalWeek.score)
+        .where(SignalWeek.signal_id == signal.id)
+        .order_by(SignalWeek.week)
+    )
+    documents = (
+        select(Document.title, Document.url, Document.published_at, Source.name, Document.territory)
+        .join(Evidence, Evidence.document_id == Document.id)
+        .join(Source, Source.id == Document.source_id)
+        .where(Evidence.signal_id == signal.id)
+        .order_by(Evidence.rank, Evidence.id)
+        .limit(cited)
+    )
+    evidence = [CitedDocument(*row) for row in session.execute(documents)]
+    total = len(evidence)
+    if cited is not None and total == cited:
+        total = session.scalar(
+            select(func.count(Evidence.id)).where(
+                Evidence.signal_id == signal.id, Evidence.document_id.is_not(None)
+            )
+        )
     return SignalDetail(
         **vars(SignalSummary.of(signal)),
         metrics={k: v for k, v in signal.metrics.items() if k != "term_hashes"},  # internal
-        history=[HistoryWeek(w.week, w.status, w.flagged, w.score) for w in signal.weeks],
-        evidence=[
-            CitedDocument(
-                e.document.title,
-                e.document.url,
-                e.document.published_at,
-                e.document.source.name,
-                e.document.territory,
-            )
-            for e in signal.evidence
-            if e.document is not None
-        ],
+        history=[HistoryWeek(*row) for row in history],
+        evidence=evidence,
         feedback=[Verdict(f.verdict, f.note, f.author, f.created_at) for f in signal.feedback],
+        cited_total=total or 0,
     )

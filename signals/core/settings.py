@@ -262,7 +262,16 @@ class ScheduleSettings(BaseModel):
 
 
 class WebSettings(BaseModel):
-    """The web console (``signals web``): its session cookie and how logins are throttled."""
+    """The web console (``signals web``): its address, its session cookie and how logins are throttled."""
+
+    host: str = Field("127.0.0.1", description="address `signals web` listens on by default")
+    port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="port of the console; when set, `signals web` listens there by default and the brief's "
+        "confirm/dismiss links land on the console (unless public_url names another address)",
+    )
 
     secure_cookies: bool = Field(
         False, description="mark the session cookie Secure (set it when the console is served over HTTPS)"
@@ -296,7 +305,9 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Paris"
     language: Literal["fr", "en"] = "fr"
     recipients: list[str] = Field(default_factory=list, description="weekly brief recipients")
-    public_url: str | None = Field(None, description="base URL of the feedback endpoint, if exposed")
+    public_url: str | None = Field(
+        None, description="base URL readers reach the console (or the feedback endpoint) at, if exposed"
+    )
     feedback_secret: SecretStr | None = Field(
         None,
         description="key signing the confirm/dismiss links (HMAC); default: a random key kept in "

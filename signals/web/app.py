@@ -19,6 +19,7 @@ from signals.core.settings import Settings
 from signals.core.sources import SourceError
 from signals.core.store import Store
 from signals.pipeline import read_territory
+from signals.web.kept import Kept
 from signals.web.pages import HERE, page
 from signals.web.routes import routes
 from signals.web.security import SecurityHeaders, viewer
@@ -77,6 +78,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings, app.state.store = settings, the_store
+    app.state.kept = Kept()  # what pages computed from the store, until the data changes
     app.state.collections = {}  # source name -> signals.web.routes.sources.Collection
     try:
         app.state.territory = read_territory(settings)[0]

@@ -12,6 +12,7 @@ sheet inside: the page's Content-Security-Policy allows neither inline code nor 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reports.format import week_name
@@ -109,23 +110,24 @@ def emergence_map(signals: list[tuple[int, str, float, float, str]]) -> Emergenc
     if not signals:
         return EmergenceMap([], mid_x, mid_y, height=height)
     xs = [math.log10(max(dov, 1e-6)) for _, _, dov, _, _ in signals]
-    ys = [math.log2(max(growth, 1e-3)) for _, _, _, growth, _ in signals]
+    ys = [-math.log2(max(growth, 1e-3)) for _, _, _, growth, _ in signals]  # growing: up, smaller y
     margin = 16
 
-    def spread(value: float, values: list[float], low: float, high: float) -> float:
+    def spreader(values: list[float]) -> Callable[[float, float, float], float]:
         lo, hi = min(values), max(values)
-        share = 0.5 if hi - lo < 1e-9 else (value - lo) / (hi - lo)
-        return low + margin + (high - low - 2 * margin) * share
 
+        def spread(value: float, low: float, high: float) -> float:
+            share = 0.5 if hi - lo < 1e-9 else (value - lo) / (hi - lo)
+            return low + margin + (high - low - 2 * margin) * share
+
+        return spread
+
+    spread_x, spread_y = spreader(xs), spreader(ys)
     points = []
     for (sid, subject, dov, growth, quadrant), x, y in zip(signals, xs, ys, strict=True):
         right = quadrant in ("strong", "well_known")
         top = quadrant in ("strong", "weak")
-        px = spread(x, xs, mid_x, WIDTH - PAD) if right else spread(x, xs, PAD, mid_x)
-        py = (
-            spread(-y, [-v for v in ys], PAD, mid_y)
-            if top
-            else spread(-y, [-v for v in ys], mid_y, height - PAD)
-        )
+        px = spread_x(x, mid_x, WIDTH - PAD) if right else spread_x(x, PAD, mid_x)
+        py = spread_y(y, PAD, mid_y) if top else spread_y(y, mid_y, height - PAD)
         points.append(MapPoint(sid, subject, px, py, quadrant, dov, growth))
     return EmergenceMap(points, mid_x, mid_y, height=height)

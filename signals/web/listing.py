@@ -1,10 +1,13 @@
 """This week's signals as the console lists them: the analysed week's rows (as ``registry.week_view`` reads
-them for the brief, without loading the cited documents' text), with what the filters look at (communes, kinds of sources, quadrant) and the staff's
-last verdict (promoted signals first, hidden ones left out unless asked for)."""
+them for the brief, without loading the cited documents' text), with what the filters look at (communes,
+kinds of sources, quadrant) and the staff's last verdict (promoted signals first, hidden ones left out
+unless asked for). ``kept_week_rows`` keeps them between requests until the signals change
+(``registry.signals_version``): the list, the map and every signal page read the same rows."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Hashable
+from dataclasses import astuple, dataclass, field
 from datetime import date
 
 from sqlalchemy import select
@@ -12,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from reports.alerts import period_name
 from signals.core.lifecycle import SERIES_KINDS
-from signals.core.registry import latest_week
+from signals.core.registry import latest_week, signals_version
 from signals.core.schema import Document, Evidence, Feedback, Signal, SignalWeek, Source
+from signals.web.kept import Kept
 
 
 @dataclass
@@ -23,6 +27,10 @@ class Filters:
     status: str = ""
     quadrant: str = ""
     hidden: bool = False
+
+    @property
+    def key(self) -> tuple[str | bool, ...]:
+        return astuple(self)
 
     @property
     def active(self) -> bool:
@@ -130,3 +138,13 @@ def filtered(rows: list[Row], filters: Filters) -> list[Row]:
         and (not filters.status or r.week.status == filters.status)
         and (not filters.quadrant or r.quadrant == filters.quadrant)
     ]
+
+
+def kept_week_rows(
+    kept: Kept, session: Session, titles: dict[str, str]
+) -> tuple[Hashable, date | None, list[Row]]:
+    """The last analysed week's rows, computed once per version of the signals and of the display names;
+    with the key they are kept under (what is computed from them is kept under keys that extend it)."""
+    key = ("week_rows", signals_version(session), tuple(titles.items()))
+    week, rows = kept.get(key, lambda: week_rows(session, titles))
+    return key, week, rows

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
@@ -67,6 +68,7 @@ def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=True,
+        auto_reload=False,  # the templates are part of the installed code: no file checked per page
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -128,3 +130,9 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
         "territory": request.app.state.territory,
     }
     return templates.TemplateResponse(request, template, base | context, status_code=status_code)
+
+
+def fragment(template: str, **context: Any) -> Markup:
+    """A part of a page that is the same for every reader (no user, no CSRF token), rendered alone so that
+    it can be kept between requests (``signals.web.kept``) and placed in its page as it is."""
+    return Markup(templates.env.get_template(template).render(**context))

@@ -4,15 +4,21 @@ CSRF: the synchronizer token pattern, bound to the session. The session (a cooki
 ``SessionMiddleware`` with itsdangerous, HttpOnly, SameSite=Lax, Secure when configured) holds a random
 token; every form carries it in a hidden field, and a POST whose field does not match is refused (403)
 before anything else runs.
+
+Pages that read or write the store are plain functions: ``guarded`` runs them, with the account lookup, in
+Starlette's thread pool, so a slow query holds one worker thread and never the event loop that serves every
+other request.
 """
 
 from __future__ import annotations
 
 import hmac
+import inspect
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -34,7 +40,7 @@ HEADERS = {
     "cross-origin-opener-policy": "same-origin",
 }
 MAX_FORM_BYTES = 256 * 1024  # a source definition is the largest form
-Endpoint = Callable[[Request], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]] | Callable[[Request], Response]
 
 
 class SecurityHeaders:
@@ -99,14 +105,16 @@ def viewer(request: Request) -> Account | None:
     return account
 
 
-def guarded(permission: str) -> Callable[[Endpoint], Endpoint]:
+def guarded(permission: str) -> Callable[[Endpoint], Callable[[Request], Awaitable[Response]]]:
     """An endpoint for logged-in accounts whose role has ``permission``: others are sent to the login page
-    (GET) or refused (403). A POST's CSRF token is checked first; the form is in ``request.state.form``."""
+    (GET) or refused (403). A POST's CSRF token is checked first; the form is in ``request.state.form``.
+    A plain (not ``async``) endpoint runs in the thread pool, the account lookup with it."""
 
-    def wrap(endpoint: Endpoint) -> Endpoint:
-        async def handler(request: Request) -> Response:
-            if request.method == "POST":
-                request.state.form = await checked_form(request)
+    def wrap(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+        asynchronous = inspect.iscoroutinefunction(endpoint)
+
+        def admitted(request: Request) -> Response | None:
+            """``None`` when the request may go on (``request.state.user`` set), else the answer."""
             account = viewer(request)
             if account is None:
                 if request.method == "GET":
@@ -115,7 +123,18 @@ def guarded(permission: str) -> Callable[[Endpoint], Endpoint]:
             if not allowed(account.role, permission):
                 raise HTTPException(403, "Votre rôle ne permet pas cette action.")
             request.state.user = account
-            return await endpoint(request)
+            return None
+
+        def in_thread(request: Request) -> Response:
+            return admitted(request) or endpoint(request)  # type: ignore[return-value]
+
+        async def handler(request: Request) -> Response:
+            if request.method == "POST":
+                request.state.form = await checked_form(request)
+            if not asynchronous:
+                return await run_in_threadpool(in_thread, request)
+            refused = await run_in_threadpool(admitted, request)
+            return refused or await endpoint(request)  # type: ignore[misc]
 
         handler.__name__ = endpoint.__name__
         handler.__doc__ = endpoint.__doc__

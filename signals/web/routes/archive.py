@@ -23,7 +23,7 @@ ARCHIVE_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; san
 
 
 @guarded("read")
-async def archive_list(request: Request) -> Response:
+def archive_list(request: Request) -> Response:
     kind = request.query_params.get("type")
     entries = pipeline.archive(request.app.state.store, kind if kind in ("weekly", "quarterly") else None)
     return page(request, "archive.html.j2", entries=entries, kind=kind)
@@ -43,13 +43,13 @@ def _name(brief: Brief, suffix: str) -> str:
 
 
 @guarded("read")
-async def read(request: Request) -> Response:
+def read(request: Request) -> Response:
     brief = _brief(request)
     return HTMLResponse(self_contained_html(brief), headers={"content-security-policy": ARCHIVE_CSP})
 
 
 @guarded("read")
-async def download(request: Request) -> Response:
+def download(request: Request) -> Response:
     fmt = request.path_params["fmt"]
     store, settings = request.app.state.store, request.app.state.settings
     brief = _brief(request)

@@ -3,6 +3,7 @@ staff's actions on it (confirm, dismiss, promote, hide, merge), each with a note
 
 from __future__ import annotations
 
+from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -19,8 +20,8 @@ from signals.core.registry import (
 )
 from signals.core.search import search_documents
 from signals.web.charts import emergence_map, weekly_chart
-from signals.web.listing import Filters, display_subject, filtered, week_rows
-from signals.web.pages import QUADRANT_LABELS, SOURCE_KIND_LABELS, page, titles
+from signals.web.listing import Filters, Row, display_subject, filtered, kept_week_rows
+from signals.web.pages import QUADRANT_LABELS, SOURCE_KIND_LABELS, fragment, page, titles
 from signals.web.security import client_address, form_text, guarded
 
 
@@ -36,48 +37,59 @@ def _filters(request: Request) -> Filters:
 
 
 @guarded("read")
-async def signal_list(request: Request) -> Response:
-    filters = _filters(request)
+def signal_list(request: Request) -> Response:
+    filters, kept = _filters(request), request.app.state.kept
     with request.app.state.store.session() as session:
-        week, rows = week_rows(session, titles(request))
-        shown = filtered(rows, filters)
-        communes = sorted({c for r in rows for c in r.communes})
-        return page(
-            request,
-            "signals.html.j2",
-            week=week,
-            rows=shown,
-            total=len(rows),
-            filters=filters,
-            communes=communes,
-            statuses=STATUSES,
+        key, week, rows = kept_week_rows(kept, session, titles(request))
+    shown = filtered(rows, filters)
+    communes = sorted({c for r in rows for c in r.communes})
+    cards = kept.get((key, "cards", filters.key), lambda: fragment("_cards.html.j2", rows=shown))
+    return page(
+        request,
+        "signals.html.j2",
+        week=week,
+        rows=shown,
+        cards=cards,
+        total=len(rows),
+        filters=filters,
+        communes=communes,
+        statuses=STATUSES,
+    )
+
+
+def _placed(rows: list[Row]) -> list[tuple[int, str, float, float, str]]:
+    """The signals the emergence map shows: those of a quadrant with their visibility, hidden ones left out."""
+    return [
+        (
+            r.signal.id,
+            r.subject,
+            float(r.week.metrics["dov"]),
+            float(r.week.metrics["dov_growth"]),
+            r.quadrant,
         )
+        for r in rows
+        if not r.hidden and r.quadrant in QUADRANT_LABELS and "dov" in r.week.metrics
+    ]
 
 
 @guarded("read")
-async def emergence(request: Request) -> Response:
+def emergence(request: Request) -> Response:
+    kept = request.app.state.kept
     with request.app.state.store.session() as session:
-        week, rows = week_rows(session, titles(request))
-        placed = [
-            (
-                r.signal.id,
-                r.subject,
-                float(r.week.metrics["dov"]),
-                float(r.week.metrics["dov_growth"]),
-                r.quadrant,
-            )
-            for r in rows
-            if not r.hidden and r.quadrant in QUADRANT_LABELS and "dov" in r.week.metrics
-        ]
-        return page(request, "map.html.j2", week=week, chart=emergence_map(placed))
+        key, week, rows = kept_week_rows(kept, session, titles(request))
+    drawn = kept.get((key, "map"), lambda: fragment("_map.html.j2", chart=emergence_map(_placed(rows))))
+    return page(request, "map.html.j2", week=week, drawn=drawn)
 
 
 @guarded("read")
-async def search(request: Request) -> Response:
+def search(request: Request) -> Response:
     text = request.query_params.get("q", "")[:200]
     with request.app.state.store.session() as session:
         hits = search_documents(session, text) if text.strip() else []
         return page(request, "search.html.j2", q=text, hits=hits)
+
+
+CITED_SHOWN = 100  # cited documents on a signal's page; the others on request (?documents=tous)
 
 
 def _signal_id(request: Request) -> int:
@@ -85,39 +97,44 @@ def _signal_id(request: Request) -> int:
 
 
 @guarded("read")
-async def signal_page(request: Request) -> Response:
+def signal_page(request: Request) -> Response:
+    signal_id, kept, names = _signal_id(request), request.app.state.kept, titles(request)
+    every = request.query_params.get("documents") == "tous"
     with request.app.state.store.session() as session:
+        key, _, rows = kept_week_rows(kept, session, names)
         try:
-            detail = signal_detail(session, _signal_id(request))
+            detail = kept.get(
+                (key, "signal", signal_id, every),
+                lambda: signal_detail(session, signal_id, None if every else CITED_SHOWN),
+            )
         except SignalNotFound:
-            raise HTTPException(404, f"Aucun signal n° {_signal_id(request)}.") from None
-        metrics = detail.metrics
+            raise HTTPException(404, f"Aucun signal n° {signal_id}.") from None
+    metrics = detail.metrics
+
+    def body() -> Markup:
         chart = None
         if metrics.get("weekly"):
             chart = weekly_chart(
                 metrics["weekly"], metrics.get("expected_docs"), int(metrics.get("recent_weeks") or 4)
             )
-        names = titles(request)
-        _, rows = week_rows(session, names)
-        others = [
-            (r.signal.id, r.subject)
-            for r in rows
-            if r.signal.id != detail.id and r.signal.kind == detail.kind
-        ]
-        return page(
-            request,
-            "signal.html.j2",
-            s=detail,
-            subject=display_subject(detail.kind, detail.subject, metrics, names),
-            names=names,
-            chart=chart,
-            others=others,
-            done=request.query_params.get("fait") if request.query_params.get("fait") in VERDICTS else None,
-        )
+        return fragment("_signal.html.j2", s=detail, chart=chart, names=names)
+
+    others = [
+        (r.signal.id, r.subject) for r in rows if r.signal.id != detail.id and r.signal.kind == detail.kind
+    ]
+    return page(
+        request,
+        "signal.html.j2",
+        s=detail,
+        subject=display_subject(detail.kind, detail.subject, metrics, names),
+        body=kept.get((key, "signal-page", signal_id, every), body),
+        others=others,
+        done=request.query_params.get("fait") if request.query_params.get("fait") in VERDICTS else None,
+    )
 
 
 @guarded("feedback")
-async def act(request: Request) -> Response:
+def act(request: Request) -> Response:
     signal_id = _signal_id(request)
     action = form_text(request, "action", 20)
     note = form_text(request, "note") or None

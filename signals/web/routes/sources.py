@@ -32,7 +32,7 @@ EXAMPLE = "name: nouvelle-source\nkind: rss\nurl: https://exemple.fr/flux.xml\nc
 
 
 @guarded("sources")
-async def sources(request: Request) -> Response:
+def sources(request: Request) -> Response:
     settings, store = request.app.state.settings, request.app.state.store
     health = source_health(store, settings)
     try:
@@ -52,7 +52,7 @@ def _current(request: Request, name: str) -> str:
 
 
 @guarded("sources")
-async def editor(request: Request) -> Response:
+def editor(request: Request) -> Response:
     name = request.path_params["name"]
     saved = request.query_params.get("precedente") if request.query_params.get("enregistre") else None
     return page(
@@ -136,7 +136,7 @@ def _collect_in_background(app: Any, name: str, job: Collection) -> None:
 
 
 @guarded("sources")
-async def collect(request: Request) -> Response:
+def collect(request: Request) -> Response:
     """Start collecting one source now (once at a time per source) and follow it on its page."""
     app = request.app.state
     name = request.path_params["name"]
@@ -156,7 +156,7 @@ async def collect(request: Request) -> Response:
 
 
 @guarded("sources")
-async def collection(request: Request) -> Response:
+def collection(request: Request) -> Response:
     """Where a collection started here stands: the page reloads itself while it runs (no script)."""
     name = request.path_params["name"]
     job = request.app.state.collections.get(name)

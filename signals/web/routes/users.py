@@ -36,12 +36,12 @@ def _page(request: Request, status: int = 200, error: str | None = None) -> Resp
 
 
 @guarded("users")
-async def users(request: Request) -> Response:
+def users(request: Request) -> Response:
     return _page(request)
 
 
 @guarded("users")
-async def change(request: Request) -> Response:
+def change(request: Request) -> Response:
     actor, action, name = (
         request.state.user.name,
         form_text(request, "action", 20),
