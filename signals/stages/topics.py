@@ -60,7 +60,7 @@ class TopicsResult:
 
 
 def embedder_for(settings: Settings) -> Any:
-    return _embedder(settings.embedding_model, settings.cache_dir / "models")
+    return _embedder(settings.embedding_model, settings.cache_dir / "models", None)  # EmbedBatch's key
 
 
 @lru_cache(maxsize=2)
