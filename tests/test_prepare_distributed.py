@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from signals.cli import app
 from signals.core.schema import Run
 from signals.core.store import Store
 from signals.demo.synthetic import synthetic_corpus
+from signals.stages.compute import batches
 from signals.stages.importer import import_file
 from tests.conftest import COMMUNES, home_environment, workspace_settings, write_jsonl
 
@@ -67,3 +69,14 @@ def test_the_cli_prepares_once_and_refuses_a_negative_worker_count(tmp_path):
 
     refused = runner.invoke(app, ["prepare", "--workers", "-1"], env=env)
     assert refused.exit_code == 2 and "--workers" in refused.output
+
+
+def test_a_local_cluster_keeps_batches_in_order_on_one_thread_each_without_dasks_malloc_setting(tmp_path):
+    settings = workspace_settings(tmp_path)
+    with batches(settings, workers=1) as mapper:
+        # more batches than are kept in flight at once: taken as the worker needs them, returned in order
+        assert list(mapper.map(sum, ([i, i] for i in range(20)))) == [2 * i for i in range(20)]
+        assert mapper.workers == 1 and mapper.task_threads == 1
+        # Dask's MALLOC_TRIM_THRESHOLD_ turns glibc's adaptive mmap threshold off: page faults galore
+        environment = mapper.client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+        assert list(environment.values()) == [None]

@@ -12,6 +12,7 @@ look-ahead): re-analysing an old week with a newer model skips the topics.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -35,7 +36,7 @@ from signals.core.schema import (
     TopicModel,
 )
 from signals.core.settings import Settings
-from signals.stages.compute import Local, Mapper, rounds
+from signals.stages.compute import Local, Mapper, each_batch, pages, rounds
 
 log = logging.getLogger(__name__)
 
@@ -59,15 +60,18 @@ class TopicsResult:
 
 
 def embedder_for(settings: Settings) -> Any:
-    return _embedder(settings.embedding_model, settings.cache_dir / "models")
+    return _embedder(settings.embedding_model, settings.cache_dir / "models", None)  # EmbedBatch's key
 
 
 @lru_cache(maxsize=2)
-def _embedder(name: str, cache_dir: Any) -> Any:
-    """One embedder per process (loading the int8 model takes about a second)."""
+def _embedder(name: str, cache_dir: Any, threads: int | None = None) -> Any:
+    """One embedder per process (loading the int8 model takes about a second); ``threads``: the cores one
+    call may use (default: all of this process's)."""
     from models.embeddings import make_embedder
 
-    return make_embedder("hashing") if name == "hashing" else make_embedder(name, cache_dir=cache_dir)
+    if name == "hashing":
+        return make_embedder("hashing")
+    return make_embedder(name, cache_dir=cache_dir, **({"workers": threads} if threads else {}))
 
 
 def _text(title: str, text: str) -> str:
@@ -79,13 +83,15 @@ def _text(title: str, text: str) -> str:
 @dataclass(frozen=True)
 class EmbedBatch:
     """Embeds one batch of texts as float16 rows; picklable, so a Dask worker runs it with an embedder of
-    its own (built once per process), exactly as this process would."""
+    its own (built once per process, on ``threads`` cores), exactly as this process would: a text's vector
+    depends on the batch it is embedded with, not on the threads."""
 
     model: str
     cache_dir: Path
+    threads: int | None = None
 
     def __call__(self, texts: list[str]) -> np.ndarray:
-        return _embedder(self.model, self.cache_dir).embed(texts).astype(np.float16)
+        return _embedder(self.model, self.cache_dir, self.threads).embed(texts).astype(np.float16)
 
 
 def ensure_embeddings(
@@ -97,9 +103,9 @@ def ensure_embeddings(
 ) -> int:
     """Embed the documents of the period that have no vector yet for this model (stored as float16), in
     batches of ``EMBEDDING_BATCH``, here or on the ``mapper``'s workers (``signals.stages.compute``)."""
-    embed = EmbedBatch(settings.embedding_model, settings.cache_dir / "models")
-    kind = embedder_for(settings).name
     mapper = mapper or Local()
+    embed = EmbedBatch(settings.embedding_model, settings.cache_dir / "models", mapper.task_threads)
+    kind = embedder_for(settings).name
     missing = (
         select(Document.id, Document.title, Document.text)
         .outerjoin(
@@ -114,20 +120,19 @@ def ensure_embeddings(
         .order_by(Document.id)
     )
     done = 0
-    while True:
-        rows = session.execute(missing.limit(EMBEDDING_BATCH * 8 * mapper.workers)).all()
-        if not rows:
-            return done
-        batches = list(rounds(rows, EMBEDDING_BATCH))
-        for batch, vectors in zip(
-            batches, mapper.map(embed, [[_text(t, x) for _, t, x in b] for b in batches]), strict=True
-        ):
-            session.add_all(
-                DocumentFeatures(document_id=i, kind=kind, data=v.tobytes())
-                for (i, _, _), v in zip(batch, vectors, strict=True)
-            )
-        session.flush()
-        done += len(rows)
+    rows = pages(session, missing, Document.id, EMBEDDING_BATCH * 16)
+
+    def texts(batch: Sequence[Any]) -> list[str]:
+        return [_text(t, x) for _, t, x in batch]
+
+    for batch, vectors in each_batch(mapper, embed, rounds(rows, EMBEDDING_BATCH), texts):
+        session.add_all(
+            DocumentFeatures(document_id=i, kind=kind, data=v.tobytes())
+            for (i, _, _), v in zip(batch, vectors, strict=True)
+        )
+        done += len(batch)
+    session.flush()
+    return done
 
 
 def _vectors(session: Session, embedder: Any, ids: list[int]) -> np.ndarray:

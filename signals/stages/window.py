@@ -6,6 +6,7 @@ What a week's analysis starts from (``load_window``), and the per-document term 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
@@ -20,7 +21,7 @@ from models.terms import TermExtractor, decode, encode
 from signals.core.periods import end_of_day_utc, start_of_day_utc, week_start
 from signals.core.schema import Document, DocumentFeatures, Sighting, Source
 from signals.core.settings import Settings
-from signals.stages.compute import Local, Mapper, rounds
+from signals.stages.compute import Local, Mapper, each_batch, pages, rounds
 
 
 @dataclass
@@ -82,7 +83,7 @@ def ensure_term_features(
     session: Session,
     extractor: TermExtractor,
     until_utc: Any,
-    batch: int = 2000,
+    batch: int = 500,
     mapper: Mapper | None = None,
 ) -> int:
     """Compute and store the terms of documents that have none yet (published up to ``until_utc``), in
@@ -97,22 +98,20 @@ def ensure_term_features(
         .where(DocumentFeatures.document_id.is_(None), Document.published_at <= until_utc)
         .order_by(Document.id)
     )
-    terms = TermsBatch(extractor)
+
+    def texts(chunk: Sequence[Any]) -> list[tuple[str, str]]:
+        return [(t, x) for _, t, x in chunk]
+
     done = 0
-    while True:
-        rows = session.execute(missing.limit(batch * mapper.workers)).all()
-        if not rows:
-            return done
-        chunks = list(rounds(rows, batch))
-        for chunk, encoded in zip(
-            chunks, mapper.map(terms, [[(t, x) for _, t, x in c] for c in chunks]), strict=True
-        ):
-            session.add_all(
-                DocumentFeatures(document_id=i, kind=extractor.version, data=data)
-                for (i, _, _), data in zip(chunk, encoded, strict=True)
-            )
-        session.flush()
-        done += len(rows)
+    rows = pages(session, missing, Document.id, batch)
+    for chunk, encoded in each_batch(mapper, TermsBatch(extractor), rounds(rows, batch), texts):
+        session.add_all(
+            DocumentFeatures(document_id=i, kind=extractor.version, data=data)
+            for (i, _, _), data in zip(chunk, encoded, strict=True)
+        )
+        done += len(chunk)
+    session.flush()
+    return done
 
 
 # --- loading the window ---------------------------------------------------------------------------------
