@@ -4,7 +4,8 @@ A small threaded HTTP server on 127.0.0.1 generates a press site: listing pages 
 linked by "next" links, and the article pages (French text, each one unique). One ``listing`` source reads
 it all (no item cap, no time budget). The same crawl runs with 1 then 3 worker processes sharing a
 throwaway ``redis-server`` (``collectors.workers.crawl_with_workers``, what ``signals collect --workers N``
-runs), each into a fresh SQLite store. Reported: wall time, pages/s, documents stored, duplicates (a
+runs), each into a fresh database of a throwaway PostgreSQL cluster (the store several workers need;
+``--store sqlite``: fresh SQLite files, whose writers take turns). Reported: wall time, pages/s, documents stored, duplicates (a
 document stored twice, or a page missing: must be 0), requests the server answered.
 
 Politeness: the site is one loopback domain with no download delay (so no per-domain gate) and 8
@@ -19,7 +20,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import partial
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -163,8 +164,11 @@ def stored(settings: Any) -> dict[str, int]:
         }
 
 
-def crawl_once(folder: Path, redis_url: str, articles: int, workers: int) -> dict[str, Any]:
-    """One crawl of a fresh generated site by ``workers`` processes into a fresh SQLite store."""
+def crawl_once(
+    folder: Path, redis_url: str, articles: int, workers: int, database_url: str | None
+) -> dict[str, Any]:
+    """One crawl of a fresh generated site by ``workers`` processes into a fresh store (``database_url``,
+    else a SQLite file)."""
     from collectors.workers import crawl_with_workers
     from signals.core.settings import CollectSettings, FrontierSettings, Settings
     from signals.core.store import Store
@@ -178,6 +182,7 @@ def crawl_once(folder: Path, redis_url: str, articles: int, workers: int) -> dic
         collect=collect,
         frontier=FrontierSettings(redis_url=redis_url, key_prefix=f"bench{workers}"),
         embedding_model="hashing",
+        database_url=database_url,
     )
     with generated_site(articles) as (base_url, log):
         source = site_source(base_url, articles)
@@ -204,14 +209,27 @@ def crawl_once(folder: Path, redis_url: str, articles: int, workers: int) -> dic
     return figures
 
 
-def measure(articles: int) -> dict[str, Any]:
-    """The generated site of ``articles`` pages crawled by 1 worker, then by 3."""
+def measure(articles: int, store: str = "postgresql") -> dict[str, Any]:
+    """The generated site of ``articles`` pages crawled by 1 worker, then by 3, into ``store``."""
+    from tests.pgserver import Databases, cluster
     from tests.redisserver import redis_server
 
-    with tempfile.TemporaryDirectory(prefix="bench-frontier-") as folder, redis_server() as redis_url:
-        one = crawl_once(Path(folder), redis_url, articles, 1)
-        three = crawl_once(Path(folder), redis_url, articles, 3)
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-frontier-") as folder,
+        redis_server() as redis_url,
+        cluster() if store == "postgresql" else nullcontext(None) as admin,
+    ):
+        databases = Databases(admin) if admin else None
+        try:
+            one = crawl_once(Path(folder), redis_url, articles, 1, databases.create() if databases else None)
+            three = crawl_once(
+                Path(folder), redis_url, articles, 3, databases.create() if databases else None
+            )
+        finally:
+            if databases is not None:
+                databases.close()
     return {
+        "store": store,
         "pages": articles,
         "listing_pages": -(-articles // PER_PAGE),
         "one_worker": one,
@@ -224,11 +242,12 @@ def measure(articles: int) -> dict[str, Any]:
 
 def main() -> None:
     p = parser(__doc__.split("\n", 1)[0])
+    p.add_argument("--store", choices=("postgresql", "sqlite"), default="postgresql")
     p.add_argument(
         "--pages", type=int, help="articles of the generated site (default 20000, 2000 with --quick)"
     )
     args = p.parse_args()
-    figures = measure(args.pages or (2_000 if args.quick else 20_000))
+    figures = measure(args.pages or (2_000 if args.quick else 20_000), args.store)
     emit(
         {
             "benchmark": "frontier",

@@ -159,8 +159,9 @@ class FrontierScheduler(Scheduler):
         self._heartbeat.start(self.heartbeat_s, now=True)
 
     def close(self, reason: str) -> None:
-        if self._heartbeat.running:
-            self._heartbeat.stop()
+        heartbeat = getattr(self, "_heartbeat", None)  # absent when opening failed
+        if heartbeat is not None and heartbeat.running:
+            heartbeat.stop()
         given_back = self.queue.release()
         if given_back:
             log.info("frontier: %d leased requests given back (%s)", given_back, reason)
