@@ -15,6 +15,8 @@ with the request in hand loses it. Here a request is **leased** instead:
   requests back into the queue, where the others take them;
 - a worker stops when the queue is empty *and* no request is leased by anyone (another worker's page may
   still add requests); a worker that closes early (time budget, item cap, SIGTERM) gives its leases back.
+  An idle worker asks the queue again at Scrapy's engine heartbeat (every 5 s) or when one of its own
+  downloads ends, so the end of a crawl waits up to that long.
 
 A request is therefore downloaded at least once; downloaded twice only when its worker died between
 storing and acknowledging, and the store keeps one document either way (content hash, URL).
