@@ -135,7 +135,16 @@ def work(
 
 def merge_outcomes(shares: list[CrawlOutcome]) -> CrawlOutcome:
     """One source's outcome from its workers' shares: counts added up (figures such as latencies: the
-    largest), the run of the first share, failed only when every share failed, else the worst status."""
+    largest), the run of the first share, failed only when every share failed, else the worst status.
+
+    >>> a = CrawlOutcome("echo", 1, "ok", {"new": 3, "rejected": {"timeout": 1}, "latency_median_s": 0.2})
+    >>> b = CrawlOutcome("echo", 2, "failed", {"new": 2, "rejected": {"http_error": 2}}, "HTTP 500")
+    >>> merged = merge_outcomes([a, b])
+    >>> merged.status, merged.run_id, merged.counts["new"], sorted(merged.counts["rejected"].items())
+    ('partial', 1, 5, [('http_error', 2), ('timeout', 1)])
+    >>> merged.counts["latency_median_s"], merged.error
+    (0.2, 'HTTP 500')
+    """
     counts: dict[str, Any] = {}
     for share in shares:
         for key, value in share.counts.items():
