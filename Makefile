@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: run test test-sqlite test-postgresql test-shifted install install-dev chromium postgresql lint bench-quick screenshots clean
+.PHONY: run test test-sqlite test-postgresql test-shifted install install-dev chromium postgresql redis lint bench-quick screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ run: install
 
 ## the whole test suite on both stores, SQLite and PostgreSQL, side by side (installs the dev extras and,
 ## if missing, Debian's chromium and postgresql); the PostgreSQL run's report is printed after SQLite's
-test: install-dev chromium postgresql
+test: install-dev chromium postgresql redis
 	@mkdir -p test-artifacts
 	@echo "the PostgreSQL run goes on beside this one; its report follows"
 	@$(BIN)/python -m pytest -q --store postgresql --basetemp="$$(mktemp -d)" \
@@ -38,14 +38,14 @@ test: install-dev chromium postgresql
 	echo "== the suite on PostgreSQL (test-artifacts/postgresql.log)"; tail -n 40 test-artifacts/postgresql.log; \
 	exit $$(( sqlite || postgresql ))
 
-test-sqlite: install-dev chromium
+test-sqlite: install-dev chromium redis
 	$(BIN)/python -m pytest
 
-test-postgresql: install-dev chromium postgresql
+test-postgresql: install-dev chromium postgresql redis
 	$(BIN)/python -m pytest --store postgresql
 
 ## the suite with the calendar a year ahead: no test may depend on today's date
-test-shifted: install-dev chromium
+test-shifted: install-dev chromium redis
 	$(BIN)/python -m pytest --shift-days 365
 
 ## Debian's chromium for the browser tests; a failed install stops `make test` (the tests would fail anyway)
@@ -61,6 +61,13 @@ postgresql:
 	  { echo "installing Debian's postgresql for the suite's PostgreSQL run"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null \
 	    || { echo "error: could not install postgresql (apt-get install postgresql, as root)" >&2; exit 1; }; }
+
+## Debian's redis-server for the shared crawl frontier's tests (each starts a throwaway server, tests/redisserver.py)
+redis:
+	@command -v redis-server >/dev/null 2>&1 || \
+	  { echo "installing Debian's redis-server for the shared crawl frontier's tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null \
+	    || { echo "error: could not install redis-server (apt-get install redis-server, as root)" >&2; exit 1; }; }
 
 lint: install-dev
 	$(BIN)/ruff check .

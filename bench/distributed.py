@@ -3,7 +3,7 @@
 1. Ingest into PostgreSQL against SQLite: the collectors' code path (``bench.ingest``: RSS pages of real
    French news, parsing, near-duplicates, storage) into a fresh SQLite file and into a fresh database of a
    throwaway PostgreSQL cluster (Debian's ``postgresql``; or ``--database-url``, a superuser URL), same run.
-2. A crawl shared by several collector workers through Redis: not built yet (issue 17), reported as such.
+2. A 20k-page loopback site (2k with ``--quick``) crawled by 1 against 3 workers sharing a Redis frontier.
 3. A backfill prepared by 1 against 2 Dask workers (``signals prepare --workers``): terms and e5 embeddings
    of N documents of the news corpus (50k asked, the corpus's 48k distinct texts; 300 with ``--quick``);
    scaling efficiency = t1 / (2 × t2) (a Dask worker computes on one core, so 2 workers are the machine's
@@ -188,7 +188,9 @@ def main() -> None:
             "cores": os.cpu_count(),
             "load_avg_1m": round(os.getloadavg()[0], 2),
             "ingest": ingest_figures,
-            "crawl": "not measured: the Redis crawl frontier is not built yet",
+            "crawl": __import__("bench.frontier", fromlist=["measure"]).measure(
+                2_000 if args.quick else 20_000
+            ),
             "backfill": backfill_figures,
             "projection": projection(ingest_figures, backfill_figures),
         }

@@ -3,7 +3,8 @@
 The job file names the sources, the settings and where to write the outcomes. Sources on the same host
 are crawled one after the other (so the per-domain limits hold across sources); different hosts in
 parallel, in one Twisted reactor. Everything is written through one :class:`StoreWriter`; a preview opens
-no database at all.
+no database at all. A job naming a ``frontier_crawl`` makes this process one worker of a crawl shared
+through Redis (``collectors.frontier``).
 """
 
 from __future__ import annotations
@@ -121,7 +122,10 @@ def run_job(job: dict[str, Any]) -> list[dict[str, Any]]:
             writer=writer,
             neardup=NearDuplicateIndex(loader=writer.published_between),
         )
-        return CrawlProcess(crawl, None, log_file=str(logs / "collect.log")).run(sources)
+        process = CrawlProcess(
+            crawl, None, log_file=str(logs / "collect.log"), frontier=job.get("frontier_crawl")
+        )
+        return process.run(sources)
 
 
 class CrawlProcess:
@@ -129,13 +133,16 @@ class CrawlProcess:
     parallel. Each source gets its own Scrapy crawler, ledger and (unless previewing) run record.
     """
 
-    def __init__(self, crawl: Any, preview_limit: int | None, log_file: str | None) -> None:
+    def __init__(
+        self, crawl: Any, preview_limit: int | None, log_file: str | None, frontier: str | None = None
+    ) -> None:
         from scrapy.crawler import CrawlerRunner
         from scrapy.utils.log import configure_logging
 
         self.crawl = crawl
         self.preview_limit = preview_limit
         self.log_file = log_file
+        self.frontier = frontier  # the shared crawl this process is a worker of
         base = self._scrapy_settings(0)
         configure_logging(base)
         self.runner = CrawlerRunner(base)
@@ -162,9 +169,12 @@ class CrawlProcess:
         reactor.callFromThread(self.runner.stop)  # type: ignore[attr-defined]
 
     def _scrapy_settings(self, time_budget_s: int) -> dict[str, Any]:
-        from collectors.settings import scrapy_settings
+        from collectors.settings import frontier_settings, scrapy_settings
 
-        values = scrapy_settings(self.crawl.settings.collect, time_budget_s, self.log_file)
+        collect = self.crawl.settings.collect
+        values = scrapy_settings(collect, time_budget_s, self.log_file)
+        if self.frontier:
+            values |= frontier_settings(self.crawl.settings.frontier, self.frontier, collect.download_delay_s)
         if self.log_file is None:  # a preview: only warnings, on stderr
             values["LOG_LEVEL"] = "WARNING"
         return values

@@ -6,6 +6,7 @@ rest (French and English), communes from the territory's gazetteer, language by 
 
 from __future__ import annotations
 
+import os
 import pickle
 import re
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -260,7 +261,9 @@ def _identifier() -> Any:
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
     if cached is not None and _MODEL_CACHE["write"]:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(".partial")
+        partial = cached.with_suffix(
+            f".{os.getpid()}.partial"
+        )  # workers starting together each write their own
         partial.write_bytes(pickle.dumps(identifier, protocol=pickle.HIGHEST_PROTOCOL))
         partial.replace(cached)
     return identifier

@@ -1,8 +1,10 @@
-"""Downloader middlewares: retries with backoff, conditional requests, and response accounting."""
+"""Downloader middlewares: retries with backoff, conditional requests, response accounting, and the
+per-domain delay shared by the workers of a shared crawl."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Request, Response
@@ -111,3 +113,37 @@ class AccountingMiddleware:
                 context.ledger.latency(float(latency))
             context.ledger.count("bytes", len(response.body))
         return response
+
+
+class DomainGateMiddleware:
+    """The download delay of a domain held across every worker of a shared crawl (``collectors.frontier``).
+
+    Before a request leaves, the worker takes the domain's gate: a Redis key ``<prefix>:gate:<host>`` set
+    only if absent, expiring after ``FRONTIER_DOMAIN_DELAY_S`` (Redis's clock); while another worker holds
+    it, this one waits for it to expire. So all workers together start at most one request per domain per
+    delay, the rate one worker keeps alone. The workers' own Scrapy delay is then 0 (the gate replaces
+    it); each still keeps its ``CONCURRENT_REQUESTS_PER_DOMAIN`` and AutoThrottle, and fetches robots.txt
+    itself (through the gate too). With no delay (loopback tests, benchmarks) there is no gate.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        from scrapy_redis.connection import get_redis_from_settings
+
+        settings = crawler.settings
+        self.delay_ms = int(settings.getfloat("FRONTIER_DOMAIN_DELAY_S", 0.0) * 1000)
+        self.prefix = settings.get("FRONTIER_GATE_PREFIX", "signals:gate")
+        self.server = get_redis_from_settings(settings) if self.delay_ms > 0 else None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> DomainGateMiddleware:
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        if self.server is None:
+            return
+        from twisted.internet import reactor
+
+        key = f"{self.prefix}:{(urlsplit(request.url).hostname or '').lower()}"
+        while not self.server.set(key, 1, px=self.delay_ms, nx=True):
+            left_ms = self.server.pttl(key)
+            await maybe_deferred_to_future(task.deferLater(reactor, max(left_ms, 1) / 1000))

@@ -61,12 +61,14 @@ def crawl(
     preview_limit: int = 10,
     territory: Territory | None = None,
     progress: CrawlProgress | None = None,
+    frontier_crawl: str | None = None,
 ) -> list[CrawlOutcome]:
     """Collect the given sources (already synced into the database, except for a preview).
 
     With ``preview``, nothing is stored (no documents, runs or HTTP validators; the database is not even
     opened) and each source stops after ``preview_limit`` items. ``progress`` hears how many sources
-    are done while the crawl runs.
+    are done while the crawl runs. With ``frontier_crawl``, the crawl process is one worker of that
+    crawl shared through Redis (``collectors.workers``): it gets the outcomes of its own share.
     """
     if not sources:
         return []
@@ -81,7 +83,9 @@ def crawl(
         except Exception as exc:  # no database, no crawl: say so for every source
             return [_failed(s.name, f"database unavailable: {type(exc).__name__}: {exc}") for s in sources]
     try:
-        return _crawl_in_subprocess(settings, sources, preview, preview_limit, territory, store, progress)
+        return _crawl_in_subprocess(
+            settings, sources, preview, preview_limit, territory, store, progress, frontier_crawl
+        )
     finally:
         if store is not None:
             store.close()
@@ -103,8 +107,10 @@ def prepare_job(
     preview: bool = False,
     preview_limit: int = 10,
     territory: Territory | None = None,
+    frontier_crawl: str | None = None,
 ) -> CrawlJob:
-    """Write the job file of a crawl process into ``folder``."""
+    """Write the job file of a crawl process into ``folder`` (a worker of the shared crawl
+    ``frontier_crawl``, when given: ``collectors.workers``)."""
     job_file, output = folder / "job.json", folder / "outcomes.json"
     job = {
         "settings": _settings_payload(settings),
@@ -113,6 +119,7 @@ def prepare_job(
         "preview": preview,
         "preview_limit": preview_limit,
         "output": str(output),
+        "frontier_crawl": frontier_crawl,
     }
     job_file.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
     env = dict(os.environ)
@@ -128,9 +135,10 @@ def _crawl_in_subprocess(
     territory: Territory | None,
     store: Any,
     progress: CrawlProgress | None = None,
+    frontier_crawl: str | None = None,
 ) -> list[CrawlOutcome]:
     with tempfile.TemporaryDirectory(prefix="signals-crawl-") as folder:
-        job = prepare_job(Path(folder), settings, sources, preview, preview_limit, territory)
+        job = prepare_job(Path(folder), settings, sources, preview, preview_limit, territory, frontier_crawl)
         timeout = crawl_timeout(settings, sources)
         process = subprocess.Popen(
             job.command, env=job.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

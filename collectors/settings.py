@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from signals.core.settings import CollectSettings
+from signals.core.settings import CollectSettings, FrontierSettings
 
 BOT_NAME = "signaux-faibles"
 # Not the asyncio reactor (Scrapy's default): with it, Scrapy 2.19's downloader schedules downloads as
@@ -86,3 +86,32 @@ def scrapy_settings(
     if log_file:
         derived |= {"LOG_FILE": log_file, "LOG_FILE_APPEND": True}
     return static | derived
+
+
+def frontier_settings(frontier: FrontierSettings, crawl_id: str, download_delay_s: float) -> dict[str, Any]:
+    """Scrapy settings of a worker of the shared crawl ``crawl_id`` (``collectors.frontier``), on top of
+    :func:`scrapy_settings`: scrapy-redis's scheduler, leased queue and duplicate filter, and the domain
+    gate in place of the worker's own download delay.
+
+    >>> s = frontier_settings(FrontierSettings(redis_url="redis://r:6379/0"), "c1", 0.5)
+    >>> s["SCHEDULER_QUEUE_KEY"], s["DOWNLOAD_DELAY"], s["FRONTIER_DOMAIN_DELAY_S"]
+    ('signals:crawl:c1:%(spider)s:requests', 0.0, 0.5)
+    """
+    keys = f"{frontier.key_prefix}:crawl:{crawl_id}:%(spider)s"
+    return {
+        "SCHEDULER": "collectors.frontier.FrontierScheduler",
+        "SCHEDULER_QUEUE_CLASS": "collectors.frontier.LeasedQueue",
+        "SCHEDULER_QUEUE_KEY": f"{keys}:requests",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_DUPEFILTER_KEY": f"{keys}:seen",
+        "SCHEDULER_PERSIST": True,  # other workers go on after this one closes; the crawl's keys expire
+        "REDIS_URL": frontier.redis_url,
+        "FRONTIER_LEASE_S": frontier.lease_s,
+        "FRONTIER_HEARTBEAT_S": frontier.heartbeat_s,
+        "FRONTIER_DOMAIN_DELAY_S": float(download_delay_s),
+        "FRONTIER_GATE_PREFIX": f"{frontier.key_prefix}:gate",
+        "DOWNLOAD_DELAY": 0.0,
+        "RANDOMIZE_DOWNLOAD_DELAY": False,
+        "DOWNLOADER_MIDDLEWARES": DOWNLOADER_MIDDLEWARES
+        | {"collectors.middlewares.DomainGateMiddleware": 990},  # last before the network
+    }

@@ -72,6 +72,7 @@ class StoreWriter:
         self.max_age_s = max_age_s
         self._pending = 0
         self._oldest: float | None = None
+        self._after_commit: list[Callable[[], None]] = []
 
     # batching
 
@@ -79,6 +80,22 @@ class StoreWriter:
         self.session.commit()
         self.session.expunge_all()  # keep the identity map (and memory) from growing with the crawl
         self._pending, self._oldest = 0, None
+        done, self._after_commit = self._after_commit, []
+        for callback in done:
+            callback()
+
+    def when_stored(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once everything written so far is committed (at once when it is): a shared
+        crawl's worker acknowledges a request only then (``collectors.frontier``)."""
+        if self._pending:
+            self._after_commit.append(callback)
+        else:
+            callback()
+
+    @property
+    def waiting(self) -> bool:
+        """Callbacks wait for the next commit."""
+        return bool(self._after_commit)
 
     def rollback(self) -> None:
         """Drop the uncommitted writes (after a database error)."""

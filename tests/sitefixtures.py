@@ -210,12 +210,16 @@ def serve_folder(root: Path) -> Iterator[Site]:
         yield site
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # several crawl processes connect at once (the default, 5, drops connections)
+
+
 @contextmanager
 def serving(handler: Any, root: Path, log: SiteLog) -> Iterator[Site]:
     """Serve with ``handler`` (a request handler class or factory) on a free port of 127.0.0.1, in a
     background thread, until the block ends."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -15,7 +15,7 @@ from signals.core.errors import UserError
 __all__ = ["app", "main"]
 
 # Each group registers its commands on import, in the order ``--help`` lists them.
-for _group in ("setup", "analysis", "publish", "service", "web"):
+for _group in ("setup", "analysis", "publish", "service", "web", "worker"):
     import_module(f"signals.cli.{_group}")
 
 

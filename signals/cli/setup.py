@@ -141,20 +141,33 @@ def collect(
     as_json: Annotated[
         bool, typer.Option("--json", help="one JSON object per source (all its counts), for scripts")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=0,
+            help="worker processes sharing the crawl through Redis (SIGNALS_FRONTIER__REDIS_URL); 0: one process",
+        ),
+    ] = 0,
 ) -> None:
     """Collect the enabled sources (or the given ones) into the store."""
     settings = settings_from_env()
     with Store.open(settings) as store:
         with progress_bars() as bars:
-            outcomes = pipeline.collect(store, settings, source, progress=bars)
+            outcomes = pipeline.collect(store, settings, source, progress=bars, workers=workers)
+    print_outcomes(outcomes, as_json)
+    if outcomes and all(o.status == "failed" for o in outcomes):
+        raise typer.Exit(1)
+
+
+def print_outcomes(outcomes: list[Any], as_json: bool) -> None:
+    """Each source's counts: a table, or one JSON object a source."""
     if as_json:
         json_lines(
             {"source": o.source, "status": o.status, "counts": o.counts, "error": o.error} for o in outcomes
         )
     else:
         _print_outcomes(outcomes)
-    if outcomes and all(o.status == "failed" for o in outcomes):
-        raise typer.Exit(1)
 
 
 def _print_outcomes(outcomes: list[Any]) -> None:

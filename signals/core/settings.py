@@ -145,6 +145,28 @@ class ComputeSettings(BaseModel):
     worker_memory: str = Field("4GiB", description="memory limit of each local Dask worker")
 
 
+class FrontierSettings(BaseModel):
+    """The crawl frontier shared by several collector workers through Redis (``signals collect --workers N``,
+    ``signals worker collect``); see ``collectors/frontier.py``."""
+
+    redis_url: str | None = Field(
+        None, description="Redis server of the shared frontier (redis://host:6379/0); none: no shared crawl"
+    )
+    key_prefix: str = Field("signals", description="prefix of every Redis key (one per territory)")
+    lease_s: float = Field(
+        120.0,
+        gt=0,
+        description="a worker silent this long is dead: the requests it took go back to the frontier",
+    )
+    heartbeat_s: float = Field(10.0, gt=0, description="how often a worker renews its lease")
+    poll_s: float = Field(
+        5.0, gt=0, description="how often `signals worker collect --forever` looks for a crawl"
+    )
+    keep_s: int = Field(
+        3600, ge=60, description="a finished crawl's keys (duplicate filter) are kept this long, then expire"
+    )
+
+
 class SeriesSettings(BaseModel):
     """Watching numeric series (tourism nights, visitors...) for anomalies and forecast breaks."""
 
@@ -329,6 +351,7 @@ class Settings(BaseSettings):
     series: SeriesSettings = Field(default_factory=SeriesSettings)
     topics: TopicSettings = Field(default_factory=TopicSettings)
     compute: ComputeSettings = Field(default_factory=ComputeSettings)
+    frontier: FrontierSettings = Field(default_factory=FrontierSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
 
     @field_validator("timezone")
@@ -392,6 +415,8 @@ class Settings(BaseSettings):
         """Effective settings with secrets masked (for ``signals config``)."""
         data = self.model_dump(mode="json")
         data["database_url"] = mask_url(self.db_url)
+        if self.frontier.redis_url:
+            data["frontier"]["redis_url"] = mask_url(self.frontier.redis_url)
         if self.smtp.password is not None:
             data["smtp"]["password"] = "********"
         if self.feedback_secret is not None:

@@ -14,6 +14,7 @@ from signals.pipeline.analyze import (
 )
 from signals.pipeline.collect import (
     collect,
+    collect_as_worker,
     import_path,
     prepare,
     preview_definition,
@@ -48,6 +49,7 @@ __all__ = [
     "archive",
     "brief",
     "collect",
+    "collect_as_worker",
     "deliver",
     "deliveries",
     "demo_settings",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,27 +43,50 @@ def sync_sources(store: Store, settings: Settings) -> SourcesFile:
 
 
 def collect(
-    store: Store, settings: Settings, names: list[str] | None = None, progress: Progress | None = None
+    store: Store,
+    settings: Settings,
+    names: list[str] | None = None,
+    progress: Progress | None = None,
+    workers: int = 0,
 ) -> list[Any]:
     """Collect the enabled sources (or the named ones, enabled or not); one outcome per source.
-    ``progress`` hears how many sources are done, then the preparation of the new documents."""
+    ``progress`` hears how many sources are done, then the preparation of the new documents.
+    With ``workers``, that many local worker processes share the crawl through the Redis frontier
+    (``settings.frontier``), with any ``signals worker collect`` running elsewhere."""
     from collectors.run import crawl
+    from collectors.workers import crawl_with_workers, redis_client
 
+    if workers:
+        redis_client(settings.frontier)  # no Redis: say so before anything starts
     step = progress or (lambda *_: None)
     sources = sync_sources(store, settings)
     chosen = [sources.get(n) for n in names] if names else [s for s in sources.sources if s.enabled]
     if not chosen:
         raise UserError(f"no enabled source in {sources_path(settings)}")
     step(COLLECTING, 0, len(chosen))
-    outcomes = crawl(
-        settings, chosen, territory=sources.territory, progress=lambda done, n: step(COLLECTING, done, n)
-    )
+    done = lambda finished, n: step(COLLECTING, finished, n)  # noqa: E731
+    if workers:
+        outcomes = crawl_with_workers(settings, chosen, workers, territory=sources.territory, progress=done)
+    else:
+        outcomes = crawl(settings, chosen, territory=sources.territory, progress=done)
     step(COLLECTING, len(chosen), len(chosen))
     if any(o.counts.get("new") for o in outcomes):
         step(PREPARING, 0, 1)
         prepare(store, settings)
         step(PREPARING, 1, 1)
     return outcomes
+
+
+def collect_as_worker(
+    settings: Settings, forever: bool = False, report: Callable[[str, list[Any]], None] | None = None
+) -> int:
+    """One collector worker of the crawls published on the Redis frontier (``signals worker collect``):
+    the current crawl, or each crawl in turn with ``forever``; ``report`` hears each crawl's outcomes
+    (this worker's share). How many crawls it joined. The documents are prepared by the collect that
+    published the crawl."""
+    from collectors.workers import work
+
+    return work(settings, forever=forever, report=report)
 
 
 def prepare(
