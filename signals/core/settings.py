@@ -115,6 +115,12 @@ class DetectionSettings(BaseModel):
         description="a sub-theme is a proper part of its parent: at most this share of its recent documents "
         "(a variant may take over most of an epidemic's news; all of it is the parent's vocabulary changing)",
     )
+    cusum_arl_weeks: float = Field(
+        1e5,
+        description="in-control average run length of the sequential test (a CUSUM of each theme's weekly "
+        "counts): its threshold is ln of it (Lorden's bound); 1e5 weeks is the per-week false-alarm rate "
+        "of min_significance (p = 1e-5)",
+    )
     resurgence_gap_weeks: int = Field(8, description="weeks without a flag before a signal can resurge")
     resurgence_ratio: float = Field(
         1.25, description="a quiet signal resurges when its level reaches this x its highest level so far"

@@ -16,6 +16,16 @@ A weak signal is a theme that is still **rare**, **significantly growing** and *
 - *diffusion*: in at least ``min_spread`` distinct communes or sources recently (or in every place that
   published recently, when fewer than ``min_spread`` did: one outlet cannot show diffusion).
 
+*Sequential evidence* (``poisson_cusum``): a slow rise may stay under the test of the recent weeks while
+its evidence accumulates week after week. Page's CUSUM of the Poisson log-likelihood ratio of each week's
+count (the smallest rise worth a signal: ``min_growth`` times the baseline, and at least ``min_recent_docs``
+documents over ``recent_weeks``) against the baseline, run over the weeks after the baseline and reset at
+0, crosses its threshold ``h = ln(cusum_arl_weeks)`` at most once per ``cusum_arl_weeks`` weeks on average
+while the theme keeps its baseline rate (Lorden, 1971: the in-control run length of a CUSUM of likelihood
+ratios is at least ``e^h``). No single week may carry more than ``h / min_active_weeks`` of it (a one-off
+story is no rise). A theme whose CUSUM crosses passes the significance test; it must pass every other test
+of a weak signal (rarity, growth, persistence, diffusion, season).
+
 A **lasting event** is a burst rather than an emergence: each of the last ``event_weeks`` weeks is
 significantly above the baseline on its own (the same test, week by week, at ``event_significance``), the
 recent weeks together are as significant as a weak signal must be (``min_significance``, busiest week cut:
@@ -77,6 +87,9 @@ class Scores:
     run_weeks: np.ndarray | None = None  # consecutive elevated weeks up to the analysed one
     resurgent: np.ndarray | None = None  # bool: a known theme back beyond its historical range
     historical_share: np.ndarray | None = None  # highest share in any recent_weeks weeks of the baseline
+    cusum: np.ndarray | None = None  # the sequential test's statistic at the analysed week (nats)
+    sequential: np.ndarray | None = None  # bool: weak by the sequential test only (the recent test missed it)
+    run_share: np.ndarray | None = None  # share of documents in the elevated weeks up to the analysed one
 
     def medians(self) -> tuple[float, float]:
         """The emergence map's axes split: median degree of visibility and median growth of all terms."""
@@ -163,6 +176,8 @@ def score_terms(
     highest = _highest_share(base, n_base, r)
     beyond = _upper_tail_significance(robust, highest * total_recent, np.zeros_like(highest))
 
+    cusum = poisson_cusum(counts[weeks - r - gap :], totals[weeks - r - gap :], base_share, params)
+    accumulated = cusum >= np.log(params.cusum_arl_weeks)
     growth = robust / total_recent / np.maximum(base_share, 1e-12)
     active = (recent > 0).sum(axis=0)
     last_year = _last_year_share(counts, totals, r)
@@ -178,7 +193,7 @@ def score_terms(
     spreading = np.asarray(spread) >= max(min_spread, 1)
     weak = (
         (c_recent >= params.min_recent_docs)
-        & (significance >= params.min_significance)
+        & ((significance >= params.min_significance) | accumulated)
         & (growth >= params.min_growth)
         & (share <= params.max_recent_share)
         & (active >= min(params.min_active_weeks, r))
@@ -206,8 +221,10 @@ def score_terms(
         & spreading
         & ~seasonal
     )
+    sequential = weak & (significance < params.min_significance)
     strength = np.log2(1.0 + growth) * (1.0 + np.log2(np.maximum(spread, 1)))
     evidence = np.where(resurgent & ~weak, np.maximum(significance, beyond), significance)
+    evidence = np.where(sequential, np.maximum(evidence, cusum / np.log(10.0)), evidence)
     score = np.where(weak | event | resurgent, np.minimum(evidence, 30.0) * strength, 0.0)
     return Scores(
         c_recent,
@@ -229,6 +246,9 @@ def score_terms(
         run,
         resurgent,
         highest,
+        cusum,
+        sequential,
+        _run_share(recent, n_recent, run),
     )
 
 
@@ -251,6 +271,48 @@ def _elevated_run(
         going &= elevated[week]
         run += going
     return run
+
+
+def poisson_cusum(
+    counts: np.ndarray, totals: np.ndarray, base_share: np.ndarray, params: DetectionSettings
+) -> np.ndarray:
+    """Page's one-sided CUSUM of each column's weekly counts (rows oldest first) at the last week, in nats.
+
+    In control, a column's count of week t is Poisson with mean ``base_share * totals[t]``; the alternative
+    is the smallest rise worth a signal: ``min_growth`` times that, and at least the rate that gives
+    ``min_recent_docs`` documents over ``recent_weeks`` of this many documents. Each week adds the
+    log-likelihood ratio ``x ln(l1/l0) - (l1 - l0)``, at most ``h / min_active_weeks`` (``h`` the threshold,
+    ``ln(cusum_arl_weeks)``), and the sum is reset at 0 whenever it falls below.
+
+    >>> params = DetectionSettings()
+    >>> slow = np.zeros((8, 1)); slow[-3:, 0] = [2, 3, 3]
+    >>> stats_ = poisson_cusum(slow, np.full(8, 60.0), np.array([7e-4]), params)
+    >>> bool(stats_[0] >= np.log(params.cusum_arl_weeks))
+    True
+    """
+    counts = np.asarray(counts, dtype=float)
+    totals = np.asarray(totals, dtype=float)
+    if counts.shape[0] == 0:
+        return np.zeros(counts.shape[1])
+    mean_docs = max(float(totals.mean()), 1.0)
+    floor = params.min_recent_docs / (params.recent_weeks * mean_docs)  # share worth a signal
+    l0 = np.maximum(base_share, 1e-12)[None, :] * totals[:, None]
+    l1 = np.maximum(params.min_growth * base_share, floor)[None, :] * totals[:, None]
+    step = counts * np.log(np.maximum(l1, 1e-12) / np.maximum(l0, 1e-12)) - (l1 - l0)
+    step = np.minimum(step, np.log(params.cusum_arl_weeks) / max(params.min_active_weeks, 1))
+    statistic = np.zeros(counts.shape[1])
+    for week in step:
+        statistic = np.maximum(statistic + week, 0.0)
+    return statistic
+
+
+def _run_share(recent: np.ndarray, n_recent: np.ndarray, run: np.ndarray) -> np.ndarray:
+    """Share of the documents of the last ``run`` weeks (each column its own run) that are the column's."""
+    r = recent.shape[0]
+    weeks = np.arange(r)[:, None] >= (r - run)[None, :]
+    docs = (recent * weeks).sum(axis=0)
+    total = (n_recent[:, None] * weeks).sum(axis=0)
+    return np.where(run > 0, docs / np.maximum(total, 1.0), 0.0)
 
 
 def _highest_share(base: np.ndarray, n_base: np.ndarray, r: int) -> np.ndarray:
