@@ -1,9 +1,10 @@
 """The emergence tests on count matrices: growth, significance, persistence, rarity, season, spread."""
 
 import numpy as np
+from scipy import stats
 
 from signals.core.settings import DetectionSettings
-from signals.stages.emergence import score_terms
+from signals.stages.emergence import poisson_cusum, score_terms
 
 PARAMS = DetectionSettings()
 WEEKS = 60
@@ -135,3 +136,57 @@ def test_a_faded_theme_back_far_beyond_its_past_peak_is_resurgent():
     _, scores = _score({"wave": wave, "again": again})
     assert scores.resurgent is not None and scores.resurgent.tolist() == [True, False]
     assert scores.historical_share is not None and scores.historical_share[0] > 0
+
+
+def test_a_slow_rise_crosses_the_sequential_test_before_the_recent_weeks_test_would():
+    # One or two documents a week for eight weeks of a theme never seen: no four weeks of it are
+    # significant once the busiest week is cut, but the evidence accumulated week after week is.
+    rise = np.zeros(WEEKS)
+    rise[-8:] = [1, 1, 1, 0, 0, 1, 1, 2]
+    weak, scores = _score({"rise": rise})
+    assert scores.significance[0] < PARAMS.min_significance  # the recent weeks' test alone misses it
+    assert scores.cusum is not None and scores.cusum[0] >= np.log(PARAMS.cusum_arl_weeks)
+    assert weak == {"rise": True} and scores.sequential is not None and scores.sequential[0]
+    earlier, _ = _score({"rise": np.concatenate([[0.0], rise[:-1]])})  # one week earlier: not yet
+    assert earlier == {"rise": False}
+
+
+def test_no_single_week_carries_the_sequential_test():
+    weak, scores = _score({"spike": _series([0, 0, 0, 9])})
+    assert scores.cusum is not None and scores.cusum[0] < np.log(PARAMS.cusum_arl_weeks)
+    assert weak == {"spike": False}
+
+
+def _first_crossings(counts: np.ndarray, totals: np.ndarray, share: float, params) -> np.ndarray:
+    """Whether each column's CUSUM crossed its threshold in any week (the statistic week after week)."""
+    h = np.log(params.cusum_arl_weeks)
+    crossed = np.zeros(counts.shape[1], dtype=bool)
+    for t in range(1, counts.shape[0] + 1):
+        crossed |= poisson_cusum(counts[:t], totals[:t], np.full(counts.shape[1], share), params) >= h
+    return crossed
+
+
+def test_a_stationary_theme_rarely_crosses_the_sequential_test():
+    # In control the CUSUM crosses within T weeks with probability at most T / ARL0 (Ville's inequality for
+    # the likelihood ratio from each start week, summed over the starts): checked on simulated themes.
+    rng = np.random.default_rng(12)
+    weeks, themes, totals = 104, 2000, np.full(104, 200.0)
+    for share, arl in ((0.01, 500.0), (0.002, 500.0), (0.01, PARAMS.cusum_arl_weeks)):
+        params = DetectionSettings(cusum_arl_weeks=arl)
+        counts = rng.poisson(share * totals[:, None], size=(weeks, themes)).astype(float)
+        crossed = _first_crossings(counts, totals, share, params)
+        # at most the bound, give or take the sampling noise of 2000 themes (binomial, 1 in 1000)
+        assert crossed.sum() <= stats.binom.ppf(0.999, themes, weeks / arl)
+    params = DetectionSettings(cusum_arl_weeks=500.0)  # a theme doubling for 20 weeks crosses, most often
+    counts = rng.poisson(0.02 * totals[:20, None], size=(20, 200)).astype(float)
+    assert _first_crossings(counts, totals[:20], 0.01, params).mean() > 0.5
+
+
+def test_a_past_one_week_spike_does_not_hide_a_later_rise():
+    # A referendum's deal makes one week of news, the theme goes back to a document now and then, then the
+    # campaign rises: the spike neither raises its expected level nor widens its variance.
+    theme = np.random.default_rng(5).poisson(0.6, WEEKS).astype(float)
+    theme[-20] = 19
+    theme[-4:] = [3, 5, 6, 8]
+    weak, scores = _score({"referendum": theme})
+    assert weak == {"referendum": True}, scores.significance

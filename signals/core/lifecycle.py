@@ -300,10 +300,10 @@ def _continue(
         if candidate.level < threshold or signal.dismissed_level is None:
             return Update(signal, week, False, DISMISSED, score, candidate, "suppressed")
         return _reopen(signal, candidate, score, week)
+    if _resurges(signal, candidate, week, params):  # beyond its range, burst or not: it says more
+        return _reopen(signal, candidate, score, week)
     if _quiet(signal, week, params) and candidate.nature == EVENT:  # a new burst of a known theme
         return _reopen(signal, candidate, score, week, EVENT)
-    if _resurges(signal, candidate, week, params):
-        return _reopen(signal, candidate, score, week)
     status = CONFIRMED if signal.status == CONFIRMED else (NEW if signal.first_seen == week else RISING)
     signal.status = status
     if not _quiet(signal, week, params):

@@ -261,7 +261,7 @@ def _theme(
         evidence=cite_documents(
             window, explained.member_rows, explained.recent_rows, ordered, params.cited_documents
         ),
-        nature=SUBTHEME if parent is not None else _nature(explained, params.max_recent_share),
+        nature=SUBTHEME if parent is not None else _nature(explained),
         hosts=host_ids,
         parent=parent,
     )
@@ -280,7 +280,6 @@ class Explanation:
     weak: bool
     event: bool = False  # a lasting burst
     resurgent: bool = False  # a known theme back beyond its historical range
-    run_share: float = 0.0  # share of the documents of its elevated weeks up to now
 
 
 def _explain(
@@ -336,16 +335,15 @@ def _explain(
         bool(theme.weak[0]),
         bool(theme.event[0]) if theme.event is not None else False,
         bool(theme.resurgent[0]) if theme.resurgent is not None else False,
-        float(theme.run_share[0]) if theme.run_share is not None else 0.0,
     )
 
 
-def _nature(explained: Explanation, max_share: float) -> str:
-    """Weak signal first (it says the most), unless a lasting burst not rare in the weeks it lasted (over
-    ``max_share`` of their documents: news going on); then a lasting burst; then a known theme back."""
-    if explained.weak and not (explained.event and explained.run_share > max_share):
+def _nature(explained: Explanation) -> str:
+    """Weak signal first (it says the most); then a known theme back beyond its historical range (a burst
+    or not: its past says more); then a lasting burst."""
+    if explained.weak:
         return NATURE_NEW
-    return EVENT if explained.event else RESURGENCE
+    return RESURGENCE if explained.resurgent else EVENT
 
 
 def document_texts(session: Session, ids: np.ndarray) -> list[str]:

@@ -32,7 +32,8 @@ recent weeks together are as significant as a weak signal must be (``min_signifi
 two small weeks in a row are no event) and the burst spreads; it need not be rare now, but it was before (expected share at most ``max_recent_share``:
 everyday words swell with any big news). A one-week spike fails the test of its second week. A theme that passes
 both tests is shown as emerging (the weak signal says more); a burst too large to be rare, or whose growth
-does not hold once its busiest week is cut, as an event.
+does not hold once its busiest week is cut, as an event (or as a resurgence when it is also one: a known
+theme's past says more than its burst).
 
 A **resurgence** is a known theme back beyond its historical range: it had faded (its expected share below
 half the highest share it had in any ``recent_weeks`` weeks of the baseline, as the lifecycle calls a
@@ -89,7 +90,6 @@ class Scores:
     historical_share: np.ndarray | None = None  # highest share in any recent_weeks weeks of the baseline
     cusum: np.ndarray | None = None  # the sequential test's statistic at the analysed week (nats)
     sequential: np.ndarray | None = None  # bool: weak by the sequential test only (the recent test missed it)
-    run_share: np.ndarray | None = None  # share of documents in the elevated weeks up to the analysed one
 
     def medians(self) -> tuple[float, float]:
         """The emergence map's axes split: median degree of visibility and median growth of all terms."""
@@ -147,6 +147,10 @@ def score_terms(
 
     # EWMA baseline over the weeks before the recent window and the gap that separates them (age 1 = the
     # last baseline week): a theme rising slowly over a few weeks is not absorbed into its own baseline.
+    # Its busiest week is cut down to the second busiest, as in the recent count: one story in one week
+    # neither raises the expected level nor widens its variance (a later rise would hide behind it).
+    highest = _highest_share(base, n_base, r)
+    base = _cut_busiest(base)
     ages = np.arange(base.shape[0], 0, -1, dtype=float)
     w = 0.5 ** ((ages - 1) / params.ewma_halflife_weeks)
     weighted_docs = float((w * n_base).sum())
@@ -173,7 +177,6 @@ def score_terms(
     robust = c_recent - ordered[-1] + (ordered[-2] if r >= 2 else 0.0)
     significance = _upper_tail_significance(robust, expected, excess)
     run = _elevated_run(recent, n_recent, base_share, excess_per_doc2, params)
-    highest = _highest_share(base, n_base, r)
     beyond = _upper_tail_significance(robust, highest * total_recent, np.zeros_like(highest))
 
     cusum = poisson_cusum(counts[weeks - r - gap :], totals[weeks - r - gap :], base_share, params)
@@ -248,7 +251,6 @@ def score_terms(
         highest,
         cusum,
         sequential,
-        _run_share(recent, n_recent, run),
     )
 
 
@@ -306,13 +308,15 @@ def poisson_cusum(
     return statistic
 
 
-def _run_share(recent: np.ndarray, n_recent: np.ndarray, run: np.ndarray) -> np.ndarray:
-    """Share of the documents of the last ``run`` weeks (each column its own run) that are the column's."""
-    r = recent.shape[0]
-    weeks = np.arange(r)[:, None] >= (r - run)[None, :]
-    docs = (recent * weeks).sum(axis=0)
-    total = (n_recent[:, None] * weeks).sum(axis=0)
-    return np.where(run > 0, docs / np.maximum(total, 1.0), 0.0)
+def _cut_busiest(counts: np.ndarray) -> np.ndarray:
+    """The weekly counts with each column's busiest week cut down to its second busiest."""
+    if counts.shape[0] < 2:
+        return counts
+    ordered = np.sort(counts, axis=0)
+    busiest = np.argmax(counts, axis=0)
+    cut = counts.copy()
+    cut[busiest, np.arange(counts.shape[1])] = ordered[-2]
+    return cut
 
 
 def _highest_share(base: np.ndarray, n_base: np.ndarray, r: int) -> np.ndarray:
