@@ -19,10 +19,10 @@ Each raising of a signal has a **nature**, what a reader needs to know of it fir
 
 - **new**: a theme not tracked before;
 - **sub-theme**: a theme whose documents lie inside an established signal (tracked for at least
-  ``subtheme_min_age_weeks``), whose leading terms are none of that signal's, and which grows as a share of
-  that signal's documents (``signals.stages.membership``): a variant within an epidemic, a reform within
-  "retraites". It is raised as its own signal, linked to its parent, instead of
-  silently widening the parent;
+  ``subtheme_min_age_weeks``): they name it, by its leading term; whose leading terms are none of that
+  signal's, and which grows as a share of the documents naming it (``signals.stages.membership``): a
+  variant within an epidemic, a reform within "retraites". It is raised as its own signal, linked to the
+  parent the analysis found (``Candidate.parent``), instead of silently widening the parent;
 - **resurgence**: a tracked signal that was quiet (not flagged for ``resurgence_gap_weeks``, or dismissed;
   flags of its comeback while within its past range do not end the quiet) and grows beyond its historical
   range (``resurgence_ratio`` times its peak level so far, or the analysis
