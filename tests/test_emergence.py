@@ -10,10 +10,10 @@ PARAMS = DetectionSettings()
 WEEKS = 60
 
 
-def _score(columns: dict[str, np.ndarray], spread: int = 3):
+def _score(columns: dict[str, np.ndarray], spread: int = 3, params: DetectionSettings = PARAMS):
     counts = np.stack(list(columns.values()), axis=1).astype(float)
     totals = np.full(WEEKS, 200.0)
-    scores = score_terms(counts, totals, np.full(counts.shape[1], spread), PARAMS)
+    scores = score_terms(counts, totals, np.full(counts.shape[1], spread), params)
     return dict(zip(columns, scores.weak, strict=True)), scores
 
 
@@ -138,22 +138,28 @@ def test_a_faded_theme_back_far_beyond_its_past_peak_is_resurgent():
     assert scores.historical_share is not None and scores.historical_share[0] > 0
 
 
+SEQUENTIAL = DetectionSettings(cusum_arl_weeks=1e5)  # the sequential test on (off by default)
+
+
 def test_a_slow_rise_crosses_the_sequential_test_before_the_recent_weeks_test_would():
     # One or two documents a week for eight weeks of a theme never seen: no four weeks of it are
     # significant once the busiest week is cut, but the evidence accumulated week after week is.
     rise = np.zeros(WEEKS)
     rise[-8:] = [1, 1, 1, 0, 0, 1, 1, 2]
-    weak, scores = _score({"rise": rise})
+    weak, scores = _score({"rise": rise}, params=SEQUENTIAL)
     assert scores.significance[0] < PARAMS.min_significance  # the recent weeks' test alone misses it
-    assert scores.cusum is not None and scores.cusum[0] >= np.log(PARAMS.cusum_arl_weeks)
+    assert _score({"rise": rise})[0] == {"rise": False}  # as it does with the sequential test off
+    assert scores.cusum is not None and scores.cusum[0] >= np.log(1e5)
     assert weak == {"rise": True} and scores.sequential is not None and scores.sequential[0]
-    earlier, _ = _score({"rise": np.concatenate([[0.0], rise[:-1]])})  # one week earlier: not yet
+    earlier, _ = _score(
+        {"rise": np.concatenate([[0.0], rise[:-1]])}, params=SEQUENTIAL
+    )  # one week earlier: not yet
     assert earlier == {"rise": False}
 
 
 def test_no_single_week_carries_the_sequential_test():
-    weak, scores = _score({"spike": _series([0, 0, 0, 9])})
-    assert scores.cusum is not None and scores.cusum[0] < np.log(PARAMS.cusum_arl_weeks)
+    weak, scores = _score({"spike": _series([0, 0, 0, 9])}, params=SEQUENTIAL)
+    assert scores.cusum is not None and scores.cusum[0] < np.log(1e5)
     assert weak == {"spike": False}
 
 
@@ -171,7 +177,7 @@ def test_a_stationary_theme_rarely_crosses_the_sequential_test():
     # the likelihood ratio from each start week, summed over the starts): checked on simulated themes.
     rng = np.random.default_rng(12)
     weeks, themes, totals = 104, 2000, np.full(104, 200.0)
-    for share, arl in ((0.01, 500.0), (0.002, 500.0), (0.01, PARAMS.cusum_arl_weeks)):
+    for share, arl in ((0.01, 500.0), (0.002, 500.0), (0.01, 1e5)):
         params = DetectionSettings(cusum_arl_weeks=arl)
         counts = rng.poisson(share * totals[:, None], size=(weeks, themes)).astype(float)
         crossed = _first_crossings(counts, totals, share, params)

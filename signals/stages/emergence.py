@@ -179,8 +179,11 @@ def score_terms(
     run = _elevated_run(recent, n_recent, base_share, excess_per_doc2, params)
     beyond = _upper_tail_significance(robust, highest * total_recent, np.zeros_like(highest))
 
-    cusum = poisson_cusum(counts[weeks - r - gap :], totals[weeks - r - gap :], base_share, params)
-    accumulated = cusum >= np.log(params.cusum_arl_weeks)
+    if params.cusum_arl_weeks:
+        cusum = poisson_cusum(counts[weeks - r - gap :], totals[weeks - r - gap :], base_share, params)
+        accumulated = cusum >= np.log(params.cusum_arl_weeks)
+    else:
+        cusum, accumulated = np.zeros_like(base_share), np.zeros_like(base_share, dtype=bool)
     growth = robust / total_recent / np.maximum(base_share, 1e-12)
     active = (recent > 0).sum(axis=0)
     last_year = _last_year_share(counts, totals, r)
@@ -286,7 +289,7 @@ def poisson_cusum(
     log-likelihood ratio ``x ln(l1/l0) - (l1 - l0)``, at most ``h / min_active_weeks`` (``h`` the threshold,
     ``ln(cusum_arl_weeks)``), and the sum is reset at 0 whenever it falls below.
 
-    >>> params = DetectionSettings()
+    >>> params = DetectionSettings(cusum_arl_weeks=1e5)
     >>> slow = np.zeros((8, 1)); slow[-3:, 0] = [2, 3, 3]
     >>> stats_ = poisson_cusum(slow, np.full(8, 60.0), np.array([7e-4]), params)
     >>> bool(stats_[0] >= np.log(params.cusum_arl_weeks))
@@ -301,7 +304,8 @@ def poisson_cusum(
     l0 = np.maximum(base_share, 1e-12)[None, :] * totals[:, None]
     l1 = np.maximum(params.min_growth * base_share, floor)[None, :] * totals[:, None]
     step = counts * np.log(np.maximum(l1, 1e-12) / np.maximum(l0, 1e-12)) - (l1 - l0)
-    step = np.minimum(step, np.log(params.cusum_arl_weeks) / max(params.min_active_weeks, 1))
+    h = np.log(params.cusum_arl_weeks or 1e5)
+    step = np.minimum(step, h / max(params.min_active_weeks, 1))
     statistic = np.zeros(counts.shape[1])
     for week in step:
         statistic = np.maximum(statistic + week, 0.0)
