@@ -147,10 +147,7 @@ def score_terms(
 
     # EWMA baseline over the weeks before the recent window and the gap that separates them (age 1 = the
     # last baseline week): a theme rising slowly over a few weeks is not absorbed into its own baseline.
-    # Its busiest week is cut down to the second busiest, as in the recent count: one story in one week
-    # neither raises the expected level nor widens its variance (a later rise would hide behind it).
     highest = _highest_share(base, n_base, r)
-    base = _cut_busiest(base)
     ages = np.arange(base.shape[0], 0, -1, dtype=float)
     w = 0.5 ** ((ages - 1) / params.ewma_halflife_weeks)
     weighted_docs = float((w * n_base).sum())
@@ -310,17 +307,6 @@ def poisson_cusum(
     for week in step:
         statistic = np.maximum(statistic + week, 0.0)
     return statistic
-
-
-def _cut_busiest(counts: np.ndarray) -> np.ndarray:
-    """The weekly counts with each column's busiest week cut down to its second busiest."""
-    if counts.shape[0] < 2:
-        return counts
-    ordered = np.sort(counts, axis=0)
-    busiest = np.argmax(counts, axis=0)
-    cut = counts.copy()
-    cut[busiest, np.arange(counts.shape[1])] = ordered[-2]
-    return cut
 
 
 def _highest_share(base: np.ndarray, n_base: np.ndarray, r: int) -> np.ndarray:
