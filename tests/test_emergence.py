@@ -1,18 +1,19 @@
 """The emergence tests on count matrices: growth, significance, persistence, rarity, season, spread."""
 
 import numpy as np
+from scipy import stats
 
 from signals.core.settings import DetectionSettings
-from signals.stages.emergence import score_terms
+from signals.stages.emergence import poisson_cusum, score_terms
 
 PARAMS = DetectionSettings()
 WEEKS = 60
 
 
-def _score(columns: dict[str, np.ndarray], spread: int = 3):
+def _score(columns: dict[str, np.ndarray], spread: int = 3, params: DetectionSettings = PARAMS):
     counts = np.stack(list(columns.values()), axis=1).astype(float)
     totals = np.full(WEEKS, 200.0)
-    scores = score_terms(counts, totals, np.full(counts.shape[1], spread), PARAMS)
+    scores = score_terms(counts, totals, np.full(counts.shape[1], spread), params)
     return dict(zip(columns, scores.weak, strict=True)), scores
 
 
@@ -135,3 +136,53 @@ def test_a_faded_theme_back_far_beyond_its_past_peak_is_resurgent():
     _, scores = _score({"wave": wave, "again": again})
     assert scores.resurgent is not None and scores.resurgent.tolist() == [True, False]
     assert scores.historical_share is not None and scores.historical_share[0] > 0
+
+
+SEQUENTIAL = DetectionSettings(cusum_arl_weeks=1e5)  # the sequential test on (off by default)
+
+
+def test_a_slow_rise_crosses_the_sequential_test_before_the_recent_weeks_test_would():
+    # One or two documents a week for eight weeks of a theme never seen: no four weeks of it are
+    # significant once the busiest week is cut, but the evidence accumulated week after week is.
+    rise = np.zeros(WEEKS)
+    rise[-8:] = [1, 1, 1, 0, 0, 1, 1, 2]
+    weak, scores = _score({"rise": rise}, params=SEQUENTIAL)
+    assert scores.significance[0] < PARAMS.min_significance  # the recent weeks' test alone misses it
+    assert _score({"rise": rise})[0] == {"rise": False}  # as it does with the sequential test off
+    assert scores.cusum is not None and scores.cusum[0] >= np.log(1e5)
+    assert weak == {"rise": True} and scores.sequential is not None and scores.sequential[0]
+    earlier, _ = _score(
+        {"rise": np.concatenate([[0.0], rise[:-1]])}, params=SEQUENTIAL
+    )  # one week earlier: not yet
+    assert earlier == {"rise": False}
+
+
+def test_no_single_week_carries_the_sequential_test():
+    weak, scores = _score({"spike": _series([0, 0, 0, 9])}, params=SEQUENTIAL)
+    assert scores.cusum is not None and scores.cusum[0] < np.log(1e5)
+    assert weak == {"spike": False}
+
+
+def _first_crossings(counts: np.ndarray, totals: np.ndarray, share: float, params) -> np.ndarray:
+    """Whether each column's CUSUM crossed its threshold in any week (the statistic week after week)."""
+    h = np.log(params.cusum_arl_weeks)
+    crossed = np.zeros(counts.shape[1], dtype=bool)
+    for t in range(1, counts.shape[0] + 1):
+        crossed |= poisson_cusum(counts[:t], totals[:t], np.full(counts.shape[1], share), params) >= h
+    return crossed
+
+
+def test_a_stationary_theme_rarely_crosses_the_sequential_test():
+    # In control the CUSUM crosses within T weeks with probability at most T / ARL0 (Ville's inequality for
+    # the likelihood ratio from each start week, summed over the starts): checked on simulated themes.
+    rng = np.random.default_rng(12)
+    weeks, themes, totals = 104, 2000, np.full(104, 200.0)
+    for share, arl in ((0.01, 500.0), (0.002, 500.0), (0.01, 1e5)):
+        params = DetectionSettings(cusum_arl_weeks=arl)
+        counts = rng.poisson(share * totals[:, None], size=(weeks, themes)).astype(float)
+        crossed = _first_crossings(counts, totals, share, params)
+        # at most the bound, give or take the sampling noise of 2000 themes (binomial, 1 in 1000)
+        assert crossed.sum() <= stats.binom.ppf(0.999, themes, weeks / arl)
+    params = DetectionSettings(cusum_arl_weeks=500.0)  # a theme doubling for 20 weeks crosses, most often
+    counts = rng.poisson(0.02 * totals[:20, None], size=(20, 200)).astype(float)
+    assert _first_crossings(counts, totals[:20], 0.01, params).mean() > 0.5

@@ -228,3 +228,44 @@ def test_a_single_word_growing_alone_raises_nothing_but_continues_a_signal():
     _week(tracked, [_candidate({1, 2, 3}, terms=(10, 11), key="cour-oasis")], 1)
     updates = _week(tracked, [_candidate({2, 3, 4}, terms=(10,), key="oasis")], 2)
     assert [u.event for u in updates] == ["updated"] and len(tracked) == 1
+
+
+def test_a_quiet_theme_coming_back_slowly_is_a_resurgence_once_beyond_its_range():
+    tracked: list[Tracked] = []
+    _week(tracked, [_candidate({1, 2, 3}, level=0.02)], 0)
+    signal = tracked[0]
+    for n in range(1, 12):  # quiet for weeks
+        signal.level = 0.005
+        _week(tracked, [], n)
+    for n, level in ((12, 0.01), (13, 0.015), (14, 0.02)):  # its comeback, still within its past range
+        updates = _week(tracked, [_candidate({30 + n, 31 + n}, level=level)], n)
+        assert [(u.event, u.raised) for u in updates] == [("updated", False)]
+    back = _week(tracked, [_candidate({40, 41, 42, 43, 44}, level=0.05)], 15)  # 2.5 x its peak
+    assert [(u.event, u.nature, u.raised) for u in back] == [("reopened", "resurgence", True)]
+
+
+def test_a_sub_theme_is_linked_to_the_signal_the_analysis_found_it_inside():
+    tracked: list[Tracked] = []
+    epidemic = _candidate(set(range(1, 21)), level=0.05, terms=(1, 2, 3), key="virus-respiratoire")
+    schools = _candidate(set(range(50, 70)), level=0.05, terms=(7, 8, 9), key="rentree-scolaire")
+    for n in range(6):  # both followed for weeks: established
+        _week(tracked, [epidemic, schools], n)
+    parent = next(s for s in tracked if s.key == "virus-respiratoire")
+    # The variant's documents name the epidemic; most are not among the epidemic's recent ones.
+    variant = _candidate({19, 20, 80, 81, 82}, level=0.01, terms=(40, 41, 42), key="variant-kappa")
+    variant.nature, variant.parent = "sub-theme", parent.id
+    raised = [u for u in _week(tracked, [variant], 6) if u.raised]
+    assert [(u.candidate.key, u.nature) for u in raised] == [("variant-kappa", "sub-theme")]
+    assert raised[0].signal.parent is parent
+
+
+def test_a_quiet_theme_bursting_far_beyond_its_past_range_is_a_resurgence_not_an_event():
+    tracked: list[Tracked] = []
+    _week(tracked, [_candidate({1, 2, 3}, level=0.02, key="regie-publique")], 0)
+    for n in range(1, 10):
+        tracked[0].level = 0.001
+        _week(tracked, [], n)
+    wave = _candidate({50, 51, 52, 53, 54}, level=0.08, key="regie-publique")  # 4 x its old peak
+    wave.nature = "event"
+    updates = _week(tracked, [wave], 10)
+    assert [(u.event, u.nature, u.raised) for u in updates] == [("reopened", "resurgence", True)]

@@ -19,12 +19,13 @@ Each raising of a signal has a **nature**, what a reader needs to know of it fir
 
 - **new**: a theme not tracked before;
 - **sub-theme**: a theme whose documents lie inside an established signal (tracked for at least
-  ``subtheme_min_age_weeks``), whose leading terms are none of that signal's, and which grows as a share of
-  that signal's documents (``signals.stages.membership``): a variant within an epidemic, a reform within
-  "retraites". It is raised as its own signal, linked to its parent, instead of
-  silently widening the parent;
-- **resurgence**: a tracked signal that was quiet (not flagged for ``resurgence_gap_weeks``, or dismissed)
-  and grows beyond its historical range (``resurgence_ratio`` times its peak level so far, or the analysis
+  ``subtheme_min_age_weeks``): they name it, by its leading term; whose leading terms are none of that
+  signal's, and which grows as a share of the documents naming it (``signals.stages.membership``): a
+  variant within an epidemic, a reform within "retraites". It is raised as its own signal, linked to the
+  parent the analysis found (``Candidate.parent``), instead of silently widening the parent;
+- **resurgence**: a tracked signal that was quiet (not flagged for ``resurgence_gap_weeks``, or dismissed;
+  flags of its comeback while within its past range do not end the quiet) and grows beyond its historical
+  range (``resurgence_ratio`` times its peak level so far, or the analysis
   found the theme beyond its range over the window): raised again; a theme never tracked but known in the
   window, back beyond its range, is raised as a resurgence too;
 - **event**: a burst that lasts (see ``signals.stages.emergence``): something is going on now, rather than
@@ -121,6 +122,8 @@ class Candidate:
     # Followed signals whose documents hold most of this theme's (by two of their leading terms or more);
     # None when the analysis did not say (a theme then continues any signal holding its documents).
     hosts: set[int] | None = None
+    # The followed signal the analysis found it growing inside (nature SUBTHEME), by id; None: not said.
+    parent: int | None = None
 
 
 @dataclass
@@ -236,7 +239,11 @@ def step(
         score = rank_score(candidate, confirmed)
         signal = match(candidate, tracked)
         parent = None
-        if signal is not None and is_subtheme(candidate, signal, week, params):
+        named = next((s for s in tracked if candidate.parent and s.id == candidate.parent), None)
+        if named is not None:  # the analysis said inside which signal it grows
+            if (signal is None or signal is named) and is_subtheme(candidate, named, week, params):
+                parent, signal = named, None
+        elif signal is not None and is_subtheme(candidate, signal, week, params):
             parent, signal = signal, None
         if signal is None:
             signal = same_story(candidate, [u.signal for u in touched.values() if u.event in RAISED])
@@ -293,13 +300,16 @@ def _continue(
         if candidate.level < threshold or signal.dismissed_level is None:
             return Update(signal, week, False, DISMISSED, score, candidate, "suppressed")
         return _reopen(signal, candidate, score, week)
+    if _resurges(signal, candidate, week, params):  # beyond its range, burst or not: it says more
+        return _reopen(signal, candidate, score, week)
     if _quiet(signal, week, params) and candidate.nature == EVENT:  # a new burst of a known theme
         return _reopen(signal, candidate, score, week, EVENT)
-    if _resurges(signal, candidate, week, params):
-        return _reopen(signal, candidate, score, week)
     status = CONFIRMED if signal.status == CONFIRMED else (NEW if signal.first_seen == week else RISING)
     signal.status = status
-    signal.last_flagged = week
+    if not _quiet(signal, week, params):
+        # A quiet theme coming back within its past range is the start of its comeback: it stays quiet
+        # until the comeback passes that range (a resurgence) or bursts (an event).
+        signal.last_flagged = week
     signal.peak_level = max(signal.peak_level, candidate.level)
     # Its terms: the core it was found with (its identity), this week's core (its vocabulary evolves), the rest.
     signal.term_hashes = list(

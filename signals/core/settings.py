@@ -115,6 +115,12 @@ class DetectionSettings(BaseModel):
         description="a sub-theme is a proper part of its parent: at most this share of its recent documents "
         "(a variant may take over most of an epidemic's news; all of it is the parent's vocabulary changing)",
     )
+    cusum_arl_weeks: float | None = Field(
+        None,
+        description="the sequential test (a CUSUM of each theme's weekly counts), off when None: its in-control "
+        "average run length, whose ln is its threshold (Lorden's bound); 1e5 weeks is the per-week false-alarm "
+        "rate of min_significance. Off by default: on news-fr-dev it raised the false alerts (issue 12)",
+    )
     resurgence_gap_weeks: int = Field(8, description="weeks without a flag before a signal can resurge")
     resurgence_ratio: float = Field(
         1.25, description="a quiet signal resurges when its level reaches this x its highest level so far"

@@ -35,7 +35,7 @@ from signals.core.settings import Settings
 from signals.stages.emergence import Scores, quadrant, score_terms
 from signals.stages.evidence import by_name, cite_documents, weekly_counts
 from signals.stages.keywords import distinct_keywords, word_preference
-from signals.stages.membership import grows_inside, hosts, signal_documents, term_columns, theme_indicator
+from signals.stages.membership import followed_documents, grows_inside, hosts, term_columns, theme_indicator
 from signals.stages.window import Window, load_window
 
 log = logging.getLogger(__name__)
@@ -131,28 +131,30 @@ def detect(
     if columns.size:
         scores = score_columns(window, window.terms[:, columns].tocsc().tocsr(), settings)
         mids = scores.medians()
-        assert scores.event is not None and scores.resurgent is not None
+        assert scores.event is not None and scores.resurgent is not None and scores.sequential is not None
         # Weak terms make themes among themselves, as the bursts and returns of known terms do among
-        # theirs: in a week of big news, hundreds of bursting terms would join every emerging one.
-        kinds = (scores.weak, (scores.event | scores.resurgent) & ~scores.weak)
+        # theirs: in a week of big news, hundreds of bursting terms would join every emerging one. Terms
+        # weak by their accumulated evidence only (the sequential test) group apart too: joined to the
+        # week's emerging terms, they would bind unrelated stories into one theme.
+        sequential, burst = scores.sequential, (scores.event | scores.resurgent) & ~scores.weak
+        kinds = (scores.weak & ~sequential, sequential, burst)
         # Leading terms of the signals already followed: a group that mixes them with new terms may hold a
         # new theme inside a known one (a variant within an epidemic), tried on the new terms alone.
         owned = np.array(sorted({h for hs in (tracked or {}).values() for h in hs[:FOLLOWED_TERMS]}))
-        parents = {i: signal_documents(window, hashes) for i, hashes in (tracked or {}).items()}
         groups = [
             columns[mask][group]
             for mask in kinds
             for group in _group_terms(window.terms[recent][:, columns[mask]])
         ]
+        shared = (scores, columns, settings, extractor, mids, followed_documents(window, tracked or {}))
         for terms in groups:
             fresh = terms[~np.isin(window.term_hashes[terms], owned)]
             if 0 < fresh.size < terms.size:
-                inside = _theme(
-                    session, window, fresh, scores, columns, settings, extractor, mids, parents, True
-                )
+                inside = _theme(session, window, fresh, *shared, fresh=True)
                 if inside is not None:
                     detection.candidates.append(inside)
-            candidate = _theme(session, window, terms, scores, columns, settings, extractor, mids, parents)
+            whole = None if fresh.size == terms.size else False
+            candidate = _theme(session, window, terms, *shared, fresh=whole)
             if candidate is not None:
                 detection.candidates.append(candidate)
     detection.candidates.sort(key=lambda c: -c.score)
@@ -203,13 +205,14 @@ def _theme(
     settings: Settings,
     extractor: TermExtractor,
     mids: tuple[float, float],
-    parents: dict[int, np.ndarray] | None = None,
-    fresh: bool = False,
+    parents: tuple[dict[int, np.ndarray], dict[int, np.ndarray]] | None = None,
+    fresh: bool | None = False,
 ) -> Candidate | None:
-    """The theme of a group of emerging terms, if it is weak, a lasting event or a resurgence, with the
-    followed signals that hold its documents (``parents``: each one's documents). ``fresh``: the group's
-    terms that no followed signal leads with; their theme, inside a followed signal, must grow within it
-    (a sub-theme), else it is only another phrase of that signal."""
+    """The theme of a group of emerging terms, if weak, a lasting event or a resurgence, with the followed
+    signals that hold its documents (``parents``: each one's documents, and those naming it). ``fresh``
+    True: a group's terms that no followed signal leads with; inside a signal, it must grow within the
+    documents naming it (a sub-theme), else it is another phrase of it. None: a group of such terms only,
+    a sub-theme when it grows so, else a theme like any other."""
     params = settings.detection
     recent = window.recent_mask(params.recent_weeks)
     position = {int(c): i for i, c in enumerate(scored)}
@@ -236,12 +239,15 @@ def _theme(
     explained = _explain(session, window, indicator, settings, mids, keywords)
     if not (explained.weak or explained.event or explained.resurgent):
         return None
-    host_ids = hosts(window, indicator, parents or {}, params.recent_weeks)
+    holders, named = parents or ({}, {})
+    host_ids = hosts(window, indicator, holders, params.recent_weeks)
     parent = None
-    if fresh and host_ids:
-        parent = grows_inside(window, indicator, {i: (parents or {})[i] for i in host_ids}, settings)
-        if parent is None:
-            return None
+    if fresh is not False:
+        inside = hosts(window, indicator, named, params.recent_weeks)
+        if inside:
+            parent = grows_inside(window, indicator, {i: named[i] for i in inside}, settings)
+        if parent is None and fresh and (host_ids or inside):
+            return None  # another phrase of a followed signal
     label = label_from_keywords([k for k, _ in keywords])
     return Candidate(
         kind="term_burst",
@@ -257,6 +263,7 @@ def _theme(
         ),
         nature=SUBTHEME if parent is not None else _nature(explained),
         hosts=host_ids,
+        parent=parent,
     )
 
 
@@ -313,6 +320,7 @@ def _explain(
         "first_week": first,
         "recent_weeks": params.recent_weeks,
         "elevated_weeks": int(theme.run_weeks[0]) if theme.run_weeks is not None else 0,
+        "cusum": round(float(theme.cusum[0]), 2) if theme.cusum is not None else None,
         "historical_share": round(float(theme.historical_share[0]), 5)
         if theme.historical_share is not None
         else None,
@@ -331,11 +339,11 @@ def _explain(
 
 
 def _nature(explained: Explanation) -> str:
-    """Weak signal first (it says the most); then a lasting burst (going on now, whatever its past); then a
-    known theme back beyond its range."""
+    """Weak signal first (it says the most); then a known theme back beyond its historical range (a burst
+    or not: its past says more); then a lasting burst."""
     if explained.weak:
         return NATURE_NEW
-    return EVENT if explained.event else RESURGENCE
+    return RESURGENCE if explained.resurgent else EVENT
 
 
 def document_texts(session: Session, ids: np.ndarray) -> list[str]:

@@ -16,13 +16,24 @@ A weak signal is a theme that is still **rare**, **significantly growing** and *
 - *diffusion*: in at least ``min_spread`` distinct communes or sources recently (or in every place that
   published recently, when fewer than ``min_spread`` did: one outlet cannot show diffusion).
 
+*Sequential evidence* (``poisson_cusum``): a slow rise may stay under the test of the recent weeks while
+its evidence accumulates week after week. Page's CUSUM of the Poisson log-likelihood ratio of each week's
+count (the smallest rise worth a signal: ``min_growth`` times the baseline, and at least ``min_recent_docs``
+documents over ``recent_weeks``) against the baseline, run over the weeks after the baseline and reset at
+0, crosses its threshold ``h = ln(cusum_arl_weeks)`` at most once per ``cusum_arl_weeks`` weeks on average
+while the theme keeps its baseline rate (Lorden, 1971: the in-control run length of a CUSUM of likelihood
+ratios is at least ``e^h``). No single week may carry more than ``h / min_active_weeks`` of it (a one-off
+story is no rise). A theme whose CUSUM crosses passes the significance test; it must pass every other test
+of a weak signal (rarity, growth, persistence, diffusion, season).
+
 A **lasting event** is a burst rather than an emergence: each of the last ``event_weeks`` weeks is
 significantly above the baseline on its own (the same test, week by week, at ``event_significance``), the
 recent weeks together are as significant as a weak signal must be (``min_significance``, busiest week cut:
 two small weeks in a row are no event) and the burst spreads; it need not be rare now, but it was before (expected share at most ``max_recent_share``:
 everyday words swell with any big news). A one-week spike fails the test of its second week. A theme that passes
 both tests is shown as emerging (the weak signal says more); a burst too large to be rare, or whose growth
-does not hold once its busiest week is cut, as an event.
+does not hold once its busiest week is cut, as an event (or as a resurgence when it is also one: a known
+theme's past says more than its burst).
 
 A **resurgence** is a known theme back beyond its historical range: it had faded (its expected share below
 half the highest share it had in any ``recent_weeks`` weeks of the baseline, as the lifecycle calls a
@@ -77,6 +88,8 @@ class Scores:
     run_weeks: np.ndarray | None = None  # consecutive elevated weeks up to the analysed one
     resurgent: np.ndarray | None = None  # bool: a known theme back beyond its historical range
     historical_share: np.ndarray | None = None  # highest share in any recent_weeks weeks of the baseline
+    cusum: np.ndarray | None = None  # the sequential test's statistic at the analysed week (nats)
+    sequential: np.ndarray | None = None  # bool: weak by the sequential test only (the recent test missed it)
 
     def medians(self) -> tuple[float, float]:
         """The emergence map's axes split: median degree of visibility and median growth of all terms."""
@@ -134,6 +147,7 @@ def score_terms(
 
     # EWMA baseline over the weeks before the recent window and the gap that separates them (age 1 = the
     # last baseline week): a theme rising slowly over a few weeks is not absorbed into its own baseline.
+    highest = _highest_share(base, n_base, r)
     ages = np.arange(base.shape[0], 0, -1, dtype=float)
     w = 0.5 ** ((ages - 1) / params.ewma_halflife_weeks)
     weighted_docs = float((w * n_base).sum())
@@ -160,9 +174,13 @@ def score_terms(
     robust = c_recent - ordered[-1] + (ordered[-2] if r >= 2 else 0.0)
     significance = _upper_tail_significance(robust, expected, excess)
     run = _elevated_run(recent, n_recent, base_share, excess_per_doc2, params)
-    highest = _highest_share(base, n_base, r)
     beyond = _upper_tail_significance(robust, highest * total_recent, np.zeros_like(highest))
 
+    if params.cusum_arl_weeks:
+        cusum = poisson_cusum(counts[weeks - r - gap :], totals[weeks - r - gap :], base_share, params)
+        accumulated = cusum >= np.log(params.cusum_arl_weeks)
+    else:
+        cusum, accumulated = np.zeros_like(base_share), np.zeros_like(base_share, dtype=bool)
     growth = robust / total_recent / np.maximum(base_share, 1e-12)
     active = (recent > 0).sum(axis=0)
     last_year = _last_year_share(counts, totals, r)
@@ -178,7 +196,7 @@ def score_terms(
     spreading = np.asarray(spread) >= max(min_spread, 1)
     weak = (
         (c_recent >= params.min_recent_docs)
-        & (significance >= params.min_significance)
+        & ((significance >= params.min_significance) | accumulated)
         & (growth >= params.min_growth)
         & (share <= params.max_recent_share)
         & (active >= min(params.min_active_weeks, r))
@@ -206,8 +224,10 @@ def score_terms(
         & spreading
         & ~seasonal
     )
+    sequential = weak & (significance < params.min_significance)
     strength = np.log2(1.0 + growth) * (1.0 + np.log2(np.maximum(spread, 1)))
     evidence = np.where(resurgent & ~weak, np.maximum(significance, beyond), significance)
+    evidence = np.where(sequential, np.maximum(evidence, cusum / np.log(10.0)), evidence)
     score = np.where(weak | event | resurgent, np.minimum(evidence, 30.0) * strength, 0.0)
     return Scores(
         c_recent,
@@ -229,6 +249,8 @@ def score_terms(
         run,
         resurgent,
         highest,
+        cusum,
+        sequential,
     )
 
 
@@ -251,6 +273,40 @@ def _elevated_run(
         going &= elevated[week]
         run += going
     return run
+
+
+def poisson_cusum(
+    counts: np.ndarray, totals: np.ndarray, base_share: np.ndarray, params: DetectionSettings
+) -> np.ndarray:
+    """Page's one-sided CUSUM of each column's weekly counts (rows oldest first) at the last week, in nats.
+
+    In control, a column's count of week t is Poisson with mean ``base_share * totals[t]``; the alternative
+    is the smallest rise worth a signal: ``min_growth`` times that, and at least the rate that gives
+    ``min_recent_docs`` documents over ``recent_weeks`` of this many documents. Each week adds the
+    log-likelihood ratio ``x ln(l1/l0) - (l1 - l0)``, at most ``h / min_active_weeks`` (``h`` the threshold,
+    ``ln(cusum_arl_weeks)``), and the sum is reset at 0 whenever it falls below.
+
+    >>> params = DetectionSettings(cusum_arl_weeks=1e5)
+    >>> slow = np.zeros((8, 1)); slow[-3:, 0] = [2, 3, 3]
+    >>> stats_ = poisson_cusum(slow, np.full(8, 60.0), np.array([7e-4]), params)
+    >>> bool(stats_[0] >= np.log(params.cusum_arl_weeks))
+    True
+    """
+    counts = np.asarray(counts, dtype=float)
+    totals = np.asarray(totals, dtype=float)
+    if counts.shape[0] == 0:
+        return np.zeros(counts.shape[1])
+    mean_docs = max(float(totals.mean()), 1.0)
+    floor = params.min_recent_docs / (params.recent_weeks * mean_docs)  # share worth a signal
+    l0 = np.maximum(base_share, 1e-12)[None, :] * totals[:, None]
+    l1 = np.maximum(params.min_growth * base_share, floor)[None, :] * totals[:, None]
+    step = counts * np.log(np.maximum(l1, 1e-12) / np.maximum(l0, 1e-12)) - (l1 - l0)
+    h = np.log(params.cusum_arl_weeks or 1e5)
+    step = np.minimum(step, h / max(params.min_active_weeks, 1))
+    statistic = np.zeros(counts.shape[1])
+    for week in step:
+        statistic = np.maximum(statistic + week, 0.0)
+    return statistic
 
 
 def _highest_share(base: np.ndarray, n_base: np.ndarray, r: int) -> np.ndarray:

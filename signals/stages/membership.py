@@ -37,6 +37,24 @@ def signal_documents(window: Window, hashes: list[int]) -> np.ndarray:
     return np.asarray(window.terms[:, columns].sum(axis=1)).ravel() >= 2
 
 
+def named_documents(window: Window, hashes: list[int]) -> np.ndarray:
+    """The documents that name a followed signal: its leading term, its name. A sub-theme names its parent
+    (a variant names its epidemic, often with none of the epidemic's other words); two common words shared
+    with a signal (children, an agency) do not put a schoolyard inside an epidemic."""
+    columns = term_columns(window, hashes[:1])
+    if columns.size == 0:
+        return np.zeros(window.terms.shape[0], dtype=bool)
+    return np.asarray(window.terms[:, columns].sum(axis=1)).ravel() > 0
+
+
+def followed_documents(
+    window: Window, tracked: dict[int, list[int]]
+) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """Each followed signal's documents (``signal_documents``), and those that name it (``named_documents``)."""
+    inside = {i: signal_documents(window, hashes) for i, hashes in tracked.items()}
+    return inside, {i: named_documents(window, hashes) for i, hashes in tracked.items()}
+
+
 def hosts(
     window: Window, indicator: sparse.csr_matrix, parents: dict[int, np.ndarray], recent_weeks: int
 ) -> set[int]:
