@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import emit, parser
+from bench.frontier import measure as measure_crawl
 from bench.ingest import load_corpus, run_pipeline, write_site
 
 WEEK_DOCS, HISTORY_DOCS = 1_000_000, 50_000_000
@@ -188,9 +189,7 @@ def main() -> None:
             "cores": os.cpu_count(),
             "load_avg_1m": round(os.getloadavg()[0], 2),
             "ingest": ingest_figures,
-            "crawl": __import__("bench.frontier", fromlist=["measure"]).measure(
-                2_000 if args.quick else 20_000
-            ),
+            "crawl": measure_crawl(500 if args.quick else 20_000),
             "backfill": backfill_figures,
             "projection": projection(ingest_figures, backfill_figures),
         }

@@ -244,10 +244,10 @@ def main() -> None:
     p = parser(__doc__.split("\n", 1)[0])
     p.add_argument("--store", choices=("postgresql", "sqlite"), default="postgresql")
     p.add_argument(
-        "--pages", type=int, help="articles of the generated site (default 20000, 2000 with --quick)"
+        "--pages", type=int, help="articles of the generated site (default 20000, 500 with --quick)"
     )
     args = p.parse_args()
-    figures = measure(args.pages or (2_000 if args.quick else 20_000), args.store)
+    figures = measure(args.pages or (500 if args.quick else 20_000), args.store)
     emit(
         {
             "benchmark": "frontier",
