@@ -89,6 +89,7 @@ class Client:
         self.base = base
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.last_url = ""  # where the last request landed, redirects followed
 
     def get(self, path: str) -> tuple[int, str]:
         return self._open(urllib.request.Request(self.base + path))
@@ -111,6 +112,8 @@ class Client:
     def _open(self, request: urllib.request.Request) -> tuple[int, str]:
         try:
             with self.opener.open(request, timeout=60) as response:
+                self.last_url = response.geturl()
                 return response.status, response.read().decode("utf-8", "replace")
         except urllib.error.HTTPError as exc:
+            self.last_url = exc.geturl()
             return exc.code, exc.read().decode("utf-8", "replace")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -21,18 +21,36 @@ app.add_typer(users_app, name="users")
 def web(
     host: Annotated[str | None, typer.Option(help="address to listen on (default: web.host)")] = None,
     port: Annotated[int | None, typer.Option(min=1, max=65535, help="default: web.port, else 8000")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=64, help="processes serving it (default: web.workers)")
+    ] = None,
 ) -> None:
     """Serve the web console. The brief's links land on it once SIGNALS_WEB__PORT names its port (or
     SIGNALS_PUBLIC_URL the address its readers reach)."""
     import uvicorn
 
-    from signals.web import create_app
+    from signals.web.app import create_app, session_key
 
     settings = settings_from_env()
     host = host or settings.web.host
     port = port or settings.web.port or 8000
+    workers = workers or settings.web.workers
     out.print(f"console on http://{host}:{port} (Ctrl+C stops it)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", server_header=False)
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "warning", "server_header": False}
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return
+    session_key(settings)  # the session cookie's key, created once before the processes read it
+    # each process builds its own app from the same environment (uvicorn restarts one that dies)
+    uvicorn.run(f"{__name__}:console_from_environment", factory=True, workers=workers, **options)
+
+
+def console_from_environment() -> Any:
+    """The console's application built from the environment's settings: each process of ``signals web
+    --workers N`` calls it."""
+    from signals.web import create_app
+
+    return create_app(settings_from_env())
 
 
 def _password(password_stdin: bool, name: str) -> str:

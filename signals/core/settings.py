@@ -301,6 +301,12 @@ class WebSettings(BaseModel):
         "confirm/dismiss links land on the console (unless public_url names another address)",
     )
 
+    workers: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="processes serving the console (one per core: a process runs its pages one at a time)",
+    )
     secure_cookies: bool = Field(
         False, description="mark the session cookie Secure (set it when the console is served over HTTPS)"
     )

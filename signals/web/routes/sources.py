@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import threading
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -19,6 +20,7 @@ from starlette.routing import Route
 from signals import pipeline
 from signals.core import clock
 from signals.core.accounts import audit
+from signals.core.schema import Run
 from signals.core.source_editing import definition_yaml, parse_definition, save_definition
 from signals.core.sources import SourceError
 from signals.pipeline.collect import sources_path
@@ -114,25 +116,47 @@ async def submit(request: Request) -> Response:
     return RedirectResponse(f"/sources/{definition.name}?{query}", status_code=303)
 
 
+# A collection asked from the console runs in a thread of the console process that received the form; any
+# process of the console follows it through the store's run records (``signals web --workers`` serves the
+# console from several processes), so the form carries the last run known before it started.
+STARTING_S = 120.0  # how long a collection may take to record its run before the page says it did not start
+
+
 @dataclass
 class Collection:
-    """A collection of one source started from the console, running in a thread of the console."""
+    """A collection of one source started by this console process."""
 
     started: datetime
+    after: int  # the source's last run before it: its own run comes after
     thread: threading.Thread | None = None
-    outcome: Any = None
-    error: str | None = None
+    error: str | None = None  # what stopped it before it could record its run
 
     @property
     def running(self) -> bool:
         return self.thread is not None and self.thread.is_alive()
 
 
+@dataclass
+class Outcome:
+    """Where a collection stands, as its run record says."""
+
+    running: bool
+    elapsed: float
+    status: str | None = None
+    counts: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
 def _collect_in_background(app: Any, name: str, job: Collection) -> None:
     try:
-        job.outcome = pipeline.collect(app.store, app.settings, [name])[0]
+        pipeline.collect(app.store, app.settings, [name])
     except Exception as exc:  # shown on the page; the run record has the details
         job.error = f"{type(exc).__name__}: {exc}"
+
+
+def _collect_runs(session: Any, name: str, after: int = 0) -> list[Run]:
+    query = select(Run).where(Run.stage == "collect", Run.target == name, Run.id > after)
+    return list(session.scalars(query.order_by(Run.id.desc()).limit(1)))
 
 
 @guarded("sources")
@@ -144,26 +168,53 @@ def collect(request: Request) -> Response:
         pipeline.read_sources(app.settings).get(name)
     except SourceError as exc:
         raise HTTPException(404, str(exc)) from None
+    with app.store.session() as session:
+        latest = next(iter(_collect_runs(session, name)), None)
     job = app.collections.get(name)
-    if job is None or not job.running:
-        job = Collection(clock.now())
+    if latest is not None and latest.status == "running":  # started by any process, here or elsewhere
+        after, asked = latest.id - 1, latest.started_at.timestamp()
+    elif job is not None and job.running:  # started here, its run not recorded yet
+        after, asked = job.after, job.started.timestamp()
+    else:
+        job = Collection(clock.now(), latest.id if latest else 0)
         job.thread = threading.Thread(target=_collect_in_background, args=(app, name, job), daemon=True)
         app.collections[name] = job
         with app.store.session(write=True) as session:
             audit(session, request.state.user.name, "source.collect", name, address=client_address(request))
         job.thread.start()
-    return RedirectResponse(f"/sources/{name}/collecte", status_code=303)
+        after, asked = job.after, job.started.timestamp()
+    query = urllib.parse.urlencode({"apres": after, "depuis": round(asked, 3)})
+    return RedirectResponse(f"/sources/{name}/collecte?{query}", status_code=303)
+
+
+def _outcome(request: Request, name: str) -> Outcome:
+    try:
+        after = int(request.query_params.get("apres", ""))
+        asked = float(request.query_params.get("depuis", ""))
+    except ValueError:
+        raise HTTPException(404, "Aucune collecte de cette source lancée depuis la console.") from None
+    now = clock.now().timestamp()
+    with request.app.state.store.session() as session:
+        run = next(iter(_collect_runs(session, name, after)), None)
+    if run is None:
+        job = request.app.state.collections.get(name)
+        if job is not None and job.error and job.started.timestamp() >= asked - 1:
+            return Outcome(False, now - asked, "failed", error=job.error)
+        if now - asked < STARTING_S:
+            return Outcome(True, max(0.0, now - asked))
+        return Outcome(False, now - asked, "failed", error="la collecte n’a pas démarré")
+    if run.status == "running":
+        return Outcome(True, max(0.0, now - run.started_at.timestamp()))
+    reasons = [e.get("reason") for e in (run.errors or []) if isinstance(e, dict) and e.get("reason")]
+    error = reasons[-1] if run.status == "failed" and reasons else None
+    return Outcome(False, now - asked, run.status, dict(run.counts or {}), error)
 
 
 @guarded("sources")
 def collection(request: Request) -> Response:
-    """Where a collection started here stands: the page reloads itself while it runs (no script)."""
+    """Where a collection of the source stands: the page reloads itself while it runs (no script)."""
     name = request.path_params["name"]
-    job = request.app.state.collections.get(name)
-    if job is None:
-        raise HTTPException(404, "Aucune collecte de cette source lancée depuis la console.")
-    elapsed = (clock.now() - job.started).total_seconds()
-    return page(request, "collected.html.j2", name=name, job=job, elapsed=elapsed)
+    return page(request, "collected.html.j2", name=name, job=_outcome(request, name))
 
 
 routes = [
