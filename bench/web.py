@@ -37,6 +37,8 @@ from bench.web_store import build
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT, PASSWORD = "bench", "mot-de-passe-du-banc"
+SIGNAL_PAGES = 200  # the week's signals whose pages are asked in turn
+SEARCH_WORDS = 20  # the words searched in turn: the leading terms of the strongest signals
 
 
 def _free_port() -> int:
@@ -73,8 +75,12 @@ def _login(port: int) -> str:
     return headers["set-cookie"].split(";", 1)[0]
 
 
-def _load(port: int, cookie: str, path: str, requests: int, clients: int, seconds: float) -> dict[str, Any]:
-    """``requests`` GETs of ``path`` from ``clients`` connections (at most ``seconds``): latencies in ms."""
+def _load(
+    port: int, cookie: str, paths: list[str], requests: int, clients: int, seconds: float
+) -> dict[str, Any]:
+    """``requests`` GETs of ``paths`` in turn from ``clients`` connections (at most ``seconds``): latencies
+    in ms. Several paths (the week's signals, several words) so that what the console keeps between
+    requests is not simply asked again: a path comes back only after all the others."""
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -89,6 +95,7 @@ def _load(port: int, cookie: str, path: str, requests: int, clients: int, second
                 if remaining[0] <= 0:
                     break
                 remaining[0] -= 1
+                path = paths[remaining[0] % len(paths)]
             start = time.perf_counter()
             try:
                 status, _, _ = _request(conn, "GET", path, {"Cookie": cookie})
@@ -138,25 +145,29 @@ def _prepare(database: Path, folder: Path) -> dict[str, Any]:
     store.close()
     with sqlite3.connect(copy) as db:
         documents = db.execute("SELECT count(*) FROM documents").fetchone()[0]
-        # the week's top signal citing the most documents: the heaviest signal page
-        top = db.execute(
-            "SELECT w.signal_id FROM signal_weeks w WHERE w.week = (SELECT max(week) FROM signal_weeks) "
-            "ORDER BY (SELECT count(*) FROM evidence e WHERE e.signal_id = w.signal_id) DESC, w.score DESC "
-            "LIMIT 1"
-        ).fetchone()
-        word = db.execute(
-            "SELECT json_extract(metrics, '$.keywords[0].term') FROM signals WHERE kind = 'term_burst' "
-            "ORDER BY score DESC LIMIT 1"
-        ).fetchone()
+        # the week's signals, the one citing the most documents (the heaviest page) first
+        week = [
+            row[0]
+            for row in db.execute(
+                "SELECT w.signal_id FROM signal_weeks w WHERE w.week = (SELECT max(week) FROM signal_weeks) "
+                "ORDER BY (SELECT count(*) FROM evidence e WHERE e.signal_id = w.signal_id) DESC, "
+                "w.score DESC LIMIT ?",
+                (SIGNAL_PAGES,),
+            )
+        ]
+        words = [
+            row[0]
+            for row in db.execute(
+                "SELECT DISTINCT json_extract(metrics, '$.keywords[0].term') FROM signals "
+                "WHERE kind = 'term_burst' AND json_extract(metrics, '$.keywords[0].term') IS NOT NULL "
+                "ORDER BY score DESC LIMIT ?",
+                (SEARCH_WORDS,),
+            )
+        ]
         cited = db.execute(
-            "SELECT count(*) FROM evidence WHERE signal_id = ?", (top[0] if top else 0,)
+            "SELECT count(*) FROM evidence WHERE signal_id = ?", (week[0] if week else 0,)
         ).fetchone()
-    return {
-        "documents": documents,
-        "signal": top[0] if top else None,
-        "cited": cited[0],
-        "word": (word and word[0]) or "commune",
-    }
+    return {"documents": documents, "signals": week, "cited": cited[0], "words": words or ["commune"]}
 
 
 def _measure(
@@ -179,24 +190,30 @@ def _measure(
         with listening(command, port, env, folder):
             cookie = _login(port)
             pages = {
-                "static": "/static/console.css",
-                "list": "/",
-                "signal": f"/signaux/{found['signal']}" if found["signal"] else None,
-                "search": "/recherche?q=" + urllib.parse.quote(found["word"]),
-                "map": "/carte",
+                "static": ["/static/console.css"],
+                "list": ["/"],
+                "signal": [f"/signaux/{i}" for i in found["signals"]],
+                "search": ["/recherche?q=" + urllib.parse.quote(w) for w in found["words"]],
+                "map": ["/carte"],
             }
             load = os.getloadavg()[0]
-            figures.update(documents=found["documents"], cited=found["cited"], word=found["word"])
+            figures.update(
+                documents=found["documents"],
+                cited=found["cited"],
+                signal_pages=len(found["signals"]),
+                words=found["words"],
+            )
             print(
-                f"\n{label}: {found['documents']} documents (signal page: {found['cited']} cited, "
-                f"search: {found['word']!r}); load average {load:.1f}"
+                f"\n{label}: {found['documents']} documents ({len(found['signals'])} signal pages, the "
+                f"heaviest citing {found['cited']}; {len(found['words'])} words searched); "
+                f"load average {load:.1f}"
             )
             print(f"{'page':8} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8} {'errors':>7}")
-            for name, path in pages.items():
-                if path is None:
+            for name, paths in pages.items():
+                if not paths:
                     continue
-                _load(port, cookie, path, min(20, requests), clients, seconds)  # warm up
-                result = _load(port, cookie, path, requests, clients, seconds)
+                _load(port, cookie, ["/"], min(20, requests), clients, seconds)  # the processes warm
+                result = _load(port, cookie, paths, requests, clients, seconds)
                 print(
                     f"{name:8} {result.get('p50_ms', '—'):>8} {result.get('p95_ms', '—'):>8} "
                     f"{result.get('per_s', '—'):>8} {result['errors']:>7}"
