@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -51,7 +52,6 @@ def listening(
     terminated (then killed after 20 s) when the block ends. ``capture``: its stdout is a pipe (for a short
     output). A server that exits or never listens raises ``RuntimeError`` with the end of its stderr."""
     import socket
-    import subprocess
 
     stdout = subprocess.PIPE if capture else subprocess.DEVNULL
     server = subprocess.Popen(command, env=env, cwd=cwd, stdout=stdout, stderr=subprocess.PIPE, text=True)
@@ -70,13 +70,18 @@ def listening(
                 time.sleep(0.2)
         yield server
     finally:
-        if server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        stop(server, 20)
+
+
+def stop(process: subprocess.Popen, timeout: float) -> None:
+    """Stop a child process: politely (SIGTERM), then killed if it has not ended within ``timeout``."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def peak_rss_mb() -> float:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bench.common import stop
 from tests.pgserver import _free_port
 
 START_TIMEOUT_S = 20.0
@@ -46,10 +47,5 @@ def redis_server() -> Iterator[str]:
         client.close()
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, 10)
         shutil.rmtree(folder, ignore_errors=True)

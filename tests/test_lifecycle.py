@@ -119,13 +119,19 @@ def test_a_young_signal_absorbs_a_theme_sharing_its_documents():
     assert [u.event for u in updates] == ["updated"] and len(tracked) == 1
 
 
-def test_a_quiet_theme_back_beyond_its_historical_range_is_a_resurgence():
-    tracked: list[Tracked] = []
-    _week(tracked, [_candidate({1, 2, 3}, level=0.02)], 0)
+def _quiet_for_weeks(tracked: list[Tracked], peak: float, weeks: int) -> Tracked:
+    """A signal raised at ``peak`` in week 0, then quiet until week ``weeks``."""
+    _week(tracked, [_candidate({1, 2, 3}, level=peak)], 0)
     signal = tracked[0]
-    for n in range(1, 12):  # quiet for weeks
+    for n in range(1, weeks):
         signal.level = 0.005
         _week(tracked, [], n)
+    return signal
+
+
+def test_a_quiet_theme_back_beyond_its_historical_range_is_a_resurgence():
+    tracked: list[Tracked] = []
+    signal = _quiet_for_weeks(tracked, 0.02, 12)
     assert signal.status == "fading"
     within = _week(tracked, [_candidate({30, 31}, level=0.022)], 12)  # back, but within its range
     assert [(u.event, u.raised) for u in within] == [("updated", False)]
@@ -232,11 +238,7 @@ def test_a_single_word_growing_alone_raises_nothing_but_continues_a_signal():
 
 def test_a_quiet_theme_coming_back_slowly_is_a_resurgence_once_beyond_its_range():
     tracked: list[Tracked] = []
-    _week(tracked, [_candidate({1, 2, 3}, level=0.02)], 0)
-    signal = tracked[0]
-    for n in range(1, 12):  # quiet for weeks
-        signal.level = 0.005
-        _week(tracked, [], n)
+    _quiet_for_weeks(tracked, 0.02, 12)
     for n, level in ((12, 0.01), (13, 0.015), (14, 0.02)):  # its comeback, still within its past range
         updates = _week(tracked, [_candidate({30 + n, 31 + n}, level=level)], n)
         assert [(u.event, u.raised) for u in updates] == [("updated", False)]
