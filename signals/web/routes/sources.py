@@ -154,6 +154,19 @@ def _collect_in_background(app: Any, name: str, job: Collection) -> None:
         job.error = f"{type(exc).__name__}: {exc}"
 
 
+def _live(run: Run, settings: Any, name: str) -> bool:
+    """A run still going: recorded as running, and not older than the source's time budget allows (a crawl
+    process killed outright leaves its run "running" until the scheduler's next start closes it)."""
+    if run.status != "running":
+        return False
+    try:
+        own = pipeline.read_sources(settings).get(name).time_budget_s
+    except SourceError:  # the source left the file meanwhile
+        own = None
+    budget = settings.collect.time_budget_s if own is None else own
+    return not budget or clock.now().timestamp() - run.started_at.timestamp() < budget + STARTING_S
+
+
 def _collect_runs(session: Any, name: str, after: int = 0) -> list[Run]:
     query = select(Run).where(Run.stage == "collect", Run.target == name, Run.id > after)
     return list(session.scalars(query.order_by(Run.id.desc()).limit(1)))
@@ -171,7 +184,7 @@ def collect(request: Request) -> Response:
     with app.store.session() as session:
         latest = next(iter(_collect_runs(session, name)), None)
     job = app.collections.get(name)
-    if latest is not None and latest.status == "running":  # started by any process, here or elsewhere
+    if latest is not None and _live(latest, app.settings, name):  # started by any process, here or elsewhere
         after, asked = latest.id - 1, latest.started_at.timestamp()
     elif job is not None and job.running:  # started here, its run not recorded yet
         after, asked = job.after, job.started.timestamp()
@@ -204,6 +217,8 @@ def _outcome(request: Request, name: str) -> Outcome:
             return Outcome(True, max(0.0, now - asked))
         return Outcome(False, now - asked, "failed", error="la collecte n’a pas démarré")
     if run.status == "running":
+        if not _live(run, request.app.state.settings, name):
+            return Outcome(False, now - asked, "failed", error="la collecte ne s’est pas terminée à temps")
         return Outcome(True, max(0.0, now - run.started_at.timestamp()))
     reasons = [e.get("reason") for e in (run.errors or []) if isinstance(e, dict) and e.get("reason")]
     error = reasons[-1] if run.status == "failed" and reasons else None
