@@ -67,8 +67,7 @@ class SourceContext:
 
     @property
     def time_budget_s(self) -> int:
-        budget = self.source.time_budget_s
-        return self.crawl.settings.collect.time_budget_s if budget is None else budget
+        return self.source.budget_s(self.crawl.settings.collect.time_budget_s)
 
     def known(self, urls: list[str]) -> set[str]:
         """Which of these URLs are already stored (never in a preview: it shows what the source yields)."""

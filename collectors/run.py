@@ -210,9 +210,7 @@ def crawl_timeout(settings: Settings, sources: list[SourceDef]) -> float | None:
 
     longest = 0.0
     for group in host_groups(sources):
-        budgets = [
-            s.time_budget_s if s.time_budget_s is not None else settings.collect.time_budget_s for s in group
-        ]
+        budgets = [s.budget_s(settings.collect.time_budget_s) for s in group]
         if any(b == 0 for b in budgets):
             return None  # a source without a budget: no limit
         longest = max(longest, float(sum(budgets)))

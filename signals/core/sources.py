@@ -49,6 +49,11 @@ class _SourceBase(BaseModel):
     time_budget_s: int | None = Field(None, description="overrides collect.time_budget_s")
     max_pages: int = Field(100, description="pagination limit per run")
 
+    def budget_s(self, default: int) -> int:
+        """Seconds this source's run may take: its own ``time_budget_s``, else ``default`` (the setting
+        ``collect.time_budget_s``); 0 means no budget."""
+        return default if self.time_budget_s is None else self.time_budget_s
+
     @field_validator("cadence")
     @classmethod
     def _valid_cadence(cls, value: str) -> str:

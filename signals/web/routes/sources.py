@@ -154,22 +154,25 @@ def _collect_in_background(app: Any, name: str, job: Collection) -> None:
         job.error = f"{type(exc).__name__}: {exc}"
 
 
-def _live(run: Run, settings: Any, name: str) -> bool:
+def _budget_s(settings: Any, name: str) -> int:
+    """The source's time budget per run (0: none), the general one when it left the file meanwhile."""
+    try:
+        return pipeline.read_sources(settings).get(name).budget_s(settings.collect.time_budget_s)
+    except SourceError:
+        return settings.collect.time_budget_s
+
+
+def _live(run: Run, budget_s: int) -> bool:
     """A run still going: recorded as running, and not older than the source's time budget allows (a crawl
     process killed outright leaves its run "running" until the scheduler's next start closes it)."""
     if run.status != "running":
         return False
-    try:
-        own = pipeline.read_sources(settings).get(name).time_budget_s
-    except SourceError:  # the source left the file meanwhile
-        own = None
-    budget = settings.collect.time_budget_s if own is None else own
-    return not budget or clock.now().timestamp() - run.started_at.timestamp() < budget + STARTING_S
+    return not budget_s or clock.now().timestamp() - run.started_at.timestamp() < budget_s + STARTING_S
 
 
-def _collect_runs(session: Any, name: str, after: int = 0) -> list[Run]:
+def _last_collect_run(session: Any, name: str, after: int = 0) -> Run | None:
     query = select(Run).where(Run.stage == "collect", Run.target == name, Run.id > after)
-    return list(session.scalars(query.order_by(Run.id.desc()).limit(1)))
+    return session.scalars(query.order_by(Run.id.desc()).limit(1)).first()
 
 
 @guarded("sources")
@@ -178,13 +181,13 @@ def collect(request: Request) -> Response:
     app = request.app.state
     name = request.path_params["name"]
     try:
-        pipeline.read_sources(app.settings).get(name)
+        budget_s = pipeline.read_sources(app.settings).get(name).budget_s(app.settings.collect.time_budget_s)
     except SourceError as exc:
         raise HTTPException(404, str(exc)) from None
     with app.store.session() as session:
-        latest = next(iter(_collect_runs(session, name)), None)
+        latest = _last_collect_run(session, name)
     job = app.collections.get(name)
-    if latest is not None and _live(latest, app.settings, name):  # started by any process, here or elsewhere
+    if latest is not None and _live(latest, budget_s):  # started by any process, here or elsewhere
         after, asked = latest.id - 1, latest.started_at.timestamp()
     elif job is not None and job.running:  # started here, its run not recorded yet
         after, asked = job.after, job.started.timestamp()
@@ -208,7 +211,7 @@ def _outcome(request: Request, name: str) -> Outcome:
         raise HTTPException(404, "Aucune collecte de cette source lancée depuis la console.") from None
     now = clock.now().timestamp()
     with request.app.state.store.session() as session:
-        run = next(iter(_collect_runs(session, name, after)), None)
+        run = _last_collect_run(session, name, after)
     if run is None:
         job = request.app.state.collections.get(name)
         if job is not None and job.error and job.started.timestamp() >= asked - 1:
@@ -217,7 +220,7 @@ def _outcome(request: Request, name: str) -> Outcome:
             return Outcome(True, max(0.0, now - asked))
         return Outcome(False, now - asked, "failed", error="la collecte n’a pas démarré")
     if run.status == "running":
-        if not _live(run, request.app.state.settings, name):
+        if not _live(run, _budget_s(request.app.state.settings, name)):
             return Outcome(False, now - asked, "failed", error="la collecte ne s’est pas terminée à temps")
         return Outcome(True, max(0.0, now - run.started_at.timestamp()))
     reasons = [e.get("reason") for e in (run.errors or []) if isinstance(e, dict) and e.get("reason")]
