@@ -26,10 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from bench.common import emit, parser, peak_rss_mb, scores_line
 from models.terms import TermExtractor
-from signals.core.periods import weeks_between
+from signals.core.periods import week_start, weeks_between
 from signals.core.settings import Settings
 from signals.core.sources import SourcesFile, Territory, dump_sources
 from signals.core.store import Store
@@ -113,6 +114,55 @@ def spike_baseline(
                 )
     _score_events(store, settings, result)
     return result
+
+
+def oracle_leads(
+    store: Store, settings: Settings, first: date, last: date, events: list[Event], gazetteer: list[str]
+) -> dict[str, int | None]:
+    """Weeks after onset at which each event's own documents (those its patterns match) first pass the
+    service's tests as one theme (weak signal, lasting event or resurgence): the earliest any grouping of
+    terms could flag it. A floor of the service's lead, set by the tests themselves."""
+    from sqlalchemy import select
+
+    from signals.core.schema import Document
+    from signals.stages.analysis import score_columns
+
+    with store.session() as session:
+        texts = session.execute(select(Document.id, Document.title, Document.text)).all()
+    held = [
+        np.array(sorted(i for i, t, x in texts if e.matches(f"{t}\n{x}")), dtype=np.int64) for e in events
+    ]
+    extractor = TermExtractor(extra_stop=gazetteer)
+    leads: dict[str, int | None] = {e.name: None for e in events}
+    for week in weeks_between(first, last):
+        waiting = [k for k, e in enumerate(events) if leads[e.name] is None and week_start(e.onset) <= week]
+        if not waiting:
+            continue
+        with store.session() as session:
+            window = load_window(session, min(week + timedelta(days=6), last), settings, extractor)
+        if len(window.doc_ids) == 0:
+            continue
+        indicator = sparse.csr_matrix(np.stack([np.isin(window.doc_ids, held[k]) for k in waiting], axis=1))
+        scores = score_columns(window, indicator.astype(np.float32), settings)
+        assert scores.event is not None and scores.resurgent is not None
+        for j, k in enumerate(waiting):
+            if scores.weak[j] or scores.event[j] or scores.resurgent[j]:
+                leads[events[k].name] = (week - week_start(events[k].onset)).days // 7
+    return leads
+
+
+def oracle_summary(leads: dict[str, int | None]) -> dict[str, Any]:
+    found = [lead for lead in leads.values() if lead is not None]
+    return {
+        "recall": round(len(found) / len(leads), 3) if leads else None,
+        "median_lead_weeks": statistics.median(found) if found else None,
+        "per_event": leads,
+    }
+
+
+def oracle_line(leads: dict[str, int | None]) -> str:
+    o = oracle_summary(leads)
+    return f"  floor     recall {o['recall']}  median lead {o['median_lead_weeks']}  (each event's own documents)"
 
 
 def _summary(result: BacktestResult) -> dict[str, Any]:
@@ -241,6 +291,9 @@ def evaluate(
     started = time.perf_counter()
     base = spike_baseline(store, settings, first, last, events, budget, communes)
     base_s = time.perf_counter() - started
+    floor = oracle_leads(
+        store, settings, first, last, [e for e in events if first <= e.onset <= last], communes
+    )
     store.close()
     figures = _summary(ours)
     figures.update(
@@ -248,15 +301,17 @@ def evaluate(
         import_s=round(import_s, 1),
         replay_s=round(ours_s, 1),
         baseline=_summary(base) | {"replay_s": round(base_s, 1)},
+        oracle=oracle_summary(floor),
     )
     print(f"{name}: {len(records)} documents, weeks {first}..{last}, budget {budget}")
+    print(oracle_line(floor))
     for label, result in (("service", ours), ("baseline", base)):
         s = result.scores()
         print(scores_line(label, s))
         for event, detail in s["per_event_detail"].items():
             print(
                 f"    {event:28} {detail['kind']:10} onset {detail['onset']}  first flag {detail['first_flag']}"
-                f"  as {detail.get('signal_kind')}  lead {detail['lead_weeks']}"
+                f"  as {detail.get('signal_kind')}  lead {detail['lead_weeks']}  (floor {floor.get(event)})"
             )
         for kind, k in by_kind(s["per_event_detail"]).items():
             print(f"    [{kind}] recall {k['recall']} of {k['events']}, median lead {k['median_lead_weeks']}")

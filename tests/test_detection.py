@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, timedelta
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from signals import pipeline
 from signals.core.schema import Signal, SignalWeek
 from signals.demo.synthetic import Decoy, Plant, synthetic_corpus
-from signals.demo.themes import DECOYS, EMERGING
+from signals.demo.themes import DECOYS, EMERGING, PARENTS
 from signals.stages.importer import import_file
 from tests.conftest import COMMUNES, workspace_settings, write_jsonl
 
@@ -108,3 +109,41 @@ def _snapshot(store, settings, as_of):
     with store.session() as session:
         detection = detect(session, as_of, settings, gazetteer=COMMUNES)
     return [(c.label, c.score, c.metrics["recent_docs"], tuple(c.evidence)) for c in detection.candidates]
+
+
+def test_a_new_theme_sharing_common_words_with_a_followed_signal_is_raised_on_its_own(
+    store, settings, tmp_path
+):
+    # An epidemic followed for weeks speaks of children and of the regional health agency; a schoolyard
+    # turned green ("cour oasis") has its children and its water agency. The schoolyard is its own story,
+    # raised as soon as its own documents show it, not taken for a new phrase of the epidemic.
+    from signals.stages.backtest import backtest, load_events
+
+    epidemic = next(t for t in PARENTS if t.name == "virus_respiratoire")
+    yard = next(t for t in EMERGING if t.name == "cours_oasis")
+    corpus = synthetic_corpus(
+        weeks=44,
+        per_week=200,
+        first_monday=FIRST,
+        communes=COMMUNES,
+        seed=3,
+        plants=[
+            Plant(epidemic, onset=24, start_rate=5.0, growth=1.3, cap=20.0, spread_every=2),
+            Plant(yard, onset=32, start_rate=2.5, growth=1.25, cap=15.0, spread_every=2),
+        ],
+    )
+    import_file(store, settings, write_jsonl(tmp_path / "corpus.jsonl", corpus.records))
+    events_file = tmp_path / "events.json"
+    events_file.write_text(json.dumps(corpus.events), encoding="utf-8")
+    result = backtest(
+        store,
+        settings,
+        FIRST + timedelta(weeks=20),
+        FIRST + timedelta(weeks=43, days=6),
+        load_events(events_file),
+        gazetteer=COMMUNES,
+    )
+    detail = result.scores()["per_event_detail"]
+    assert detail["virus_respiratoire"]["lead_weeks"] is not None
+    assert detail["cours_oasis"]["signal_kind"] == "new", [(f.week, f.label, f.event) for f in result.flags]
+    assert detail["cours_oasis"]["lead_weeks"] <= 2, [(f.week, f.label, f.event) for f in result.flags]

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from models.terms import TermExtractor, normalise, term_hash
 from signals.core.lifecycle import (
+    CORE_TERMS,
     EVENT,
     FOLLOWED_TERMS,
     NATURE_NEW,
@@ -34,17 +35,13 @@ from signals.core.schema import Document
 from signals.core.settings import Settings
 from signals.stages.emergence import Scores, quadrant, score_terms
 from signals.stages.evidence import by_name, cite_documents, weekly_counts
+from signals.stages.grouping import group_terms, own_terms
 from signals.stages.keywords import distinct_keywords, word_preference
 from signals.stages.membership import followed_documents, grows_inside, hosts, term_columns, theme_indicator
 from signals.stages.window import Window, load_window
 
 log = logging.getLogger(__name__)
 
-# Two emerging terms belong to one theme when they share at least LINK_MIN_DOCS recent documents and their
-# documents overlap (Jaccard) or one's are mostly inside the other's (containment).
-LINK_MIN_DOCS = 2
-LINK_JACCARD = 0.1
-LINK_CONTAINMENT = 0.5
 MAX_KEYWORDS = 8
 
 
@@ -144,7 +141,7 @@ def detect(
         groups = [
             columns[mask][group]
             for mask in kinds
-            for group in _group_terms(window.terms[recent][:, columns[mask]])
+            for group in group_terms(window.terms[recent][:, columns[mask]])
         ]
         shared = (scores, columns, settings, extractor, mids, followed_documents(window, tracked or {}))
         for terms in groups:
@@ -168,34 +165,6 @@ def detect(
     return detection
 
 
-def _group_terms(recent_terms: sparse.csr_matrix) -> list[np.ndarray]:
-    """Connected groups of terms whose recent documents overlap (union-find on the co-occurrence graph)."""
-    n = recent_terms.shape[1]
-    if n == 0:
-        return []
-    binary = (recent_terms > 0).astype(np.float32)
-    co = (binary.T @ binary).toarray()
-    size = np.diag(co)
-    union = size[:, None] + size[None, :] - co
-    jaccard = co / np.maximum(union, 1.0)
-    containment = co / np.maximum(np.minimum(size[:, None], size[None, :]), 1.0)
-    linked = (co >= LINK_MIN_DOCS) & ((jaccard >= LINK_JACCARD) | (containment >= LINK_CONTAINMENT))
-    parent = list(range(n))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, j in zip(*np.nonzero(np.triu(linked, 1)), strict=True):
-        parent[find(int(i))] = find(int(j))
-    groups: dict[int, list[int]] = {}
-    for i in range(n):
-        groups.setdefault(find(i), []).append(i)
-    return [np.array(g) for g in groups.values()]
-
-
 def _theme(
     session: Session,
     window: Window,
@@ -215,6 +184,7 @@ def _theme(
     a sub-theme when it grows so, else a theme like any other."""
     params = settings.detection
     recent = window.recent_mask(params.recent_weeks)
+    own = set(own_terms(window.terms[recent][:, term_columns], term_columns).tolist())
     position = {int(c): i for i, c in enumerate(scored)}
     recent_counts = {int(c): float(term_scores.recent[position[int(c)]]) for c in term_columns}
     # How characteristic a term is of the new theme: novel terms (high growth) name it better than common words.
@@ -230,12 +200,23 @@ def _theme(
     keywords = distinct_keywords([(text, recent_counts[c]) for text, c in column_of.items()])
     if not keywords:
         return None
-    # Most documents first, novel terms before common words, then the longer (more specific) term.
-    keywords.sort(key=lambda kn: (-kn[1] * novelty[column_of[kn[0]]] * word_preference(kn[0]), -len(kn[0])))
+    # The theme's own words first (a word mostly in other documents names another story too), then most
+    # documents, novel terms before common words, then the longer (more specific) term.
+    keywords.sort(
+        key=lambda kn: (
+            column_of[kn[0]] not in own,
+            -kn[1] * novelty[column_of[kn[0]]] * word_preference(kn[0]),
+            -len(kn[0]),
+        )
+    )
     core = [column_of[k] for k, _ in keywords]
-    ordered = np.array(core + [int(c) for c in term_columns if int(c) not in core])
+    ranked = core + [int(c) for c in term_columns if int(c) not in core]
+    # Its own words lead it and are its terms (what a signal is followed by, and matched on, week after
+    # week); a word mostly in other documents stays among its keywords and counts as one of its words.
+    leading = [c for c in ranked if c in own] or ranked
+    ordered = np.array(leading + [c for c in ranked if c not in leading])
 
-    indicator = theme_indicator(window, ordered)
+    indicator = theme_indicator(window, ordered, min(CORE_TERMS, len(leading)))
     explained = _explain(session, window, indicator, settings, mids, keywords)
     if not (explained.weak or explained.event or explained.resurgent):
         return None
@@ -248,12 +229,14 @@ def _theme(
             parent = grows_inside(window, indicator, {i: named[i] for i in inside}, settings)
         if parent is None and fresh and (host_ids or inside):
             return None  # another phrase of a followed signal
-    label = label_from_keywords([k for k, _ in keywords])
+    label = label_from_keywords(
+        [k for k, _ in keywords if column_of[k] in leading] or [k for k, _ in keywords]
+    )
     return Candidate(
         kind="term_burst",
         label=label,
         key=slug(label) or "theme",
-        term_hashes=[int(window.term_hashes[c]) for c in ordered],
+        term_hashes=[int(window.term_hashes[c]) for c in leading],
         score=explained.score,
         level=explained.level,
         recent_docs=explained.recent_docs,
@@ -462,7 +445,7 @@ def _topics(
             continue
         explained = _explain(session, window, indicator[:, [j]], settings, mids, keywords)
         hashes = [term_hash(" ".join(normalise(w) for w in k.split())) for k, _ in keywords[:FOLLOWED_TERMS]]
-        member_columns = np.flatnonzero(np.isin(window.term_hashes, np.array(hashes, dtype=np.uint32)))
+        member_columns = term_columns(window, hashes)  # keyword order: the first names it
         explained.metrics["topic"] = {
             "model_id": model_id,
             "number": number,

@@ -16,10 +16,14 @@ SPARKLINE_WEEKS = 26
 def cite_documents(
     window: Window, member_rows: np.ndarray, recent_rows: np.ndarray, term_columns: np.ndarray, n: int
 ) -> list[int]:
-    """Documents to cite: the theme's first document, then recent ones from as many places as possible."""
+    """Documents to cite: the theme's first document naming it (its leading term, the first of
+    ``term_columns``: a document with two of its looser words may be about something else), then recent
+    ones from as many places as possible."""
     if member_rows.size == 0:
         return []
-    first = int(member_rows[np.argmin(window.week_of_doc[member_rows])])
+    naming = member_rows[np.asarray(window.terms[member_rows][:, term_columns[:1]].sum(axis=1)).ravel() > 0]
+    earliest = naming if naming.size else member_rows
+    first = int(earliest[np.argmin(window.week_of_doc[earliest])])
     strength = np.asarray(window.terms[:, term_columns].sum(axis=1)).ravel()
     order = sorted(recent_rows.tolist(), key=lambda r: (-window.week_of_doc[r], -strength[r]))
     chosen = [first]

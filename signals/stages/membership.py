@@ -11,10 +11,12 @@ from signals.stages.emergence import within_parent
 from signals.stages.window import Window
 
 
-def theme_indicator(window: Window, term_columns: np.ndarray) -> sparse.csr_matrix:
-    """Documents of a theme (terms given core terms first): any core term, or two of its terms. The same
-    rule finds a new theme's documents and follows a signal from week to week."""
-    core = np.asarray(window.terms[:, term_columns[:CORE_TERMS]].sum(axis=1)).ravel()
+def theme_indicator(
+    window: Window, term_columns: np.ndarray, core_terms: int = CORE_TERMS
+) -> sparse.csr_matrix:
+    """Documents of a theme (terms given core terms first, ``core_terms`` of them): any core term, or two
+    of its terms. The same rule finds a new theme's documents and follows a signal from week to week."""
+    core = np.asarray(window.terms[:, term_columns[:core_terms]].sum(axis=1)).ravel()
     hits = np.asarray(window.terms[:, term_columns].sum(axis=1)).ravel()
     member = ((core >= 1) | (hits >= 2)).astype(np.float32)
     return sparse.csr_matrix(member[:, None])
