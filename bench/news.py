@@ -2,7 +2,8 @@
 
 The development corpus of issue 12: 48k news reports of 2013–2016 and 9 dated events. The service's
 backtest and the keyword-burst baseline (``bench.detection.spike_baseline``) replay the same weeks with the
-same budget; per event: first flag, the signal's kind, lead after onset and weeks before the peak.
+same budget; per event: first flag, the signal's kind, lead after onset and weeks before the peak, and the
+floor of the lead (``bench.detection.oracle_leads``: the week the event's own documents first pass the tests).
 
     python -m bench.news [--quick] [--home DIR] [--flags FILE]
 
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import emit, parser, peak_rss_mb, scores_line, shared_data
-from bench.detection import spike_baseline
+from bench.detection import oracle_leads, oracle_line, oracle_summary, spike_baseline
 from signals.core.settings import Settings
 from signals.core.sources import SourcesFile, Territory, dump_sources
 from signals.core.store import Store
@@ -43,13 +44,14 @@ def _store(home: Path) -> tuple[Settings, Store, bool]:
     return settings, Store.open(settings), (home / IMPORTED).exists()
 
 
-def _print(label: str, result: BacktestResult) -> dict[str, Any]:
+def _print(label: str, result: BacktestResult, floor: dict[str, int | None]) -> dict[str, Any]:
     s = result.scores()
     print(scores_line(label, s))
     for event, d in s["per_event_detail"].items():
         print(
             f"    {event:20} onset {d['onset']}  first flag {d['first_flag']}  kind {d.get('signal_kind')}  "
-            f"lead {d['lead_weeks']}  peak {d['peak_week']}  before peak {d['weeks_before_peak']}"
+            f"lead {d['lead_weeks']} (floor {floor.get(event)})  peak {d['peak_week']}  "
+            f"before peak {d['weeks_before_peak']}"
         )
     keep = ("recall", "median_lead_weeks", "false_alerts_per_week", "precision", "flagged", "weeks")
     return {k: s[k] for k in keep} | {
@@ -84,15 +86,18 @@ def main() -> None:
     t = time.perf_counter()
     base = spike_baseline(store, settings, first, last, events, BUDGET, [])
     base_s = time.perf_counter() - t
+    floor = oracle_leads(store, settings, first, last, [e for e in events if first <= e.onset <= last], [])
     store.close()
-    service = _print("service", ours) | {"replay_s": round(ours_s, 1)}
-    baseline = _print("baseline", base) | {"replay_s": round(base_s, 1)}
+    print(oracle_line(floor))
+    service = _print("service", ours, floor) | {"replay_s": round(ours_s, 1)}
+    baseline = _print("baseline", base, floor) | {"replay_s": round(base_s, 1)}
     headline = ("recall", "median_lead_weeks", "false_alerts_per_week", "precision")
     emit(
         {k: service[k] for k in headline}
         | {
             "service": service,
             "baseline": baseline,
+            "floor": oracle_summary(floor),
             "budget": BUDGET,
             "period": [first.isoformat(), last.isoformat()],
             "quick": args.quick,
