@@ -25,6 +25,10 @@ from contextlib import contextmanager
 from itertools import tee
 from typing import Any, Protocol, TypeVar
 
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from signals.core.schema import Document, DocumentFeatures
 from signals.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -89,6 +93,47 @@ def each_batch(
     the rows stay here (only the inputs travel to a worker)."""
     ahead, behind = tee(batches)
     return zip(behind, mapper.map(function, map(inputs, ahead)), strict=True)
+
+
+def store_missing_features(
+    session: Session,
+    kind: str,
+    function: Callable[[list[tuple[str, str]]], list[bytes]],
+    mapper: Mapper,
+    batch: int,
+    page: int,
+    until_utc: Any,
+    since_utc: Any = None,
+) -> int:
+    """Compute and store the feature ``kind`` of the documents published up to ``until_utc`` (and from
+    ``since_utc``) that have none yet: ``function`` of ``batch`` documents' (title, text) pairs at a time,
+    computed by ``mapper``, gives each one's stored bytes. The documents are read ``page`` at a time while
+    earlier batches are computed. How many documents."""
+    period = [Document.published_at <= until_utc]
+    if since_utc is not None:
+        period.append(Document.published_at >= since_utc)
+    missing = (
+        select(Document.id, Document.title, Document.text)
+        .outerjoin(
+            DocumentFeatures, and_(DocumentFeatures.document_id == Document.id, DocumentFeatures.kind == kind)
+        )
+        .where(DocumentFeatures.document_id.is_(None), *period)
+        .order_by(Document.id)
+    )
+
+    def pairs(rows: Sequence[Any]) -> list[tuple[str, str]]:
+        return [(title, text) for _, title, text in rows]
+
+    done = 0
+    rows = pages(session, missing, Document.id, page)
+    for chunk, blobs in each_batch(mapper, function, rounds(rows, batch), pairs):
+        session.add_all(
+            DocumentFeatures(document_id=i, kind=kind, data=data)
+            for (i, _, _), data in zip(chunk, blobs, strict=True)
+        )
+        done += len(chunk)
+    session.flush()
+    return done
 
 
 def pages(session: Any, statement: Any, key: Any, size: int = 1000) -> Iterator[Any]:

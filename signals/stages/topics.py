@@ -12,7 +12,6 @@ look-ahead): re-analysing an old week with a newer model skips the topics.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from signals.core.periods import end_of_day_utc, start_of_day_utc, week_start
@@ -36,7 +35,7 @@ from signals.core.schema import (
     TopicModel,
 )
 from signals.core.settings import Settings
-from signals.stages.compute import Local, Mapper, each_batch, pages, rounds
+from signals.stages.compute import Local, Mapper, store_missing_features
 
 log = logging.getLogger(__name__)
 
@@ -82,16 +81,18 @@ def _text(title: str, text: str) -> str:
 
 @dataclass(frozen=True)
 class EmbedBatch:
-    """Embeds one batch of texts as float16 rows; picklable, so a Dask worker runs it with an embedder of
-    its own (built once per process, on ``threads`` cores), exactly as this process would: a text's vector
-    depends on the batch it is embedded with, not on the threads."""
+    """Embeds one batch of (title, text) pairs: the bytes of each one's float16 vector. Picklable, so a
+    Dask worker runs it with an embedder of its own (built once per process, on ``threads`` cores), exactly
+    as this process would: a text's vector depends on the batch it is embedded with, not on the threads."""
 
     model: str
     cache_dir: Path
     threads: int | None = None
 
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        return _embedder(self.model, self.cache_dir, self.threads).embed(texts).astype(np.float16)
+    def __call__(self, documents: list[tuple[str, str]]) -> list[bytes]:
+        texts = [_text(title, text) for title, text in documents]
+        vectors = _embedder(self.model, self.cache_dir, self.threads).embed(texts).astype(np.float16)
+        return [vector.tobytes() for vector in vectors]
 
 
 def ensure_embeddings(
@@ -106,33 +107,9 @@ def ensure_embeddings(
     mapper = mapper or Local()
     embed = EmbedBatch(settings.embedding_model, settings.cache_dir / "models", mapper.task_threads)
     kind = embedder_for(settings).name
-    missing = (
-        select(Document.id, Document.title, Document.text)
-        .outerjoin(
-            DocumentFeatures,
-            and_(DocumentFeatures.document_id == Document.id, DocumentFeatures.kind == kind),
-        )
-        .where(
-            DocumentFeatures.document_id.is_(None),
-            Document.published_at <= until_utc,
-            Document.published_at >= since_utc,
-        )
-        .order_by(Document.id)
+    return store_missing_features(
+        session, kind, embed, mapper, EMBEDDING_BATCH, EMBEDDING_BATCH * 16, until_utc, since_utc
     )
-    done = 0
-    rows = pages(session, missing, Document.id, EMBEDDING_BATCH * 16)
-
-    def texts(batch: Sequence[Any]) -> list[str]:
-        return [_text(t, x) for _, t, x in batch]
-
-    for batch, vectors in each_batch(mapper, embed, rounds(rows, EMBEDDING_BATCH), texts):
-        session.add_all(
-            DocumentFeatures(document_id=i, kind=kind, data=v.tobytes())
-            for (i, _, _), v in zip(batch, vectors, strict=True)
-        )
-        done += len(batch)
-    session.flush()
-    return done
 
 
 def _vectors(session: Session, embedder: Any, ids: list[int]) -> np.ndarray:

@@ -6,7 +6,6 @@ What a week's analysis starts from (``load_window``), and the per-document term 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
@@ -21,7 +20,7 @@ from models.terms import TermExtractor, decode, encode
 from signals.core.periods import end_of_day_utc, start_of_day_utc, week_start
 from signals.core.schema import Document, DocumentFeatures, Sighting, Source
 from signals.core.settings import Settings
-from signals.stages.compute import Local, Mapper, each_batch, pages, rounds
+from signals.stages.compute import Local, Mapper, store_missing_features
 
 
 @dataclass
@@ -88,30 +87,9 @@ def ensure_term_features(
 ) -> int:
     """Compute and store the terms of documents that have none yet (published up to ``until_utc``), in
     batches, here or on the ``mapper``'s workers (``signals.stages.compute``)."""
-    mapper = mapper or Local()
-    missing = (
-        select(Document.id, Document.title, Document.text)
-        .outerjoin(
-            DocumentFeatures,
-            and_(DocumentFeatures.document_id == Document.id, DocumentFeatures.kind == extractor.version),
-        )
-        .where(DocumentFeatures.document_id.is_(None), Document.published_at <= until_utc)
-        .order_by(Document.id)
+    return store_missing_features(
+        session, extractor.version, TermsBatch(extractor), mapper or Local(), batch, batch, until_utc
     )
-
-    def texts(chunk: Sequence[Any]) -> list[tuple[str, str]]:
-        return [(t, x) for _, t, x in chunk]
-
-    done = 0
-    rows = pages(session, missing, Document.id, batch)
-    for chunk, encoded in each_batch(mapper, TermsBatch(extractor), rounds(rows, batch), texts):
-        session.add_all(
-            DocumentFeatures(document_id=i, kind=extractor.version, data=data)
-            for (i, _, _), data in zip(chunk, encoded, strict=True)
-        )
-        done += len(chunk)
-    session.flush()
-    return done
 
 
 # --- loading the window ---------------------------------------------------------------------------------
