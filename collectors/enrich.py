@@ -261,9 +261,8 @@ def _identifier() -> Any:
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
     if cached is not None and _MODEL_CACHE["write"]:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(
-            f".{os.getpid()}.partial"
-        )  # workers starting together each write their own
+        # workers starting together each write their own partial file
+        partial = cached.with_suffix(f".{os.getpid()}.partial")
         partial.write_bytes(pickle.dumps(identifier, protocol=pickle.HIGHEST_PROTOCOL))
         partial.replace(cached)
     return identifier
