@@ -84,6 +84,15 @@ def stop(process: subprocess.Popen, timeout: float) -> None:
             process.wait()
 
 
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now, for a throwaway server."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far, in MiB (Linux reports ru_maxrss in KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

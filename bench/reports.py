@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import json
 import smtplib
-import socket
 import tempfile
 import time
 from datetime import date, timedelta
@@ -28,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import emit, parser, peak_rss_mb, timed
+from bench.common import emit, free_port, parser, peak_rss_mb, timed
 
 FIRST = date(2025, 1, 6)
 
@@ -137,12 +136,6 @@ def _report(settings: Any, store: Any, folder: Path, figures: dict[str, Any]) ->
     figures["report_forecasts"] = sum(1 for i in context["indicators"] if i.forecast)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _delivery(settings: Any, store: Any, rendered: Any, messages: int, figures: dict[str, Any]) -> None:
     from aiosmtpd.controller import Controller
 
@@ -157,7 +150,7 @@ def _delivery(settings: Any, store: Any, rendered: Any, messages: int, figures: 
             Count.received += 1
             return "250 OK"
 
-    controller = Controller(Count(), hostname="127.0.0.1", port=_free_port())
+    controller = Controller(Count(), hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         recipients = [f"r{i}@example.fr" for i in range(messages)]

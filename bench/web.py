@@ -21,7 +21,6 @@ import http.client
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import statistics
 import sys
@@ -32,19 +31,13 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from bench.common import emit, listening, parser
+from bench.common import emit, free_port, listening, parser
 from bench.web_store import build
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT, PASSWORD = "bench", "mot-de-passe-du-banc"
 SIGNAL_PAGES = 200  # the week's signals whose pages are asked in turn
 SEARCH_WORDS = 20  # the words searched in turn: the leading terms of the strongest signals
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _request(
@@ -178,7 +171,7 @@ def _measure(
     with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp:
         folder = Path(tmp)
         found = _prepare(database, folder)
-        port = _free_port()
+        port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNALS_") and k != "DATABASE_URL"}
         env.update(
             SIGNALS_HOME=str(folder),

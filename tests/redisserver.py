@@ -12,8 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.common import stop
-from tests.pgserver import _free_port
+from bench.common import free_port, stop
 
 START_TIMEOUT_S = 20.0
 
@@ -27,7 +26,7 @@ def redis_server() -> Iterator[str]:
     if not Path(binary).exists():
         raise RuntimeError("redis-server not found: `make redis` installs Debian's redis-server package")
     folder = Path(tempfile.mkdtemp(prefix="signals-redis-"))
-    port = _free_port()
+    port = free_port()
     command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder), "--save", ""]
     command += ["--appendonly", "no", "--logfile", str(folder / "log")]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

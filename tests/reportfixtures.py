@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import shutil
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -124,12 +123,6 @@ def analysed_home(tmp_path_factory: Any, name: str, **overrides: Any) -> Setting
         "embedding_model": "hashing",  # as the template was built
     }
     return Settings(**(values | overrides))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

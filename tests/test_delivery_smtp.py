@@ -17,13 +17,14 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from sqlalchemy import select
 
+from bench.common import free_port
 from reports.outbox import DeliveryHooks, deliver_pending, journal_for, queue, requeue
 from signals import pipeline
 from signals.core.schema import Brief, Delivery, Document, Evidence
 from signals.core.settings import Settings
 from signals.core.store import Store
 from tests.conftest import child_environment
-from tests.reportfixtures import HOSTILE_URL, REPO, WEEK, Inbox, analysed_home, free_port
+from tests.reportfixtures import HOSTILE_URL, REPO, WEEK, Inbox, analysed_home
 
 
 @pytest.fixture

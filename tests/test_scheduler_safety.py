@@ -7,7 +7,6 @@ import asyncio
 import email
 import json
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +19,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
+from bench.common import free_port
 from signals.core.clock import SimulatedClock
 from signals.core.locks import SERVICE_LOCK, Holder, LockHeld, NamedLock, close_interrupted_runs, lock_states
 from signals.core.schema import Brief, Delivery, Document, Run
@@ -150,14 +150,8 @@ class _SmtpServer:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_kill_9_while_sending_the_brief_then_restart_sends_each_email_once(settings, tmp_path):
-    port = _free_port()
+    port = free_port()
     env = _environment(
         settings,
         SIGNALS_RECIPIENTS=json.dumps(RECIPIENTS),

@@ -119,8 +119,7 @@ def test_a_disabled_account_cannot_log_in(store):
 def test_signals_web_serves_the_console_on_the_given_port(tmp_path, settings):
     import urllib.request
 
-    from bench.common import listening
-    from tests.reportfixtures import free_port
+    from bench.common import free_port, listening
 
     Store.open(settings).close()
     port = free_port()

@@ -18,13 +18,14 @@ from typing import Any
 
 import uvicorn
 
+from bench.common import free_port
 from signals.core.accounts import add_user
 from signals.core.settings import Settings
 from signals.core.sources import SourcesFile, Territory, dump_sources
 from signals.core.store import Store
 from signals.web import create_app
 from tests.conftest import COMMUNES
-from tests.reportfixtures import free_port, published
+from tests.reportfixtures import published
 
 PASSWORD = "mot-de-passe-de-test"
 ROLES = ("official", "staff", "analyst", "admin")
