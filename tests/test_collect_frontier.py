@@ -74,28 +74,41 @@ def _leased_by(client: redis.Redis, prefix: str, pid: int) -> int:
     return sum(client.zcard(k) for k in keys)
 
 
+def _open_once_started(settings: Settings, count: int, opened: threading.Event) -> None:
+    """Opens the site once ``count`` workers have started their crawl: on a loaded machine, one that
+    starts late would otherwise find the crawl already done by the others."""
+    deadline = time.monotonic() + WAIT_S
+    while len(_runs(settings)) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    opened.set()
+
+
 def test_a_worker_killed_mid_crawl_loses_nothing_and_every_page_is_stored_once(tmp_path, redis_url):
     articles, prefix = 300, "kill"
     settings = _settings(tmp_path / "home", redis_url, prefix)
     client = redis.Redis.from_url(redis_url)
-    with generated_site(articles, delay_s=0.02) as (base_url, log):
+    opened = threading.Event()
+    with generated_site(articles, delay_s=0.02, opened=opened) as (base_url, log):
         source = site_source(base_url, articles)
         crawl_id, workers = _start_workers(tmp_path, settings, source, 3)
-        victim = workers[0]
         try:
-            deadline = time.monotonic() + WAIT_S
-            while True:  # frozen while it holds requests, mid-crawl, then killed
-                assert time.monotonic() < deadline and victim.poll() is None, "the crawl never got going"
+            _open_once_started(settings, len(workers), opened)
+            victim, deadline = None, time.monotonic() + WAIT_S
+            while victim is None:  # a worker frozen while it holds requests, mid-crawl, then killed
+                assert time.monotonic() < deadline, "the crawl never got going"
+                assert len(log.paths("/article/")) < articles, "no worker held a request mid-crawl"
                 if len(log.paths("/article/")) >= 40:
-                    os.kill(victim.pid, signal.SIGSTOP)
-                    if _leased_by(client, prefix, victim.pid):
-                        break
-                    os.kill(victim.pid, signal.SIGCONT)
+                    for worker in (w for w in workers if w.poll() is None):
+                        os.kill(worker.pid, signal.SIGSTOP)
+                        if _leased_by(client, prefix, worker.pid):
+                            victim = worker
+                            break
+                        os.kill(worker.pid, signal.SIGCONT)
                 time.sleep(0.05)
             held = _leased_by(client, prefix, victim.pid)
             victim.kill()
             victim.wait()
-            for worker in workers[1:]:
+            for worker in (w for w in workers if w is not victim):
                 _, err = worker.communicate(timeout=WAIT_S)
                 assert worker.returncode == 0, err.decode()[-3000:]
         finally:
@@ -127,10 +140,7 @@ def test_workers_together_keep_a_domains_download_delay(tmp_path, redis_url):
         source = site_source(base_url, articles)
         crawl_id, workers = _start_workers(tmp_path, settings, source, 2)
         try:
-            deadline = time.monotonic() + WAIT_S
-            while len(_runs(settings)) < 2 and time.monotonic() < deadline:
-                time.sleep(0.1)
-            opened.set()
+            _open_once_started(settings, len(workers), opened)
             for worker in workers:
                 _, err = worker.communicate(timeout=WAIT_S)
                 assert worker.returncode == 0, err.decode()[-3000:]
