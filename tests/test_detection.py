@@ -138,8 +138,8 @@ def test_a_new_theme_sharing_common_words_with_a_followed_signal_is_raised_on_it
     result = backtest(
         store,
         settings,
-        FIRST + timedelta(weeks=20),
-        FIRST + timedelta(weeks=43, days=6),
+        FIRST + timedelta(weeks=23),  # from the epidemic's onset to a few weeks after the yard's
+        FIRST + timedelta(weeks=36, days=6),
         load_events(events_file),
         gazetteer=COMMUNES,
     )
