@@ -37,12 +37,14 @@ def redis_client(frontier: FrontierSettings) -> Any:
     import redis
 
     if not frontier.redis_url:
-        raise UserError("a shared crawl needs Redis: set SIGNALS_FRONTIER__REDIS_URL (redis://host:6379/0)")
+        raise UserError(
+            "une collecte partagée demande Redis : définir SIGNALS_FRONTIER__REDIS_URL (redis://hôte:6379/0)"
+        )
     client = redis.Redis.from_url(frontier.redis_url, socket_connect_timeout=10)
     try:
         client.ping()
     except redis.RedisError as exc:
-        raise UserError(f"the frontier's Redis server does not answer: {exc}") from None
+        raise UserError(f"le serveur Redis de la frontière ne répond pas : {exc}") from None
     return client
 
 

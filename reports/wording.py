@@ -1,5 +1,6 @@
-"""The French words the reports print from Python code, in one place: status names, chart legends, the
-text alternatives of charts, the feedback pages' messages and the report's subject.
+"""The French words the reports, the web console and the ``signals`` command print from Python code, in one
+place: status, kind and stage names, chart legends, the text alternatives of charts, the feedback pages'
+messages and the report's subject.
 
 The rest of what readers see is in the templates (``reports/templates/``); numbers and dates are written
 by :mod:`reports.format`. A label is a plain string, a sentence with values a ``str.format`` pattern
@@ -23,6 +24,81 @@ STATUS_LABELS = {
     CONFIRMED: "confirmé",
     DISMISSED: "écarté",
 }
+# kinds of signal, roles and verdicts (the web console and the ``signals`` command)
+KIND_LABELS = {
+    "term_burst": "thème émergent",
+    "emerging_topic": "sujet émergent",
+    "anomaly": "anomalie d'une série",
+    "forecast_break": "rupture de prévision",
+}
+ROLE_LABELS = {
+    "official": "élu·e",
+    "staff": "équipe de veille",
+    "analyst": "analyste",
+    "admin": "administrateur",
+}
+VERDICT_LABELS = {
+    "confirm": "confirmé",
+    "dismiss": "écarté",
+    "promote": "mis en avant",
+    "hide": "masqué",
+    "merge": "fusionné",
+}
+SOURCE_KIND_LABELS = {
+    "rss": "presse (flux RSS)",
+    "listing": "délibérations et pages",
+    "consultation": "consultation publique",
+    "series": "données ouvertes (séries)",
+    "import": "import de fichiers",
+}
+# a source's health (``signals.stages.health``): degraded, healthy, or never collected
+SOURCE_DEGRADED = "dégradée"
+SOURCE_HEALTHY = "en bonne santé"
+SOURCE_NEVER_RUN = "jamais collectée"
+# how a collection went (``CollectOutcome.status``)
+COLLECT_STATUS_LABELS = {"ok": "réussie", "partial": "partielle", "failed": "échec"}
+
+# the service's stages and runs (``signals runs``, ``signals status``, ``signals schedule --list``)
+STAGE_LABELS = {
+    "collect": "collecte",
+    "import": "import",
+    "prepare": "préparation",
+    "analyze": "analyse",
+    "forecast": "prévision",
+    "brief": "note",
+    "report": "rapport",
+    "deliver": "envoi",
+    "housekeeping": "entretien",
+}
+RUN_STATUS_LABELS = {"running": "en cours", "ok": "réussi", "partial": "partiel", "failed": "échec"}
+JOB_STATE_LABELS = {
+    "scheduled": "planifiée",
+    "not scheduled yet": "pas encore planifiée",
+    "paused": "suspendue",
+    "no longer planned": "plus prévue",
+}
+
+# the outbox: a delivery's state as a person reads it (``reports.archive.delivery_outcome``)
+DELIVERY_LABELS = {
+    "queued": "en attente",
+    "sending": "en cours d'envoi",
+    "sent": "envoyé",
+    "failed": "échec",
+    "retrying": "à réessayer",
+    "written to the outbox": "déposé dans la boîte d'envoi",
+}
+# what became of an imported line (``Store.add_document``, ``Store.upsert_observation``), counted
+IMPORT_OUTCOME_LABELS = {
+    "new": "nouveaux",
+    "duplicate_url": "doublons (même URL)",
+    "near_duplicate": "quasi-doublons",
+    "duplicate_content": "doublons (même texte)",
+    "seen": "déjà vus",
+    "updated": "mis à jour",
+    "unchanged": "inchangés",
+}
+ARCHIVE_KIND_LABELS = {"weekly": "note hebdomadaire", "quarterly": "rapport trimestriel"}
+
 RECENT = "récent"  # a signal of an earlier week, still shown in the brief
 EARLIER_ALERT = "signalée {week}"  # a series alert of an earlier week, followed up in the brief
 RUN_FAILED = "échec"  # a failed run without a recorded reason

@@ -66,7 +66,7 @@ def test_every_command_has_help(tmp_path):
 
 def test_init_and_config_mask_secrets(tmp_path):
     result = run(["init"], tmp_path)
-    assert result.returncode == 0 and "database ready" in result.stdout
+    assert result.returncode == 0 and "base de données prête : " in result.stdout
     database = os.environ.get("SIGNALS_DATABASE_URL") or f"sqlite:///{tmp_path / 'var' / 'signals.db'}"
     engine = create_engine(database)
     assert "documents" in inspect(engine).get_table_names()
@@ -77,14 +77,14 @@ def test_init_and_config_mask_secrets(tmp_path):
 
 def test_bad_input_exits_non_zero_with_one_line(tmp_path):
     cases = [
-        (["import", str(tmp_path / "missing.jsonl")], "no such file"),
-        (["analyze", "--as-of", "2026-13-01"], "not a date"),
-        (["brief", "--week", "2026-53x"], "YYYY-Www"),
-        (["show", "999"], "no signal with id 999"),
-        (["feedback", "1", "maybe"], "confirm or dismiss"),
-        (["list", "--status", "bizarre"], "status must be one of"),
-        (["report", "--quarter", "2026Q7"], "YYYYQn"),
-        (["sources", "list"], "sources file"),
+        (["import", str(tmp_path / "missing.jsonl")], "missing.jsonl : fichier introuvable"),
+        (["analyze", "--as-of", "2026-13-01"], "n'est pas une date (AAAA-MM-JJ)"),
+        (["brief", "--week", "2026-53x"], "la forme attendue est AAAA-Wss"),
+        (["show", "999"], "erreur : aucun signal n° 999"),
+        (["feedback", "1", "maybe"], "confirm ou dismiss attendu"),
+        (["list", "--status", "bizarre"], "le statut doit être l'un de : new, rising"),
+        (["report", "--quarter", "2026Q7"], "la forme attendue est AAAAQn"),
+        (["sources", "list"], "erreur : fichier des sources"),
     ]
     for args, message in cases:
         result = run(args, tmp_path)
@@ -98,8 +98,8 @@ def test_import_reports_bad_lines_and_exits_zero_when_some_lines_are_imported(tm
     path = write_jsonl(tmp_path / "d.jsonl", [good, "{broken", {"title": "x"}])
     result = run(["import", str(path)], tmp_path)
     assert result.returncode == 0
-    assert "line 2: invalid JSON" in result.stderr and "line 3: missing field" in result.stderr
-    assert "new: 1" in result.stdout
+    assert "ligne 2 : invalid JSON" in result.stderr and "ligne 3 : missing field" in result.stderr
+    assert "3 lignes de documents — nouveaux : 1 ; rejetées : 2" in result.stdout
     bad_only = write_jsonl(tmp_path / "bad.jsonl", ["{broken"])
     assert run(["import", str(bad_only)], tmp_path).returncode == 1
 
@@ -123,19 +123,19 @@ def test_analyze_list_show_feedback(tmp_path):
     path = write_jsonl(tmp_path / "c.jsonl", corpus.records)
     assert run(["import", str(path)], tmp_path).returncode == 0
     analysed = run(["analyze", "--as-of", "2025-08-03"], tmp_path)
-    assert analysed.returncode == 0 and "new:" in analysed.stdout, analysed.stdout + analysed.stderr
+    assert analysed.returncode == 0 and "nouveau : " in analysed.stdout, analysed.stdout + analysed.stderr
     listed = json.loads(run(["list", "--json"], tmp_path).stdout)
     assert listed and listed[0]["status"] == "new"
     shown = run(["show", str(listed[0]["id"])], tmp_path)
-    assert shown.returncode == 0 and "documents in 4 weeks" in shown.stdout
+    assert shown.returncode == 0 and "documents en 4 semaines" in shown.stdout
     dismissed = run(["feedback", str(listed[0]["id"]), "dismiss", "--note", "déjà connu"], tmp_path)
-    assert dismissed.returncode == 0 and "dismissed" in dismissed.stdout
+    assert dismissed.returncode == 0 and dismissed.stdout.rstrip().endswith(") : écarté")
     assert (
         json.loads(run(["list", "--status", "dismissed", "--json"], tmp_path).stdout)[0]["id"]
         == listed[0]["id"]
     )
     runs = run(["runs"], tmp_path, env={"COLUMNS": "80"})
-    assert "analyze" in runs.stdout and "import" in runs.stdout
+    assert "analyse" in runs.stdout and "import" in runs.stdout and "réussi" in runs.stdout
     assert max(len(line) for line in runs.stdout.splitlines()) <= 80
     as_json = [json.loads(line) for line in run(["runs", "--json"], tmp_path).stdout.splitlines()]
     assert {r["stage"] for r in as_json} >= {"analyze", "import"} and all("counts" in r for r in as_json)
@@ -155,7 +155,7 @@ def test_collect_prints_80_columns_and_json_with_each_error_whole(tmp_path):
     assert table.returncode == 1  # every source failed
     rows = [line for line in table.stdout.splitlines() if line[:1] in "┏┃┡│└"]
     assert rows and max(len(line) for line in rows) <= 80
-    assert "un-flux-dont-le-serveur-ne-repond-plus: " in table.stdout  # the error whole, on its own line
+    assert "un-flux-dont-le-serveur-ne-repond-plus : " in table.stdout  # the error whole, on its own line
     rows = [json.loads(line) for line in run(["collect", "--json"], tmp_path, env).stdout.splitlines()]
     assert [(r["source"], r["status"]) for r in rows] == [
         ("un-flux-dont-le-serveur-ne-repond-plus", "failed")
@@ -181,6 +181,6 @@ def test_forecast_names_each_series_it_cannot_forecast_with_its_reason(tmp_path)
     assert run(["import", str(path)], tmp_path).returncode == 0
     result = run(["forecast", "--as-of", "2026-01-31"], tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "1 series forecast refitted, 2 not forecastable" in result.stdout
-    assert "series nuitees/trou: gap: 1 missing monthly period(s) (2024-05-01)" in result.stderr
-    assert "series nuitees/neuf: too short: 4 observations" in result.stderr
+    assert "1 prévision réajustée, 2 séries non prévisibles" in result.stdout
+    assert "série nuitees/trou : gap: 1 missing monthly period(s) (2024-05-01)" in result.stderr
+    assert "série nuitees/neuf : too short: 4 observations" in result.stderr

@@ -33,7 +33,7 @@ def test_sources_kinds_lists_every_kind_with_its_options(tmp_path: Path) -> None
         "scdl_deliberations",
         "udata",
     ):
-        assert f"\n{kind}: " in result.stdout
+        assert f"\n{kind} : " in result.stdout
     described = json.loads(run(["sources", "kinds", "--json"], tmp_path).stdout)
     options = {k["kind"]: {o["name"]: o for o in k["options"]} for k in described}
     assert options["decidim"]["space_id"]["required"] and options["decidim"]["page_size"]["default"] == 50

@@ -106,9 +106,9 @@ def test_a_semicolon_file_with_decimal_commas_and_daily_periods_is_read(tmp_path
 def test_a_file_without_the_columns_is_refused_with_what_is_missing(tmp_path: Path) -> None:
     path = tmp_path / "wrong.csv"
     path.write_text("serie,date,valeur\nx,2024-01,1\n", encoding="utf-8")
-    with pytest.raises(UserError, match="missing series, period, value"):
+    with pytest.raises(UserError, match="manquantes : series, period, value"):
         forecast_file(path, tmp_path / "out.csv")
-    with pytest.raises(UserError, match="no such file"):
+    with pytest.raises(UserError, match="fichier introuvable"):
         forecast_file(tmp_path / "absent.csv", tmp_path / "out.csv")
 
 
@@ -136,8 +136,8 @@ def test_cli_round_trip(tmp_path: Path) -> None:
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    assert "3 series forecast, 3 refused" in result.stdout
-    assert "series nuitees/trou: gap" in result.stderr and "series nuitees/court: too short" in result.stderr
+    assert "3 séries prévues, 3 séries refusées" in result.stdout
+    assert "série nuitees/trou : gap" in result.stderr and "série nuitees/court : too short" in result.stderr
     table = read_forecasts(out)
     assert table.groupby("series").size().to_dict() == {
         "nuitees/nord": 3,
@@ -152,4 +152,4 @@ def test_cli_round_trip(tmp_path: Path) -> None:
         text=True,
         timeout=300,
     )
-    assert refused.returncode == 2 and "needs both --input and --out" in refused.stderr
+    assert refused.returncode == 2 and "prévoir un fichier demande --input et --out" in refused.stderr

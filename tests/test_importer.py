@@ -122,7 +122,10 @@ def test_wrong_csv_columns_name_the_expected_ones(store, settings, tmp_path):
 
     path = tmp_path / "obs.csv"
     path.write_text("serie,mois,valeur\nx,2026-01,1\n", encoding="utf-8")
-    with pytest.raises(ImportFileError, match="expected series,period,value,unit,territory"):
+    with pytest.raises(
+        ImportFileError,
+        match="attendues : series,period,value,unit,territory \\(manquantes : series, period, value\\)",
+    ):
         import_file(store, settings, path)
 
 

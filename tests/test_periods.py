@@ -23,15 +23,22 @@ def test_week_labels_round_trip_across_year_ends():
 
 @pytest.mark.parametrize("bad", ["2025-13", "W03", "2025-W54", "2025W"])
 def test_bad_week_labels_say_the_expected_form(bad):
-    with pytest.raises(ValueError, match="YYYY-Www|does not exist"):
+    with pytest.raises(ValueError, match="AAAA-Wss|n'existe pas"):
         parse_week(bad)
+
+
+def test_a_week_that_does_not_exist_says_how_many_weeks_the_year_has():
+    with pytest.raises(ValueError, match=r"'2025-W54' : elle n'existe pas \(2025 compte 52 semaines\)"):
+        parse_week("2025-W54")
+    with pytest.raises(ValueError, match="2026 compte 53 semaines"):
+        parse_week("2026-W54")
 
 
 def test_quarters():
     assert parse_quarter("2026Q1") == (date(2026, 1, 1), date(2026, 3, 31))
     assert parse_quarter("2025q4") == (date(2025, 10, 1), date(2025, 12, 31))
     assert quarter_label(date(2026, 8, 15)) == "2026Q3"
-    with pytest.raises(ValueError, match="YYYYQn"):
+    with pytest.raises(ValueError, match="AAAAQn"):
         parse_quarter("2026Q5")
 
 

@@ -61,10 +61,12 @@ def test_the_cli_prepares_once_and_refuses_a_negative_worker_count(tmp_path):
 
     first = runner.invoke(app, ["prepare", "--as-of", "2026-02-01", "--workers", "0"], env=env)
     assert first.exit_code == 0, first.output
-    assert re.search(r"^[1-9]\d* documents given their terms, [1-9]\d* embedded", first.output, re.M)
+    assert re.search(
+        r"^termes calculés pour [1-9]\d* documents, plongements pour [1-9]\d*$", first.output, re.M
+    )
     again = runner.invoke(app, ["prepare", "--as-of", "2026-02-01"], env=env)
     assert again.exit_code == 0 and re.search(
-        r"^0 documents given their terms, 0 embedded", again.output, re.M
+        r"^termes calculés pour 0 document, plongements pour 0$", again.output, re.M
     )
 
     refused = runner.invoke(app, ["prepare", "--workers", "-1"], env=env)

@@ -103,7 +103,7 @@ def test_status_shows_the_running_scheduler_last_successes_and_the_outbox(settin
         assert status.problems == []
     with Store.open(settings) as store:  # an hour after the service stopped, on the same clock
         later = service_status(store, settings, now=clock.current + timedelta(hours=1))
-    assert later.problems == ["no scheduler is running"]
+    assert later.problems == ["aucun planificateur ne tourne"]
 
 
 def _record(ctx: plan.JobContext, stage: str, target: str | None) -> None:
@@ -140,7 +140,7 @@ def test_cli_lists_jobs_with_their_next_run_and_status_check_fails_without_a_sch
 
     checked = runner.invoke(app, ["status", "--check"])
     assert checked.exit_code == 1
-    assert "problem: no scheduler is running" in checked.output
+    assert "problème : aucun planificateur ne tourne" in checked.output
 
 
 def test_service_logs_are_json_lines_with_the_job_fields(settings, quiet):

@@ -97,7 +97,7 @@ def test_a_second_instance_refuses_to_start_and_sigterm_stops_the_first(settings
             timeout=60,
         )
         assert second.returncode == 2
-        assert "another scheduler is running" in second.stderr
+        assert "un autre planificateur tourne" in second.stderr
         assert f":{first.pid}:" in second.stderr
     finally:
         first.send_signal(signal.SIGTERM)

@@ -63,7 +63,7 @@ def test_stored_state_resumes_exactly_and_old_weeks_replay_the_same(store, setti
     parts = []
     pipeline.analyze(store, settings, date(2026, 7, 5), progress=lambda *s: parts.append(s))  # stores state
     # `signals analyze` draws its bar from this: topics, themes, signals, series
-    assert parts == [("analysing the week", n, 4) for n in range(5)]
+    assert parts == [("analyse de la semaine", n, 4) for n in range(5)]
     with store.session() as session:
         saved = {s.key: s.meta["points"] for s in session.scalars(select(ModelState))}
     assert saved and all(points == 44 for points in saved.values())  # up to June 2026
@@ -79,7 +79,7 @@ def test_no_drop_no_alert(store, settings):
     pipeline.replay(store, settings, date(2026, 5, 4), date(2026, 10, 4), progress=lambda *s: steps.append(s))
     assert _alerts(store) == []
     # the replay tells how far it got, week by week (the CLI draws its bar from it)
-    assert steps == [("analysing weeks", n, 22) for n in range(1, 23)]
+    assert steps == [("analyse des semaines", n, 22) for n in range(1, 23)]
     again = []
     pipeline.replay(store, settings, date(2026, 5, 4), date(2026, 10, 4), progress=lambda *s: again.append(s))
     assert again == []  # every week already analysed: nothing to do, nothing reported

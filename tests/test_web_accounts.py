@@ -43,7 +43,7 @@ def test_users_add_list_disable_from_the_command_line(tmp_path, settings):
         timeout=300,
     )
     assert added.returncode == 0, added.stderr
-    assert "account camille: analyst" in added.stdout
+    assert "compte camille : analyste" in added.stdout
     listed = run(["users", "list", "--json"], home, home_environment(settings))
     assert [json.loads(line)["role"] for line in listed.stdout.splitlines()] == ["analyst"]
     bad = run(
@@ -55,7 +55,7 @@ def test_users_add_list_disable_from_the_command_line(tmp_path, settings):
     disabled = run(["users", "disable", "camille"], home, home_environment(settings))
     assert disabled.returncode == 0
     missing = run(["users", "disable", "personne"], home, home_environment(settings))
-    assert missing.returncode == 2 and "no account 'personne'" in missing.stderr
+    assert missing.returncode == 2 and "erreur : aucun compte 'personne'" in missing.stderr
     store = Store.open(settings)
     with store.session() as session:
         user = session.scalar(select(User))
@@ -69,9 +69,9 @@ def test_users_add_list_disable_from_the_command_line(tmp_path, settings):
 def test_short_passwords_unknown_roles_and_odd_names_are_refused(store):
     with store.session(write=True) as session:
         for name, password, role, reason in [
-            ("ok-name", "court", "staff", "at least 10"),
-            ("ok-name", "assez long mot", "chef", "role 'chef'"),
-            ("a b", "assez long mot", "staff", "account name"),
+            ("ok-name", "court", "staff", "au moins 10 caractères"),
+            ("ok-name", "assez long mot", "chef", "rôle 'chef'"),
+            ("a b", "assez long mot", "staff", "nom de compte 'a b'"),
         ]:
             with pytest.raises(ValueError, match=reason):
                 add_user(session, name, password, role)
@@ -130,4 +130,4 @@ def test_signals_web_serves_the_console_on_the_given_port(tmp_path, settings):
             page = response.read().decode()
         assert "Connexion" in page and "Val de Test" in page
     out, _ = server.communicate(timeout=30)
-    assert f"console on http://127.0.0.1:{port}" in out
+    assert f"console sur http://127.0.0.1:{port} (Ctrl+C l'arrête)" in out

@@ -24,5 +24,5 @@ def main() -> None:
     try:
         app()
     except UserError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
+        err.print(f"erreur : {exc}", markup=False, highlight=False)
         sys.exit(2)

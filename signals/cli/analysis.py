@@ -11,9 +11,22 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from reports.format import capfirst, counted, fr_date, fr_number, fr_ratio, week_name
+from reports.wording import KIND_LABELS, STATUS_LABELS, VERDICT_LABELS, display_name
 from signals import pipeline
-from signals.cli.common import app, busy, err, out, parse_date, progress_bars, settings_from_env
+from signals.cli.common import (
+    BadValue,
+    app,
+    busy,
+    err,
+    label,
+    out,
+    parse_date,
+    progress_bars,
+    settings_from_env,
+)
 from signals.core.errors import UserError
+from signals.core.lifecycle import STATUSES
 from signals.core.periods import weeks_between
 from signals.core.settings import Settings
 from signals.core.store import Store
@@ -24,55 +37,64 @@ from signals.core.store import Store
 @app.command()
 def analyze(
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="analyse with data published up to this date")
+        str | None, typer.Option("--as-of", help="analyser les données publiées jusqu'à cette date")
     ] = None,
     refit_topics: Annotated[
-        bool, typer.Option("--refit-topics", help="fit the topic model again on the whole window")
+        bool, typer.Option("--refit-topics", help="réajuster le modèle de sujets sur toute la fenêtre")
     ] = False,
 ) -> None:
-    """Detect emerging themes for the week of --as-of (default: today) and update the signals."""
+    """Détecte les thèmes émergents de la semaine de --as-of (par défaut : aujourd'hui) et met à jour les signaux."""
     day = parse_date(as_of, "--as-of")
     settings = settings_from_env()
     with Store.open(settings) as store, progress_bars() as bars:
         result = pipeline.analyze(store, settings, day, refit_topics, progress=bars)
-    statuses = ", ".join(f"{k}: {v}" for k, v in result.statuses.items()) or "no signal"
-    out.print(f"week of {result.week} (as of {result.as_of}): {result.documents} documents — {statuses}")
-    for label in result.new:
-        out.print(f"  new: {label}")
+    statuses = (
+        ", ".join(f"{label(STATUS_LABELS, k)} : {v}" for k, v in result.statuses.items()) or "aucun signal"
+    )
+    out.print(
+        f"{capfirst(week_name(result.week))} (données au {fr_date(result.as_of)}) : "
+        f"{counted(result.documents, 'document', 'documents')} — {statuses}"
+    )
+    for subject in result.new:
+        out.print(f"  {STATUS_LABELS['new']} : {subject}")
 
 
 @app.command("forecast")
 def forecast_(
-    as_of: Annotated[str | None, typer.Option("--as-of", help="forecast from data up to this date")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="prévoir à partir des données jusqu'à cette date")
+    ] = None,
     input_path: Annotated[
-        Path | None, typer.Option("--input", help="forecast the series of this CSV (series,period,value)")
+        Path | None, typer.Option("--input", help="prévoir les séries de ce CSV (series,period,value)")
     ] = None,
     out_path: Annotated[
-        Path | None, typer.Option("--out", help="write the forecasts of --input here")
+        Path | None, typer.Option("--out", help="écrire ici les prévisions de --input")
     ] = None,
     horizon: Annotated[
         int | None,
         typer.Option(
-            min=1, help="periods ahead (default: 28 days, 13 weeks, 24 months, 8 quarters, 4 years)"
+            min=1,
+            help="périodes à prévoir (par défaut : 28 jours, 13 semaines, 24 mois, 8 trimestres, 4 ans)",
         ),
     ] = None,
-    jobs: Annotated[int, typer.Option(min=1, help="processes for --input")] = max(
+    jobs: Annotated[int, typer.Option(min=1, help="processus pour --input")] = max(
         1, min(2, os.cpu_count() or 1)
     ),
 ) -> None:
-    """Refit the stored forecasts that are due, or with --input/--out forecast a CSV file (no database)."""
+    """Réajuste les prévisions enregistrées qui sont dues, ou avec --input/--out prévoit un fichier CSV (sans base de données)."""
     if input_path is None and out_path is None:
         day = parse_date(as_of, "--as-of")
         settings = settings_from_env()
         with Store.open(settings) as store:
-            outcome = busy("forecasting…", lambda: pipeline.forecast(store, settings, day))
+            outcome = busy("prévision…", lambda: pipeline.forecast(store, settings, day))
         out.print(
-            f"{outcome.refitted} series forecast refitted, {len(outcome.not_forecast)} not forecastable"
+            f"{counted(outcome.refitted, 'prévision réajustée', 'prévisions réajustées')}, "
+            f"{counted(len(outcome.not_forecast), 'série non prévisible', 'séries non prévisibles')}"
         )
         _series_reasons(outcome.not_forecast)
         return
     if input_path is None or out_path is None or as_of is not None:
-        raise UserError("forecasting a file needs both --input and --out (and no --as-of)")
+        raise UserError("prévoir un fichier demande --input et --out (et pas --as-of)")
     _forecast_file(input_path, out_path, horizon, jobs, settings_from_env())
 
 
@@ -89,14 +111,16 @@ def _forecast_file(
             horizon,
             interval,
             jobs,
-            lambda done, total: bars("forecasting series", done, total),
+            lambda done, total: bars("prévision des séries", done, total),
         )
     out.print(
-        f"{out_path}: {report.rows} rows, {len(report.forecast)} series forecast, {len(report.rejected)} refused"
+        f"{out_path} : {counted(report.rows, 'ligne', 'lignes')}, "
+        f"{counted(len(report.forecast), 'série prévue', 'séries prévues')}, "
+        f"{counted(len(report.rejected), 'série refusée', 'séries refusées')}"
     )
     _series_reasons(report.rejected)
     for number, reason in report.bad_lines:
-        err.print(f"  line {number}: {reason}", markup=False, highlight=False)
+        err.print(f"  ligne {number} : {reason}", markup=False, highlight=False)
     if not report.forecast:
         raise typer.Exit(1)
 
@@ -104,17 +128,17 @@ def _forecast_file(
 def _series_reasons(reasons: dict[str, str]) -> None:
     """Each series that could not be forecast, by name with its reason, on stderr."""
     for name, reason in reasons.items():
-        err.print(f"  series {name}: {reason}", markup=False, highlight=False)
+        err.print(f"  série {name} : {reason}", markup=False, highlight=False)
 
 
 @app.command("list")
 def list_(
     status: Annotated[
-        str | None, typer.Option(help="new, rising, established, fading, dismissed, confirmed")
+        str | None, typer.Option(help=", ".join(f"{s} ({STATUS_LABELS[s]})" for s in STATUSES))
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="sortie JSON")] = False,
 ) -> None:
-    """Signals, most recent first."""
+    """Les signaux, les plus récents d'abord."""
     from signals.core.registry import SignalSummary, list_signals
 
     settings = settings_from_env()
@@ -122,20 +146,20 @@ def list_(
         try:
             signals = list_signals(session, status)
         except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--status") from None
+            raise BadValue(str(exc), param_hint="--status") from None
         rows = [asdict(SignalSummary.of(s)) for s in signals]
     if as_json:
         out.print_json(json.dumps(rows, ensure_ascii=False, default=str))
         return
-    table = Table("id", "kind", "status", "score", "first seen", "last seen", "subject")
+    table = Table("n°", "type", "statut", "score", "apparu", "dernier", "sujet")
     for r in rows:
         table.add_row(
             str(r["id"]),
-            r["kind"],
-            r["status"],
-            f"{r['score']:.1f}",
-            str(r["first_seen"]),
-            str(r["last_seen"]),
+            label(KIND_LABELS, r["kind"]),
+            label(STATUS_LABELS, r["status"]),
+            fr_number(r["score"], 1),
+            f"{r['first_seen']:%d/%m/%Y}",
+            f"{r['last_seen']:%d/%m/%Y}",
             r["subject"],
         )
     out.print(table)
@@ -144,9 +168,9 @@ def list_(
 @app.command()
 def show(
     signal_id: Annotated[int, typer.Argument(metavar="ID")],
-    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="sortie JSON")] = False,
 ) -> None:
-    """A signal with its numbers, weekly history, cited documents and feedback."""
+    """Un signal avec ses chiffres, son historique par semaine, ses documents cités et les avis donnés."""
     from signals.core.registry import signal_detail
 
     settings = settings_from_env()
@@ -157,59 +181,103 @@ def show(
         return
     m = detail.metrics
     out.print(
-        f"[bold]#{detail.id} {detail.subject}[/bold] — {detail.kind}, {detail.status}, score {detail.score:.1f}"
+        f"[bold]n° {detail.id} {detail.subject}[/bold] — {label(KIND_LABELS, detail.kind)}, "
+        f"{label(STATUS_LABELS, detail.status)}, score {fr_number(detail.score, 1)}",
+        highlight=False,
     )
-    out.print(f"first seen {detail.first_seen}, last seen {detail.last_seen}")
+    out.print(
+        f"apparu le {fr_date(detail.first_seen)}, vu pour la dernière fois le {fr_date(detail.last_seen)}"
+    )
     if "recent_docs" in m:
         out.print(
-            f"{m['recent_docs']} documents in {m.get('recent_weeks')} weeks for {m.get('expected_docs')} expected "
-            f"(growth ×{m.get('growth')}, significance {m.get('significance')}), spread {m.get('spread')}"
+            f"{counted(m['recent_docs'], 'document', 'documents')} en {counted(m.get('recent_weeks') or 0, 'semaine', 'semaines')} "
+            f"pour {_number(m.get('expected_docs'))} attendus (croissance {fr_ratio(m.get('growth'))}, "
+            f"significativité {_number(m.get('significance'))}), diffusion {_number(m.get('spread'))}",
+            highlight=False,
         )
-        out.print("communes: " + ", ".join(f"{k} ({v})" for k, v in m.get("communes", {}).items()))
-        out.print("keywords: " + ", ".join(k["term"] for k in m.get("keywords", [])))
+        out.print("communes : " + ", ".join(f"{k} ({v})" for k, v in m.get("communes", {}).items()))
+        out.print("mots-clés : " + ", ".join(k["term"] for k in m.get("keywords", [])))
     if "observed" in m:
         out.print(
-            f"{m['series']} {m['period']}: observed {m['observed']:g} {m.get('unit') or ''} for {m['expected']:g} "
-            f"expected (usual range {m['band_low']:g} to {m['band_high']:g}), deviation {m['deviation']:+.1f}"
+            f"{display_name(m['series'], _titles(settings))}, {m['period']} : {_number(m['observed'])} "
+            f"{m.get('unit') or ''} observés pour {_number(m['expected'])} attendus (plage habituelle de "
+            f"{_number(m['band_low'])} à {_number(m['band_high'])}), écart {_signed(m['deviation'])}",
+            highlight=False,
         )
     out.print(
-        "history: " + " ".join(f"{h.week}:{h.status}{'*' if h.flagged else ''}" for h in detail.history)
+        "historique (* : signalé) : "
+        + ", ".join(
+            f"{h.week:%d/%m/%Y} {label(STATUS_LABELS, h.status)}{'*' if h.flagged else ''}"
+            for h in detail.history
+        ),
+        highlight=False,
     )
     for e in detail.evidence:
-        out.print(f"  - {e.published_at:%Y-%m-%d} {e.source}: {e.title} {e.url or ''}", markup=False)
+        out.print(f"  - {e.published_at:%d/%m/%Y} {e.source} : {e.title} {e.url or ''}", markup=False)
     for f in detail.feedback:
-        out.print(f"  feedback: {f.verdict} by {f.author or '?'} on {f.at:%Y-%m-%d}: {f.note or ''}")
+        out.print(
+            f"  avis : {label(VERDICT_LABELS, f.verdict)} par {f.author or '?'} le {f.at:%d/%m/%Y} : {f.note or ''}",
+            markup=False,
+        )
+
+
+def _number(value: float | int | None) -> str:
+    """A figure of a signal's numbers in French: '3', '2,5' (one decimal when it has one), '—' for none.
+
+    >>> _number(3), _number(2.54), _number(None)
+    ('3', '2,5', '—')
+    """
+    if isinstance(value, float) and not value.is_integer():
+        return fr_number(value, 1)
+    return fr_number(value)
+
+
+def _signed(value: float) -> str:
+    """A deviation with its sign, one decimal: '+2,3', '−1,0'."""
+    return ("−" if value < 0 else "+") + fr_number(abs(value), 1)
+
+
+def _titles(settings: Settings) -> dict[str, str]:
+    """Display names of the series, from the sources file (none when it cannot be read)."""
+    from signals.core.sources import SourceError
+
+    try:
+        return pipeline.titles(pipeline.read_sources(settings))
+    except SourceError:
+        return {}
 
 
 @app.command()
 def feedback(
     signal_id: Annotated[int, typer.Argument(metavar="ID")],
-    verdict: Annotated[str, typer.Argument(help="confirm or dismiss")],
-    note: Annotated[str | None, typer.Option(help="why")] = None,
-    author: Annotated[str | None, typer.Option(help="who gives the verdict")] = None,
+    verdict: Annotated[str, typer.Argument(help="confirm (confirmer) ou dismiss (écarter)")],
+    note: Annotated[str | None, typer.Option(help="pourquoi")] = None,
+    author: Annotated[str | None, typer.Option(help="qui donne l'avis")] = None,
 ) -> None:
-    """Confirm or dismiss a signal; dismissed themes come back only if they grow markedly."""
+    """Confirme ou écarte un signal ; un thème écarté ne revient que s'il progresse nettement."""
     from signals.core.registry import give_feedback
 
     if verdict not in ("confirm", "dismiss"):
-        raise typer.BadParameter("must be confirm or dismiss", param_hint="VERDICT")
+        raise BadValue("confirm ou dismiss attendu", param_hint="VERDICT")
     settings = settings_from_env()
     with Store.open(settings) as store, store.session(write=True) as session:
         signal = give_feedback(session, signal_id, verdict, note, author)
-        out.print(f"signal {signal.id} ({signal.subject}): {signal.status}")
+        out.print(f"signal n° {signal.id} ({signal.subject}) : {label(STATUS_LABELS, signal.status)}")
 
 
 @app.command()
 def backtest(
-    from_: Annotated[str, typer.Option("--from", help="first week (a date in it)")],
-    to: Annotated[str, typer.Option("--to", help="last day")],
-    events: Annotated[Path | None, typer.Option(help="JSON list of {name, onset, patterns}")] = None,
-    budget: Annotated[int | None, typer.Option(min=1, help="new signals a reader takes per week")] = None,
+    from_: Annotated[str, typer.Option("--from", help="première semaine (une date de cette semaine)")],
+    to: Annotated[str, typer.Option("--to", help="dernier jour")],
+    events: Annotated[Path | None, typer.Option(help="liste JSON de {name, onset, patterns}")] = None,
+    budget: Annotated[
+        int | None, typer.Option(min=1, help="nouveaux signaux qu'un lecteur prend par semaine")
+    ] = None,
     out_path: Annotated[
-        Path | None, typer.Option("--out", help="write the weekly flags (JSON Lines) here")
+        Path | None, typer.Option("--out", help="écrire ici les signalements de chaque semaine (JSON Lines)")
     ] = None,
 ) -> None:
-    """Replay the weekly analysis over stored data and score it against known events (JSON line last)."""
+    """Rejoue l'analyse hebdomadaire sur les données enregistrées et la note au regard d'événements connus (une ligne JSON à la fin)."""
     from signals.stages.backtest import backtest as run_backtest
     from signals.stages.backtest import load_events
 
@@ -230,25 +298,32 @@ def backtest(
             budget,
             communes,
             out_path,
-            progress=lambda _week: bars("replaying weeks", next(replayed), total),
+            progress=lambda _week: bars("rejeu des semaines", next(replayed), total),
         )
     scores = result.scores()
     if known:
         table = Table(
-            "event", "onset", "first flag", "signal kind", "lead (weeks)", "peak week", "weeks before peak"
+            "événement",
+            "début",
+            "1er signalement",
+            "type de signal",
+            "avance (sem.)",
+            "pic",
+            "sem. avant le pic",
         )
         for name, d in scores["per_event_detail"].items():
             table.add_row(
                 name,
                 d["onset"],
                 d["first_flag"] or "—",
-                d["signal_kind"] or "—",
+                label(KIND_LABELS, d["signal_kind"]),
                 str(d["lead_weeks"] if d["lead_weeks"] is not None else "—"),
                 d["peak_week"] or "—",
                 str(d["weeks_before_peak"] if d["weeks_before_peak"] is not None else "—"),
             )
         out.print(table)
     out.print(
-        f"{len(result.flags)} new signals over {len(result.weeks)} weeks (budget {result.budget} a week)"
+        f"{counted(len(result.flags), 'nouveau signal', 'nouveaux signaux')} en "
+        f"{counted(len(result.weeks), 'semaine', 'semaines')} (budget : {result.budget} par semaine)"
     )
     print(json.dumps(scores, ensure_ascii=False))

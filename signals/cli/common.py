@@ -1,4 +1,8 @@
-"""What every command shares: the Typer apps, the consoles, reading the settings, dates and progress."""
+"""What every command shares: the Typer apps, the consoles, reading the settings, dates and progress.
+
+What the command prints is French, a space before the colon (« source : échec »); command and option
+names, and the ``--json`` output, stay as they are: scripts use them.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-sources_app = typer.Typer(help="Sources: list, preview, health.", no_args_is_help=True)
+sources_app = typer.Typer(help="Les sources : liste, aperçu, santé.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 out = Console(soft_wrap=True)  # paths and URLs stay whole, to be copied
 err = Console(stderr=True, soft_wrap=True)
@@ -35,7 +39,9 @@ class _State:  # the global options, for the commands that need them
 
 @app.callback()
 def _main(
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="more log output")] = 0,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="plus de messages de journal")
+    ] = 0,
 ) -> None:
     _State.verbose = verbose
 
@@ -49,9 +55,19 @@ def settings_from_env() -> Settings:
     try:
         settings = load_settings()
     except (ValidationError, FileNotFoundError, ValueError) as exc:
-        raise UserError(f"invalid settings: {exc}".splitlines()[0]) from None
+        raise UserError(f"réglages invalides : {exc}".splitlines()[0]) from None
     configure_logging(settings, logging.WARNING - 10 * min(_State.verbose, 2))
     return settings
+
+
+class BadValue(typer.BadParameter):
+    """A refused option or argument, said in French (Click's own wording is English): exit status 2."""
+
+    def format_message(self) -> str:
+        hint = self.param_hint or (self.param.get_error_hint(self.ctx) if self.param else None)
+        return (
+            f"valeur invalide pour {hint} : {self.message}" if hint else f"valeur invalide : {self.message}"
+        )
 
 
 def parse_date(value: str | None, option: str) -> date | None:
@@ -60,7 +76,19 @@ def parse_date(value: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from None
+        raise BadValue(f"{value!r} n'est pas une date (AAAA-MM-JJ)", param_hint=option) from None
+
+
+def label(words: dict[str, str], key: str | None) -> str:
+    """The French word for a machine value (``reports.wording``), the value itself if it has none, '—' for
+    nothing.
+
+    >>> label({"ok": "réussi"}, "ok"), label({}, "autre"), label({}, None)
+    ('réussi', 'autre', '—')
+    """
+    if not key:
+        return "—"
+    return words.get(key, key)
 
 
 def json_lines(rows: Iterable[dict[str, Any]]) -> None:

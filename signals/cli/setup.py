@@ -11,12 +11,22 @@ import typer
 import yaml
 from rich.table import Table
 
+from reports.format import counted
+from reports.wording import (
+    COLLECT_STATUS_LABELS,
+    IMPORT_OUTCOME_LABELS,
+    SOURCE_DEGRADED,
+    SOURCE_HEALTHY,
+    SOURCE_NEVER_RUN,
+)
 from signals import pipeline
 from signals.cli.common import (
+    BadValue,
     app,
     busy,
     err,
     json_lines,
+    label,
     out,
     parse_date,
     progress_bars,
@@ -31,15 +41,17 @@ from signals.core.store import Store
 
 @app.command()
 def init() -> None:
-    """Create the database or upgrade it to the latest schema."""
+    """Crée la base de données ou la met à jour vers le dernier schéma."""
     settings = settings_from_env()
     with Store.open(settings) as store:
-        out.print(f"database ready: {settings.public_view()['database_url']} (schema {store.revision()})")
+        out.print(
+            f"base de données prête : {settings.public_view()['database_url']} (schéma {store.revision()})"
+        )
 
 
 @app.command()
 def config() -> None:
-    """Show the effective settings (secrets masked)."""
+    """Affiche les réglages en vigueur (secrets masqués)."""
     out.print(yaml.safe_dump(settings_from_env().public_view(), allow_unicode=True, sort_keys=False), end="")
 
 
@@ -48,20 +60,20 @@ def config() -> None:
 
 @sources_app.command("list")
 def sources_list() -> None:
-    """The sources of the sources file."""
+    """Les sources du fichier des sources."""
     settings = settings_from_env()
     sources = pipeline.read_sources(settings)
-    table = Table("name", "kind", "enabled", "cadence", "territory", "url", title=sources.territory.name)
+    table = Table("nom", "type", "active", "rythme", "territoire", "url", title=sources.territory.name)
     for s in sources.sources:
-        table.add_row(s.name, s.kind, "yes" if s.enabled else "no", s.cadence, s.territory or "—", s.url)
+        table.add_row(s.name, s.kind, "oui" if s.enabled else "non", s.cadence, s.territory or "—", s.url)
     out.print(table)
 
 
 @sources_app.command("kinds")
 def sources_kinds(
-    as_json: Annotated[bool, typer.Option("--json", help="as JSON")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="en JSON")] = False,
 ) -> None:
-    """The kinds of source, each with its options (what a sources.yaml entry may say)."""
+    """Les types de source, chacun avec ses options (ce qu'une entrée de sources.yaml peut préciser)."""
     from signals.core.source_editing import describe_kinds
 
     kinds = describe_kinds()
@@ -70,11 +82,11 @@ def sources_kinds(
         return
     for kind in kinds:
         summary = kind["summary"].replace("``", "")
-        out.print(textwrap.fill(f"{kind['kind']}: {summary}", 80), highlight=False, markup=False)
-        table = Table("option", "default", "description", width=80)
+        out.print(textwrap.fill(f"{kind['kind']} : {summary}", 80), highlight=False, markup=False)
+        table = Table("option", "défaut", "description", width=80)
         for option in kind["options"]:
             default = (
-                "(required)" if option["required"] else json.dumps(option["default"], ensure_ascii=False)
+                "(obligatoire)" if option["required"] else json.dumps(option["default"], ensure_ascii=False)
             )
             table.add_row(option["name"], default, option["description"])
         out.print(table)
@@ -83,12 +95,19 @@ def sources_kinds(
 @sources_app.command("test")
 def sources_test(
     name: str,
-    limit: Annotated[int, typer.Option(min=1, max=200, help="items to show")] = 10,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="éléments à afficher")] = 10,
 ) -> None:
-    """Fetch a source and show what it yields, storing nothing."""
+    """Interroge une source et montre ce qu'elle donne, sans rien enregistrer."""
     settings = settings_from_env()
-    outcome = busy(f"fetching {name}…", lambda: pipeline.preview_source(settings, name, limit))
-    table = Table("date", "commune", "chars", "title", "problems", title=f"{name}: {outcome.status}")
+    outcome = busy(f"interrogation de {name}…", lambda: pipeline.preview_source(settings, name, limit))
+    table = Table(
+        "date",
+        "commune",
+        "car.",
+        "titre",
+        "problèmes",
+        title=f"{name} : {label(COLLECT_STATUS_LABELS, outcome.status)}",
+    )
     for item in outcome.items:
         table.add_row(
             str(item.get("date") or "—")[:16],
@@ -99,18 +118,18 @@ def sources_test(
         )
     out.print(table)
     if outcome.counts:
-        out.print("counts: " + json.dumps(outcome.counts, ensure_ascii=False))
+        out.print("comptes : " + json.dumps(outcome.counts, ensure_ascii=False))
     if outcome.error:
-        raise UserError(f"source {name!r}: {outcome.error}")
+        raise UserError(f"source {name!r} : {outcome.error}")
 
 
 @sources_app.command("health")
 def sources_health(
     as_json: Annotated[
-        bool, typer.Option("--json", help="one JSON object per source, every figure, for scripts")
+        bool, typer.Option("--json", help="un objet JSON par source, tous les chiffres, pour les scripts")
     ] = False,
 ) -> None:
-    """Per source: state, last success, items per run, error rate (--json: rejects, latency, last error)."""
+    """Par source : état, dernier succès, éléments par collecte, taux d'échec (--json : rejets, latence, dernière erreur)."""
     from dataclasses import asdict
 
     from signals.stages.health import source_health
@@ -121,12 +140,14 @@ def sources_health(
     if as_json:
         json_lines(asdict(h) for h in rows)
         return
-    table = Table("source", "state", "last success", "items/run", "errors")  # fits 80 columns
+    table = Table("source", "état", "dernier succès", "éléments/collecte", "échecs")  # fits 80 columns
     for h in rows:
         table.add_row(
             h.name,
-            "[red]degraded[/red]" if h.degraded else ("healthy" if h.runs else "never run"),
-            f"{h.last_success_at.astimezone(settings.tz):%Y-%m-%d %H:%M}" if h.last_success_at else "never",
+            f"[red]{SOURCE_DEGRADED}[/red]"
+            if h.degraded
+            else (SOURCE_HEALTHY if h.runs else SOURCE_NEVER_RUN),
+            f"{h.last_success_at.astimezone(settings.tz):%Y-%m-%d %H:%M}" if h.last_success_at else "jamais",
             f"{h.items_per_run:g}" if h.items_per_run is not None else "—",
             f"{h.error_rate:.0%}" if h.error_rate is not None else "—",
         )
@@ -136,21 +157,21 @@ def sources_health(
 @app.command()
 def collect(
     source: Annotated[
-        list[str] | None, typer.Option("--source", "-s", help="only this source (repeatable)")
+        list[str] | None, typer.Option("--source", "-s", help="seulement cette source (répétable)")
     ] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="one JSON object per source (all its counts), for scripts")
+        bool, typer.Option("--json", help="un objet JSON par source (tous ses comptes), pour les scripts")
     ] = False,
     workers: Annotated[
         int,
         typer.Option(
             "--workers",
             min=0,
-            help="worker processes sharing the crawl through Redis (SIGNALS_FRONTIER__REDIS_URL); 0: one process",
+            help="processus qui se partagent la collecte par Redis (SIGNALS_FRONTIER__REDIS_URL) ; 0 : un seul processus",
         ),
     ] = 0,
 ) -> None:
-    """Collect the enabled sources (or the given ones) into the store."""
+    """Collecte les sources actives (ou celles indiquées) dans la base."""
     settings = settings_from_env()
     with Store.open(settings) as store:
         with progress_bars() as bars:
@@ -172,13 +193,13 @@ def print_outcomes(outcomes: list[Any], as_json: bool) -> None:
 
 def _print_outcomes(outcomes: list[Any]) -> None:
     """Fits 80 columns: the counts in a table, each error whole on its own line below."""
-    table = Table("source", "status", "new", "dup.", "obs.", "rejected")
+    table = Table("source", "résultat", "nouv.", "doubl.", "obs.", "rejetés")
     for o in outcomes:
         c = o.counts
         rejected = c.get("rejected", {})
         table.add_row(
             o.source,
-            o.status,
+            label(COLLECT_STATUS_LABELS, o.status),
             str(c.get("new", 0)),
             str(c.get("duplicates", 0)),
             str(c.get("observations", 0)),
@@ -187,52 +208,59 @@ def _print_outcomes(outcomes: list[Any]) -> None:
     out.print(table)
     for o in outcomes:
         if o.error:
-            out.print(f"{o.source}: {o.error}")
+            out.print(f"{o.source} : {o.error}")
 
 
 @app.command()
 def prepare(
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", help="prepare the analysis window ending on this date (YYYY-MM-DD)"),
+        typer.Option("--as-of", help="préparer la fenêtre d'analyse qui finit à cette date (AAAA-MM-JJ)"),
     ] = None,
     workers: Annotated[
         int | None,
         typer.Option(
             "--workers",
             min=0,
-            help="Dask worker processes (0: this process); default SIGNALS_COMPUTE__WORKERS",
+            help="processus de calcul Dask (0 : ce processus) ; par défaut SIGNALS_COMPUTE__WORKERS",
         ),
     ] = None,
 ) -> None:
-    """Compute the terms and embeddings of documents that have none yet (after a large import)."""
+    """Calcule les termes et les plongements des documents qui n'en ont pas encore (après un gros import)."""
     settings = settings_from_env()
     day = parse_date(as_of, "--as-of")
     with Store.open(settings) as store:
-        counts = busy("preparing documents…", lambda: pipeline.prepare(store, settings, day, workers))
-    out.print(f"{counts['terms']} documents given their terms, {counts.get('embedded', 0)} embedded")
+        counts = busy("préparation des documents…", lambda: pipeline.prepare(store, settings, day, workers))
+    out.print(
+        f"termes calculés pour {counted(counts['terms'], 'document', 'documents')}, "
+        f"plongements pour {counts.get('embedded', 0)}"
+    )
 
 
 @app.command("import")
 def import_(
     path: Path,
-    encoding: Annotated[str, typer.Option(help="text encoding of the file")] = "utf-8",
+    encoding: Annotated[str, typer.Option(help="encodage du fichier")] = "utf-8",
 ) -> None:
-    """Import documents (JSON Lines) or observations (CSV). Idempotent; bad lines are reported and skipped."""
+    """Importe des documents (JSON Lines) ou des observations (CSV). Sans doublon si on le relance ; les lignes invalides sont signalées et ignorées."""
     import codecs
 
     try:
         codecs.lookup(encoding)
     except LookupError:
-        raise typer.BadParameter(f"unknown encoding {encoding!r}", param_hint="--encoding") from None
+        raise BadValue(f"encodage inconnu : {encoding!r}", param_hint="--encoding") from None
     settings = settings_from_env()
     with Store.open(settings) as store:
-        report = busy(f"importing {path}…", lambda: pipeline.import_path(store, settings, path, encoding))
-    outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(report.outcomes.items())) or "nothing"
-    out.print(f"{path}: {report.lines} {report.kind} lines — {outcomes}; rejected: {len(report.rejected)}")
+        report = busy(f"import de {path}…", lambda: pipeline.import_path(store, settings, path, encoding))
+    outcomes = (
+        ", ".join(f"{label(IMPORT_OUTCOME_LABELS, k)} : {v}" for k, v in sorted(report.outcomes.items()))
+        or "rien"
+    )
+    lines = counted(report.lines, "ligne", "lignes") + (" d'" if report.kind[:1] in "aeiou" else " de ")
+    out.print(f"{path} : {lines}{report.kind} — {outcomes} ; rejetées : {len(report.rejected)}")
     for number, reason in report.rejected[:50]:
-        err.print(f"  line {number}: {reason}", markup=False, highlight=False)
+        err.print(f"  ligne {number} : {reason}", markup=False, highlight=False)
     if len(report.rejected) > 50:
-        err.print(f"  … and {len(report.rejected) - 50} more (see `signals runs`)")
+        err.print(f"  … et {len(report.rejected) - 50} autres (voir `signals runs`)")
     if report.lines and report.imported == 0:
         raise typer.Exit(1)

@@ -9,24 +9,26 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from signals.cli.common import app, out, settings_from_env
+from reports.wording import ROLE_LABELS
+from signals.cli.common import BadValue, app, label, out, settings_from_env
 from signals.core.accounts import ROLES, add_user, disable_user, list_users
 from signals.core.store import Store
 
-users_app = typer.Typer(help="Accounts of the web console.", no_args_is_help=True)
+users_app = typer.Typer(help="Les comptes de la console web.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
 
 @app.command()
 def web(
-    host: Annotated[str | None, typer.Option(help="address to listen on (default: web.host)")] = None,
-    port: Annotated[int | None, typer.Option(min=1, max=65535, help="default: web.port, else 8000")] = None,
+    host: Annotated[str | None, typer.Option(help="adresse d'écoute (par défaut : web.host)")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="par défaut : web.port, sinon 8000")
+    ] = None,
     workers: Annotated[
-        int | None, typer.Option(min=1, max=64, help="processes serving it (default: web.workers)")
+        int | None, typer.Option(min=1, max=64, help="processus qui la servent (par défaut : web.workers)")
     ] = None,
 ) -> None:
-    """Serve the web console. The brief's links land on it once SIGNALS_WEB__PORT names its port (or
-    SIGNALS_PUBLIC_URL the address its readers reach)."""
+    """Sert la console web. Les liens de la note y mènent dès que SIGNALS_WEB__PORT donne son port (ou SIGNALS_PUBLIC_URL l'adresse que ses lecteurs atteignent)."""
     import uvicorn
 
     from signals.web.app import create_app, session_key
@@ -35,7 +37,7 @@ def web(
     host = host or settings.web.host
     port = port or settings.web.port or 8000
     workers = workers or settings.web.workers
-    out.print(f"console on http://{host}:{port} (Ctrl+C stops it)")
+    out.print(f"console sur http://{host}:{port} (Ctrl+C l'arrête)")
     options: dict[str, Any] = {"host": host, "port": port, "log_level": "warning", "server_header": False}
     if workers == 1:
         uvicorn.run(create_app(settings), **options)
@@ -56,31 +58,38 @@ def console_from_environment() -> Any:
 def _password(password_stdin: bool, name: str) -> str:
     if password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    return typer.prompt(f"password for {name}", hide_input=True, confirmation_prompt=True)
+    return typer.prompt(
+        f"mot de passe de {name}",
+        hide_input=True,
+        confirmation_prompt="Répétez le mot de passe",
+    )
 
 
 @users_app.command("add")
 def users_add(
     name: str,
-    role: Annotated[str, typer.Option(help=", ".join(ROLES))] = "staff",
+    role: Annotated[str, typer.Option(help=", ".join(f"{r} ({ROLE_LABELS[r]})" for r in ROLES))] = "staff",
     password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="read the password from the first line of stdin")
+        bool,
+        typer.Option(
+            "--password-stdin", help="lire le mot de passe sur la première ligne de l'entrée standard"
+        ),
     ] = False,
 ) -> None:
-    """Create an account (or give an existing one a new password and role, enabling it again)."""
+    """Crée un compte (ou donne à un compte existant un nouveau mot de passe et un rôle, en le réactivant)."""
     if role not in ROLES:
-        raise typer.BadParameter(f"one of {', '.join(ROLES)}", param_hint="--role")
+        raise BadValue(f"l'un de : {', '.join(ROLES)}", param_hint="--role")
     password = _password(password_stdin, name)
     with Store.open(settings_from_env()) as store, store.session(write=True) as session:
         account = add_user(session, name, password, role)
-    out.print(f"account {account.name}: {account.role}")
+    out.print(f"compte {account.name} : {label(ROLE_LABELS, account.role)}")
 
 
 @users_app.command("list")
 def users_list(
-    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per account")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="un objet JSON par compte")] = False,
 ) -> None:
-    """The accounts, their role and last login."""
+    """Les comptes, leur rôle et leur dernière connexion."""
     settings = settings_from_env()
     with Store.open(settings) as store, store.session() as session:
         accounts = list_users(session)
@@ -97,16 +106,16 @@ def users_list(
                 )
             )
         return
-    table = Table("name", "role", "active", "last login")
+    table = Table("nom", "rôle", "actif", "dernière connexion")
     for a in accounts:
-        when = f"{a.last_login_at.astimezone(settings.tz):%Y-%m-%d %H:%M}" if a.last_login_at else "never"
-        table.add_row(a.name, a.role, "yes" if a.active else "no", when)
+        when = f"{a.last_login_at.astimezone(settings.tz):%d/%m/%Y %H:%M}" if a.last_login_at else "jamais"
+        table.add_row(a.name, label(ROLE_LABELS, a.role), "oui" if a.active else "non", when)
     out.print(table)
 
 
 @users_app.command("disable")
 def users_disable(name: str) -> None:
-    """Disable an account (its sessions end at once; `users add` enables it again)."""
+    """Désactive un compte (ses sessions prennent fin aussitôt ; `users add` le réactive)."""
     with Store.open(settings_from_env()) as store, store.session(write=True) as session:
         disable_user(session, name)
-    out.print(f"account {name}: disabled")
+    out.print(f"compte {name} : désactivé")

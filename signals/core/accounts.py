@@ -54,7 +54,7 @@ class Throttled(UserError, PermissionError):
     """Too many failed logins for this account or from this address: wait until ``retry_at``."""
 
     def __init__(self, retry_at: datetime) -> None:
-        super().__init__(f"too many failed logins; try again after {retry_at:%H:%M} UTC")
+        super().__init__(f"trop de connexions échouées ; réessayer après {retry_at:%H:%M} UTC")
         self.retry_at = retry_at
 
 
@@ -80,11 +80,13 @@ def _account(user: User) -> Account:
 def add_user(session: Session, name: str, password: str, role: str, actor: str = "cli") -> Account:
     """Create an account, or reset the password and role of an existing one (enabling it again)."""
     if not _NAME.match(name):
-        raise AccountError(f"account name {name!r}: 2 to 60 letters, digits, '.', '_', '-' or '@'", "name")
+        raise AccountError(
+            f"nom de compte {name!r} : de 2 à 60 lettres, chiffres, '.', '_', '-' ou '@'", "name"
+        )
     if role not in ROLES:
-        raise AccountError(f"role {role!r}: one of {', '.join(ROLES)}", "role")
+        raise AccountError(f"rôle {role!r} : l'un de {', '.join(ROLES)}", "role")
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"password of {name!r}: at least {MIN_PASSWORD} characters", "password")
+        raise AccountError(f"mot de passe de {name!r} : au moins {MIN_PASSWORD} caractères", "password")
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
         user = User(name=name, role=role, password_hash=_hasher.hash(password), active=True)
@@ -104,7 +106,7 @@ def list_users(session: Session) -> list[Account]:
 def disable_user(session: Session, name: str, actor: str = "cli") -> Account:
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
-        raise AccountError(f"no account {name!r} (see `signals users list`)", "unknown")
+        raise AccountError(f"aucun compte {name!r} (voir `signals users list`)", "unknown")
     user.active = False
     audit(session, actor, "user.disable", name)
     session.flush()

@@ -89,8 +89,8 @@ class LockHeld(UserError):
     def __init__(self, name: str, holder: str, heartbeat_at: datetime) -> None:
         age = (clock.now() - heartbeat_at).total_seconds()
         super().__init__(
-            f"{name!r} is already held by {holder} (heartbeat {age:.0f} s ago): "
-            "another scheduler is running; stop it first, or wait until its lock is stale"
+            f"{name!r} est déjà pris par {holder} (dernier signe de vie il y a {age:.0f} s) : "
+            "un autre planificateur tourne ; l'arrêter d'abord, ou attendre que son verrou soit périmé"
         )
         self.name, self.holder, self.heartbeat_at = name, holder, heartbeat_at
 
@@ -129,7 +129,7 @@ class NamedLock:
     >>> NamedLock(store, "scheduler", holder=Holder("other-host", 7, 0.0)).acquire()
     Traceback (most recent call last):
     ...
-    signals.core.locks.LockHeld: 'scheduler' is already held by ... another scheduler is running; ...
+    signals.core.locks.LockHeld: 'scheduler' est déjà pris par ... un autre planificateur tourne ; ...
     >>> lock.release(); [s.name for s in lock_states(store)]
     []
     """
@@ -170,10 +170,10 @@ class NamedLock:
                     .values(holder=self.holder, pid=os.getpid(), acquired_at=now, heartbeat_at=now)
                 ).rowcount
                 if not taken:
-                    raise LockHeld(self.name, "a process that took it over just now", now)
+                    raise LockHeld(self.name, "un processus qui vient de le reprendre", now)
                 log.warning("lock %r taken over from %s (stale)", self.name, row.holder)
         except IntegrityError:  # another process inserted it between our read and our insert
-            raise LockHeld(self.name, "a process that took it just now", now) from None
+            raise LockHeld(self.name, "un processus qui vient de le prendre", now) from None
 
     def _stale(self, row: ServiceLock, now: datetime) -> bool:
         alive = Holder.parse(row.holder).alive()

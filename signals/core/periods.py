@@ -43,19 +43,20 @@ def parse_week(label: str) -> date:
     """``2025-W03`` -> the Monday of that ISO week. Raises ValueError with the expected format."""
     match = _WEEK.match(label.strip())
     if not match:
-        raise ValueError(f"week {label!r} is not of the form YYYY-Www (e.g. 2025-W03)")
+        raise ValueError(f"semaine {label!r} : la forme attendue est AAAA-Wss (par exemple 2025-W03)")
     year, week = int(match.group(1)), int(match.group(2))
     try:
         return date.fromisocalendar(year, week, 1)
-    except ValueError as exc:
-        raise ValueError(f"week {label!r} does not exist: {exc}") from None
+    except ValueError:
+        weeks = date(year, 12, 28).isocalendar()[1] if 1 <= year <= 9999 else 52
+        raise ValueError(f"semaine {label!r} : elle n'existe pas ({year} compte {weeks} semaines)") from None
 
 
 def parse_quarter(label: str) -> tuple[date, date]:
     """``2025Q1`` -> (first day, last day) of the quarter."""
     match = _QUARTER.match(label.strip().upper())
     if not match:
-        raise ValueError(f"quarter {label!r} is not of the form YYYYQn (e.g. 2025Q1)")
+        raise ValueError(f"trimestre {label!r} : la forme attendue est AAAAQn (par exemple 2025Q1)")
     year, q = int(match.group(1)), int(match.group(2))
     start = date(year, 3 * q - 2, 1)
     end = date(year + (q == 4), (3 * q) % 12 + 1, 1) - timedelta(days=1)

@@ -205,7 +205,7 @@ def _free_key(session: Session, kind: str, key: str) -> str:
 def get_signal(session: Session, signal_id: int) -> Signal:
     signal = session.get(Signal, signal_id)
     if signal is None:
-        raise SignalNotFound(f"no signal with id {signal_id} (see `signals list`)")
+        raise SignalNotFound(f"aucun signal n° {signal_id} (voir `signals list`)")
     return signal
 
 
@@ -315,7 +315,7 @@ def signals_version(session: Session) -> tuple[Any, ...]:
 
 def list_signals(session: Session, status: str | None = None) -> list[Signal]:
     if status is not None and status not in STATUSES:
-        raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+        raise ValueError(f"le statut doit être l'un de : {', '.join(STATUSES)}")
     query = select(Signal).order_by(Signal.last_seen.desc(), Signal.score.desc())
     if status:
         query = query.where(Signal.status == status)

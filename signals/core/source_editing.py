@@ -68,9 +68,9 @@ def parse_definition(text: str) -> SourceDef:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise SourceError(f"not valid YAML: {exc}".splitlines()[0]) from None
+        raise SourceError(f"YAML invalide : {exc}".splitlines()[0]) from None
     if not isinstance(raw, dict):
-        raise SourceError("a source definition is a mapping (name: ..., kind: ..., url: ...)")
+        raise SourceError("une source se définit par un dictionnaire (name: ..., kind: ..., url: ...)")
     try:
         return SourcesFile.model_validate({"sources": [raw]}).sources[0]
     except ValidationError as exc:
@@ -104,10 +104,10 @@ def save_definition(path: Path, source: SourceDef, replaces: str | None = None) 
     try:
         parsed = SourcesFile.model_validate(raw)
     except ValidationError as exc:
-        raise SourceError(f"sources file {path}: {_describe(exc, raw)}") from None
+        raise SourceError(f"fichier des sources {path} : {_describe(exc, raw)}") from None
     all_names = [s.name for s in parsed.sources]
     if len(set(all_names)) != len(all_names):
-        raise SourceError(f"a source named {source.name!r} already exists")
+        raise SourceError(f"une source nommée {source.name!r} existe déjà")
     backup = None
     if path.is_file():
         backup = path.with_name(f"{path.name}.{clock.now():%Y%m%dT%H%M%S%fZ}.bak")

@@ -392,26 +392,28 @@ class SourcesFile(BaseModel):
         for source in self.sources:
             if source.name == name:
                 return source
-        known = ", ".join(s.name for s in self.sources) or "none"
-        raise SourceError(f"unknown source {name!r} (known: {known})")
+        known = ", ".join(s.name for s in self.sources) or "aucune"
+        raise SourceError(f"source inconnue : {name!r} (connues : {known})")
 
 
 def load_sources(path: Path) -> SourcesFile:
     """Read and validate a sources file; errors name the entry and the field."""
     if not path.is_file():
-        raise SourceError(f"sources file {path} not found (set SIGNALS_SOURCES_FILE or run `signals demo`)")
+        raise SourceError(
+            f"fichier des sources {path} introuvable (définir SIGNALS_SOURCES_FILE ou lancer `signals demo`)"
+        )
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise SourceError(f"sources file {path} is not valid UTF-8 YAML: {exc}") from None
+        raise SourceError(f"fichier des sources {path} : YAML UTF-8 invalide ({exc})") from None
     try:
         parsed = SourcesFile.model_validate(raw)
     except ValidationError as exc:
-        raise SourceError(f"sources file {path}: {_describe(exc, raw)}") from None
+        raise SourceError(f"fichier des sources {path} : {_describe(exc, raw)}") from None
     names = [s.name for s in parsed.sources]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise SourceError(f"sources file {path}: duplicate source names {duplicates}")
+        raise SourceError(f"fichier des sources {path} : noms de source en double {duplicates}")
     return parsed
 
 
@@ -433,5 +435,5 @@ def _describe(exc: ValidationError, raw: Any) -> str:
             except (KeyError, IndexError, TypeError, AttributeError):
                 name = f"#{loc[1]}"
             where = f"source {name!r}" + ("." + ".".join(str(p) for p in loc[3:]) if loc[3:] else "")
-        lines.append(f"{where}: {error['msg']}")
+        lines.append(f"{where} : {error['msg']}")
     return "; ".join(lines)

@@ -154,7 +154,7 @@ class Store:
         from alembic.config import Config
 
         if not MIGRATIONS_DIR.is_dir():
-            raise StoreError(f"migrations folder not found at {MIGRATIONS_DIR}")
+            raise StoreError(f"dossier des migrations introuvable : {MIGRATIONS_DIR}")
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))

@@ -37,7 +37,7 @@ class AnalysisResult:
     new: list[str] = field(default_factory=list)
 
 
-ANALYSING = "analysing the week"  # progress step: topics, themes, signals, series
+ANALYSING = "analyse de la semaine"  # progress step: topics, themes, signals, series
 ANALYSIS_PARTS = 4
 
 
@@ -208,5 +208,5 @@ def replay(
     for n, week in enumerate(weeks, 1):
         results.append(analyze(store, settings, min(week + timedelta(days=6), last)))
         if progress is not None:
-            progress("analysing weeks", n, len(weeks))
+            progress("analyse des semaines", n, len(weeks))
     return results

@@ -16,8 +16,8 @@ from signals.core.store import Store
 from signals.pipeline.progress import Progress
 
 log = logging.getLogger(__name__)
-COLLECTING = "collecting sources"  # progress steps
-PREPARING = "preparing the new documents (terms, embeddings)"
+COLLECTING = "collecte des sources"  # progress steps (French: the command shows them as bars)
+PREPARING = "préparation des nouveaux documents (termes, plongements)"
 
 
 def sources_path(settings: Settings) -> Path:
@@ -62,7 +62,7 @@ def collect(
     sources = sync_sources(store, settings)
     chosen = [sources.get(n) for n in names] if names else [s for s in sources.sources if s.enabled]
     if not chosen:
-        raise UserError(f"no enabled source in {sources_path(settings)}")
+        raise UserError(f"aucune source active dans {sources_path(settings)}")
     step(COLLECTING, 0, len(chosen))
     done = lambda finished, n: step(COLLECTING, finished, n)  # noqa: E731
     if workers:

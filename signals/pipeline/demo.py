@@ -85,7 +85,7 @@ def run_demo(settings: Settings, history_weeks: int = 52, progress: Progress | N
     started = time.perf_counter()
     settings = demo_settings(settings)
     store = Store.open(settings)
-    step("generating the demo territory", 0, 1)
+    step("création du territoire de démonstration", 0, 1)
     site = build_site(settings.demo_dir)
     with serve(site, settings.demo_port) as base_url:
         dump_sources(sources_file(base_url), settings.sources_file)
@@ -99,9 +99,9 @@ def run_demo(settings: Settings, history_weeks: int = 52, progress: Progress | N
     analyses = replay(
         store, settings, last_week - timedelta(weeks=history_weeks - 1), LAST_DAY, progress=progress
     )
-    step("forecasting the series", 0, 1)
+    step("prévision des séries", 0, 1)
     forecast(store, settings, LAST_DAY)
-    step("writing the brief", 0, 1)
+    step("rédaction de la note", 0, 1)
     result = brief(store, settings, last_week, send=True)
     password = demo_account(store, settings)
     store.close()

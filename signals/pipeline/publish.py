@@ -109,7 +109,9 @@ def brief(
             result.out = restore_html(row, out)
         if send:
             if not settings.recipients:
-                raise UserError("no recipients: set SIGNALS_RECIPIENTS (e.g. '[\"veille@example.fr\"]')")
+                raise UserError(
+                    "aucun destinataire : définir SIGNALS_RECIPIENTS (par exemple '[\"veille@example.fr\"]')"
+                )
             deliveries = queue(session, row, settings.recipients)
             if not settings.smtp.host:
                 result.outbox = [eml_path_for(d.message_id, settings.outbox_dir) for d in deliveries]

@@ -15,10 +15,11 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from reports.format import fr_date
 from signals import pipeline
 from signals.core import clock
 from signals.core.errors import UserError
-from signals.core.settings import ScheduleSettings, Settings
+from signals.core.settings import WEEKDAYS, ScheduleSettings, Settings
 from signals.core.sources import SourceDef
 from signals.core.store import Store
 from signals.stages.housekeeping import housekeeping
@@ -114,7 +115,7 @@ def plan_jobs(settings: Settings, sources: Sequence[SourceDef]) -> list[JobSpec]
     >>> from signals.core.sources import RssSource
     >>> feed = RssSource(kind="rss", name="echo", url="https://echo.example/feed.xml", cadence="1h")
     >>> [(job.id, job.schedule) for job in plan_jobs(Settings(), [feed])][:3]
-    [('collect:echo', 'every hour at :07'), ('analyze', 'cron 0 6 * * mon'), ('forecast', 'cron 0 7 * * mon')]
+    [('collect:echo', 'toutes les heures à :07'), ('analyze', 'cron 0 6 * * mon'), ('forecast', 'cron 0 7 * * mon')]
     """
     specs = []
     for source in sources:
@@ -126,7 +127,7 @@ def plan_jobs(settings: Settings, sources: Sequence[SourceDef]) -> list[JobSpec]
         try:
             trigger = CronTrigger.from_crontab(expression, timezone=settings.tz)
         except ValueError as exc:
-            raise UserError(f"schedule.{stage} = {expression!r}: {exc}") from None
+            raise UserError(f"schedule.{stage} = {expression!r} : expression cron invalide ({exc})") from None
         specs.append(JobSpec(stage, trigger, f"cron {expression}"))
     return specs
 
@@ -136,7 +137,7 @@ def collect_trigger(name: str, cadence_s: int, settings: Settings) -> tuple[Base
     at a minute offset stable per source; an interval when the cadence does not divide a day or a week.
 
     >>> [collect_trigger("echo", s, Settings())[1] for s in (1800, 3600, 6 * 3600, 86400, 7 * 86400, 3 * 86400)]
-    ['every 30 min from :07', 'every hour at :07', 'every 6 h at :07', 'daily at 04:07', 'mon at 04:07', 'every 3 days from 04:07']
+    ['toutes les 30 min à partir de :07', 'toutes les heures à :07', 'toutes les 6 h à :07', 'chaque jour à 04:07', 'le lundi à 04:07', 'tous les 3 jours à partir de 04:07']
     """
     plan: ScheduleSettings = settings.schedule
     offset = int(hashlib.sha1(name.encode()).hexdigest(), 16) % plan.collect_spread_minutes
@@ -147,23 +148,32 @@ def collect_trigger(name: str, cadence_s: int, settings: Settings) -> tuple[Base
     if cadence_s < 3600 and 3600 % cadence_s == 0 and cadence_s % 60 == 0:
         every = cadence_s // 60
         first = offset % every
-        return CronTrigger(minute=f"{first}/{every}", timezone=tz), f"every {every} min from :{first:02d}"
+        return CronTrigger(
+            minute=f"{first}/{every}", timezone=tz
+        ), f"toutes les {every} min à partir de :{first:02d}"
     if cadence_s < 86400 and 86400 % cadence_s == 0 and cadence_s % 3600 == 0:
         hours = cadence_s // 3600
         trigger = CronTrigger(hour=f"*/{hours}", minute=offset, timezone=tz)
         return trigger, (
-            f"every hour at :{offset:02d}" if hours == 1 else f"every {hours} h at :{offset:02d}"
+            f"toutes les heures à :{offset:02d}" if hours == 1 else f"toutes les {hours} h à :{offset:02d}"
         )
     if cadence_s == 86400:
-        return CronTrigger(hour=day_minute // 60, minute=day_minute % 60, timezone=tz), f"daily at {at}"
+        return CronTrigger(hour=day_minute // 60, minute=day_minute % 60, timezone=tz), f"chaque jour à {at}"
     if cadence_s == 7 * 86400:
         trigger = CronTrigger(
             day_of_week=plan.collect_weekday, hour=day_minute // 60, minute=day_minute % 60, timezone=tz
         )
-        return trigger, f"{plan.collect_weekday} at {at}"
+        return (
+            trigger,
+            f"le {fr_date(_ANCHOR + timedelta(days=WEEKDAYS.index(plan.collect_weekday)), 'EEEE')} à {at}",
+        )
     start = _ANCHOR.replace(hour=day_minute // 60, minute=day_minute % 60, tzinfo=tz)
-    every = f"{cadence_s // 86400} days from {at}" if cadence_s % 86400 == 0 else f"{cadence_s} s"
-    return IntervalTrigger(seconds=cadence_s, start_date=start, timezone=tz), f"every {every}"
+    every = (
+        f"tous les {cadence_s // 86400} jours à partir de {at}"
+        if cadence_s % 86400 == 0
+        else f"toutes les {cadence_s} s"
+    )
+    return IntervalTrigger(seconds=cadence_s, start_date=start, timezone=tz), every
 
 
 # --- listing the jobs -----------------------------------------------------------------------------------

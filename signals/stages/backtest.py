@@ -47,26 +47,28 @@ def load_events(path: Path) -> list[Event]:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UserError(f"events file {path} not found") from None
+        raise UserError(f"fichier d'événements {path} introuvable") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"events file {path} is not valid JSON: {exc}") from None
+        raise UserError(f"fichier d'événements {path} : JSON invalide ({exc})") from None
     if not isinstance(raw, list):
-        raise UserError(f"events file {path}: expected a JSON list of events")
+        raise UserError(f"fichier d'événements {path} : une liste JSON d'événements est attendue")
     events = []
     for i, item in enumerate(raw):
-        where = f"events file {path}, entry {i + 1}"
+        where = f"fichier d'événements {path}, entrée {i + 1}"
         if not isinstance(item, dict) or not {"name", "onset", "patterns"} <= set(item):
-            raise UserError(f"{where}: needs name, onset and patterns")
+            raise UserError(f"{where} : name, onset et patterns sont requis")
         try:
             onset = date.fromisoformat(str(item["onset"]))
         except ValueError:
-            raise UserError(f"{where}: onset {item['onset']!r} is not an ISO date") from None
+            raise UserError(
+                f"{where} : onset {item['onset']!r} n'est pas une date ISO (AAAA-MM-JJ)"
+            ) from None
         try:
             patterns = [re.compile(str(p), re.IGNORECASE) for p in item["patterns"]]
         except re.error as exc:
-            raise UserError(f"{where}: bad pattern: {exc}") from None
+            raise UserError(f"{where} : motif invalide ({exc})") from None
         if not patterns:
-            raise UserError(f"{where}: no pattern")
+            raise UserError(f"{where} : aucun motif")
         events.append(Event(str(item["name"]), onset, patterns, item.get("kind")))
     return events
 
@@ -130,7 +132,7 @@ def backtest(
     from signals.stages.analysis import detect
 
     if last < first:
-        raise UserError(f"--to {last} is before --from {first}")
+        raise UserError(f"--to {last} est antérieur à --from {first}")
     budget = budget or settings.detection.brief_size
     weeks = weeks_between(first, last)
     tracked: list[Tracked] = []

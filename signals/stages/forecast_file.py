@@ -67,7 +67,7 @@ def forecast_file(
     ``UserError`` when the file itself cannot be used (missing, empty, wrong columns).
     """
     if horizon is not None and horizon < 1:
-        raise UserError(f"--horizon must be at least 1, not {horizon}")
+        raise UserError(f"--horizon doit valoir au moins 1, pas {horizon}")
     report = FileForecastReport()
     rows = read_series(input_path, report, encoding)
     histories: dict[str, pd.Series] = {}
@@ -115,20 +115,20 @@ def read_series(
     try:
         text = path.read_text(encoding=encoding)
     except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
+        raise UserError(f"{path} : fichier introuvable") from None
     except UnicodeDecodeError as exc:
         raise UserError(
-            f"{path}: not valid {encoding} ({exc.reason} at byte {exc.start}); pass the file as UTF-8"
+            f"{path} : pas un texte {encoding} valide ({exc.reason} à l'octet {exc.start}) ; fournir le fichier en UTF-8"
         ) from None
     lines = text.splitlines()
     if not lines or not lines[0].strip():
-        raise UserError(f"{path}: empty file; expected a header {','.join(COLUMNS)}")
+        raise UserError(f"{path} : fichier vide ; en-tête attendu : {','.join(COLUMNS)}")
     delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
     header = [h.strip().lower() for h in next(csv.reader([lines[0]], delimiter=delimiter))]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise UserError(
-            f"{path}: columns {header}, expected {','.join(COLUMNS)} (missing {', '.join(missing)})"
+            f"{path} : colonnes {header}, attendues : {','.join(COLUMNS)} (manquantes : {', '.join(missing)})"
         )
     where = {c: header.index(c) for c in COLUMNS}
     series: dict[str, _SeriesRows] = {}

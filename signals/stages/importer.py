@@ -54,14 +54,16 @@ class ImportReport:
 def import_file(store: Store, settings: Settings, path: Path, encoding: str = "utf-8") -> ImportReport:
     """Import one file, recording the run; see the module docstring for the formats."""
     if not path.is_file():
-        raise ImportFileError(f"{path}: no such file")
+        raise ImportFileError(f"{path} : fichier introuvable")
     name = path.name.lower().removesuffix(".gz")
     if name.endswith((".jsonl", ".ndjson", ".json")):
         kind, importer = "documents", _import_documents
     elif name.endswith(".csv"):
         kind, importer = "observations", _import_observations
     else:
-        raise ImportFileError(f"{path}: unknown format; expected .jsonl (documents) or .csv (observations)")
+        raise ImportFileError(
+            f"{path} : format inconnu ; attendu : .jsonl (documents) ou .csv (observations)"
+        )
     report = ImportReport(str(path), kind)
     with store.recording("import", target=str(path)) as run:
         importer(store, settings, _lines(path, encoding), report, run)
@@ -100,7 +102,7 @@ def _lines(path: Path, encoding: str) -> Iterator[tuple[int, str | None, str]]:
                     f"not valid {encoding}: byte 0x{byte:02x} at column {bad.start() + 1}{hint}",
                 )
         except (OSError, EOFError, zlib.error) as exc:  # a truncated or corrupt gzip file
-            raise ImportFileError(f"{path}: unreadable after line {number}: {exc}") from None
+            raise ImportFileError(f"{path} : illisible après la ligne {number} ({exc})") from None
 
 
 _UNDECODED = re.compile("[\udc80-\udcff]")  # bytes the codec could not decode (surrogateescape)
@@ -246,14 +248,14 @@ def _import_observations(
 ) -> None:
     first = next(lines, None)
     if first is None or first[1] is None:
-        raise ImportFileError(f"{report.path}: empty file or unreadable header")
+        raise ImportFileError(f"{report.path} : fichier vide ou en-tête illisible")
     header_line = first[1]
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     header = [h.strip().lower() for h in next(csv.reader([header_line], delimiter=delimiter))]
     missing = [c for c in ("series", "period", "value") if c not in header]
     if missing:
         raise ImportFileError(
-            f"{report.path}: wrong CSV columns {header}; expected {','.join(OBSERVATION_COLUMNS)} (missing {missing})"
+            f"{report.path} : colonnes CSV {header} incorrectes ; attendues : {','.join(OBSERVATION_COLUMNS)} (manquantes : {', '.join(missing)})"
         )
 
     def parsed() -> Iterator[tuple[int, NewObservation]]:

@@ -1,8 +1,9 @@
 """The health of the service at a glance (``signals status``): is the scheduler alive, when did each stage
 last succeed, which sources are degraded, what e-mail waits in the outbox, how big is the database.
 
-``problems`` lists what an operator should act on; ``signals status --check`` exits non-zero when there
-is any (for a container health check or a monitoring probe).
+``problems`` lists what an operator should act on, in French (``signals status`` prints them);
+``signals status --check`` exits non-zero when there is any (for a container health check or a monitoring
+probe).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from signals.stages.housekeeping import database_bytes
 
 STAGES = ("collect", "import", "analyze", "brief", "report", "housekeeping", "deliver")
 WEEKLY_STAGES = ("analyze", "brief")  # a week without one of them is a problem
+_NONE_SUCCEEDED = {"analyze": "aucune analyse réussie", "brief": "aucune note produite"}  # in ``problems``
 _OK = ("ok", "partial")
 
 
@@ -58,7 +60,7 @@ def service_status(store: Store, settings: Settings, now: datetime | None = None
     >>> store = Store("sqlite://"); _ = store.migrate()
     >>> status = service_status(store, Settings())
     >>> status.scheduler is None, status.problems
-    (True, ['no scheduler is running'])
+    (True, ['aucun planificateur ne tourne'])
     """
     now = now or clock.now()
     locks = lock_states(store)
@@ -108,20 +110,24 @@ def _problems(status: ServiceStatus, settings: Settings, now: datetime) -> list[
     problems = []
     lock = status.scheduler
     if lock is None:
-        problems.append("no scheduler is running")
+        problems.append("aucun planificateur ne tourne")
     elif lock.alive is False:
-        problems.append(f"the scheduler {lock.holder} is dead (its lock is stale)")
+        problems.append(f"le planificateur {lock.holder} est mort (son verrou est périmé)")
     elif (now - lock.heartbeat_at).total_seconds() > settings.schedule.lock_stale_s:
-        problems.append(f"the scheduler's heartbeat is {(now - lock.heartbeat_at).total_seconds():.0f} s old")
+        age = (now - lock.heartbeat_at).total_seconds()
+        problems.append(f"dernier signe de vie du planificateur il y a {age:.0f} s")
     if status.degraded_sources:
-        problems.append("degraded sources: " + ", ".join(status.degraded_sources))
+        problems.append("sources dégradées : " + ", ".join(status.degraded_sources))
     for stage in status.stages:
         if stage.stage in WEEKLY_STAGES and stage.last_success_at is not None:
             days = (now - stage.last_success_at).total_seconds() / 86400
             if days > 8:
-                problems.append(f"no successful {stage.stage} for {days:.0f} days")
+                problems.append(f"{_NONE_SUCCEEDED[stage.stage]} depuis {days:.0f} jours")
     if status.deliveries.get("failed"):
-        problems.append(f"{status.deliveries['failed']} e-mails failed for good (see the outbox)")
+        failed = status.deliveries["failed"]
+        problems.append(
+            f"{failed} e-mail{'s' if failed > 1 else ''} en échec définitif (voir la boîte d'envoi)"
+        )
     return problems
 
 

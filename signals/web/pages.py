@@ -14,6 +14,7 @@ from starlette.templating import Jinja2Templates
 
 from reports import format as fmt
 from reports import wording
+from reports.wording import KIND_LABELS, ROLE_LABELS, SOURCE_KIND_LABELS, VERDICT_LABELS
 from signals import pipeline
 from signals.core.accounts import allowed
 from signals.core.sources import SourceError
@@ -21,32 +22,6 @@ from signals.pipeline.collect import sources_path
 from signals.web.security import csrf_token
 
 HERE = Path(__file__).resolve().parent
-ROLE_LABELS = {
-    "official": "élu·e",
-    "staff": "équipe de veille",
-    "analyst": "analyste",
-    "admin": "administrateur",
-}
-VERDICT_LABELS = {
-    "confirm": "confirmé",
-    "dismiss": "écarté",
-    "promote": "mis en avant",
-    "hide": "masqué",
-    "merge": "fusionné",
-}
-KIND_LABELS = {
-    "term_burst": "thème émergent",
-    "emerging_topic": "sujet émergent",
-    "anomaly": "anomalie d'une série",
-    "forecast_break": "rupture de prévision",
-}
-SOURCE_KIND_LABELS = {
-    "rss": "presse (flux RSS)",
-    "listing": "délibérations et pages",
-    "consultation": "consultation publique",
-    "series": "données ouvertes (séries)",
-    "import": "import de fichiers",
-}
 QUADRANT_LABELS = {
     "weak": "signal faible",
     "strong": "signal fort",
@@ -88,6 +63,10 @@ def _environment() -> jinja2.Environment:
         KINDS=KIND_LABELS,
         SOURCE_KINDS=SOURCE_KIND_LABELS,
         QUADRANTS=QUADRANT_LABELS,
+        COLLECT_STATUS=wording.COLLECT_STATUS_LABELS,
+        SOURCE_DEGRADED=wording.SOURCE_DEGRADED,
+        SOURCE_HEALTHY=wording.SOURCE_HEALTHY,
+        SOURCE_NEVER_RUN=wording.SOURCE_NEVER_RUN,
     )
     return env
 
