@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from reports.archive import archive_entries
 from reports.forecasts import ForecastBand
+from reports.format import quarter_name
 from reports.indicators import indicator_histories
 from reports.quarterly import quarterly_context, render_quarterly
 from signals import pipeline
@@ -162,6 +163,21 @@ def test_render_quarterly_works_without_any_data(settings, store, tmp_path):
     assert "Aucun thème émergent" in text and "Aucune série" in text
 
 
+def _first_column(table: str) -> list[str]:
+    """The first cell of each row of ``signals archive``'s table, its wrapped lines joined (a row starts
+    where the second column has a date)."""
+    cells: list[str] = []
+    for line in table.splitlines():
+        parts = [p.strip() for p in line.split("│")]
+        if len(parts) < 3:
+            continue
+        if re.fullmatch(r"\d\d/\d\d/\d{4}", parts[2]):
+            cells.append(parts[1])
+        else:
+            cells[-1] += " " + parts[1]
+    return [c.strip() for c in cells]
+
+
 def test_the_cli_lists_the_archive_and_the_deliveries(done):
     from typer.testing import CliRunner
 
@@ -172,13 +188,19 @@ def test_the_cli_lists_the_archive_and_the_deliveries(done):
     runner = CliRunner()
     archive = runner.invoke(app, ["archive"], env=env)
     assert archive.exit_code == 0, archive.output
-    assert "2025-W31" in archive.output and QUARTER in archive.output
-    assert "written to the outbox: 2" in archive.output  # no SMTP server: nothing was "sent"
+    documents = _first_column(archive.output)
+    assert documents == [f"rapport du {quarter_name(QUARTER)}", "note du 28 juillet au 3 août 2025"], (
+        archive.output
+    )
+    # no SMTP server: nothing was "sent"
+    assert "déposé dans la boîte d'envoi : 2" in archive.output, archive.output
     assert max(len(line) for line in archive.output.splitlines()) <= 80
     deliveries = runner.invoke(app, ["deliveries", "--send"], env=env)
     assert deliveries.exit_code == 0, deliveries.output
-    assert "written to the outbox: 0, retrying: 0, failed: 0" in deliveries.output  # nothing left
-    assert deliveries.output.count("weekly") == 2  # both recipients
+    assert (
+        "mis en boîte d'envoi : 0, à réessayer : 0, en échec : 0, repris après arrêt : 0" in deliveries.output
+    )  # none left
+    assert deliveries.output.count("note du 28") == 2, deliveries.output  # both recipients
     assert max(len(line) for line in deliveries.output.splitlines()) <= 80
     listed = runner.invoke(app, ["deliveries", "--json"], env=env)
     rows = [json.loads(line) for line in listed.output.splitlines()]

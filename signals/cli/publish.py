@@ -106,10 +106,10 @@ def deliveries(
             out.print(f"remis en file : {pipeline.retry_failed(store)}")
         if send:
             result = busy("envoi…", lambda: pipeline.deliver(store, settings))
-            done = "envoyés" if settings.smtp.host else "déposés dans la boîte d'envoi"
+            done = "envoyés" if settings.smtp.host else "mis en boîte d'envoi"  # one line of 80 columns
             out.print(
                 f"{done} : {result.sent}, à réessayer : {result.retrying}, en échec : {result.failed}, "
-                f"repris après un arrêt brutal : {result.reconciled + result.requeued}"
+                f"repris après arrêt : {result.reconciled + result.requeued}"
             )
         rows = pipeline.deliveries(store, status, limit)
     if as_json:
