@@ -159,7 +159,9 @@ class CrawlProcess:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._stop_gracefully)
         reactor.run(installSignalHandlers=False)  # type: ignore[attr-defined]
-        return [self.outcomes.get(s.name) or _failed(s.name, "crawl did not finish") for s in sources]
+        return [
+            self.outcomes.get(s.name) or _failed(s.name, "la collecte ne s'est pas terminée") for s in sources
+        ]
 
     def _stop_gracefully(self, signum: int, _frame: Any) -> None:
         """SIGTERM/SIGINT: close the running spiders (their runs are recorded), start no other source."""
@@ -201,7 +203,7 @@ class CrawlProcess:
         @defer.inlineCallbacks
         def crawl_and_record() -> Generator[Any, Any, None]:
             if self.stopping:
-                self.outcomes[source.name] = _failed(source.name, "crawl interrupted before this source")
+                self.outcomes[source.name] = _failed(source.name, "collecte interrompue avant cette source")
                 return
             try:
                 if writer is None:
@@ -225,7 +227,9 @@ class CrawlProcess:
                 self.outcomes[source.name] = _outcome(source.name, recorder.run_id, context.ledger)
             except Exception as exc:  # a bug or a database failure: this source fails, the others go on
                 log.exception("source %s: crawl failed", source.name)
-                self.outcomes[source.name] = _failed(source.name, f"{type(exc).__name__}: {exc}")
+                self.outcomes[source.name] = _failed(
+                    source.name, f"erreur de collecte : {type(exc).__name__}: {exc}"
+                )
 
         return crawl_and_record()
 
@@ -246,7 +250,7 @@ class CrawlProcess:
             try:
                 yield self.runner.crawl(crawler, context=context)
             except Exception as exc:  # the crawler could not start (bad settings, spider init error)
-                context.ledger.recorder.fail(f"crawler error: {type(exc).__name__}: {exc}")
+                context.ledger.recorder.fail(f"erreur du robot de collecte : {type(exc).__name__}: {exc}")
             if context.ledger.close_reason is None:
                 context.ledger.close("crawler_error")
 
@@ -271,14 +275,16 @@ def _failed(name: str, reason: str) -> dict[str, Any]:
 def _on_spider_error(failure: Any, response: Any, spider: Any) -> None:
     """A parser raised: the page is lost, the crawl goes on (Scrapy logs the traceback)."""
     spider.context.ledger.reject(
-        response.url, f"parser error on {response.url}: {failure.getErrorMessage()}"[:400], "spider_error"
+        response.url,
+        f"erreur d'analyse de {response.url} : {failure.getErrorMessage()}"[:400],
+        "spider_error",
     )
 
 
 def _on_item_error(item: Any, response: Any, spider: Any, failure: Any) -> None:
-    where = getattr(item, "url", None) or getattr(item, "row", None) or getattr(item, "title", "item")
+    where = getattr(item, "url", None) or getattr(item, "row", None) or getattr(item, "title", "élément")
     spider.context.ledger.reject(
-        str(where), f"processing error: {failure.getErrorMessage()}"[:400], "processing_error"
+        str(where), f"erreur de traitement : {failure.getErrorMessage()}"[:400], "processing_error"
     )
 
 

@@ -172,9 +172,9 @@ def parse_date(value: Any, tz: tzinfo, languages: tuple[str, ...] = ("fr", "en")
 def implausible(moment: datetime, now: datetime) -> str | None:
     """Why a publication date cannot be right (before 1900, or in the future), or None."""
     if moment < _EARLIEST:
-        return f"date {moment:%Y-%m-%d} is before 1900"
+        return f"date {moment:%Y-%m-%d} antérieure à 1900"
     if moment > now + _FUTURE_TOLERANCE:
-        return f"date {moment:%Y-%m-%d} is in the future"
+        return f"date {moment:%Y-%m-%d} dans le futur"
     return None
 
 

@@ -86,17 +86,17 @@ def page_text(
             deduplicate=False,
         )
     except Exception as exc:  # trafilatura/lxml raise many types on pathological markup
-        raise ExtractionError(
-            "broken_html", f"HTML could not be parsed: {type(exc).__name__}: {exc}"
-        ) from None
+        raise ExtractionError("broken_html", f"HTML illisible : {type(exc).__name__}: {exc}") from None
     text = normalise_text(getattr(found, "text", None) or "") if found is not None else ""
     if not text:
-        raise ExtractionError("no_text", "no main text found in the page")
+        raise ExtractionError("no_text", "aucun texte principal dans la page")
     found_title = (getattr(found, "title", None) or "").strip() or None
     for known in (title, found_title):
         text = _without_heading(text, known)
     if len(text) < min_chars:
-        raise ExtractionError("no_text", f"the page has almost no text ({text[:60]!r}): an error page?")
+        raise ExtractionError(
+            "no_text", f"la page n'a presque pas de texte ({text[:60]!r}) : une page d'erreur ?"
+        )
     return PageContent(text=text, title=found_title, date=getattr(found, "date", None))
 
 
@@ -140,19 +140,21 @@ def pdf_text(data: bytes, max_pages: int = 300, max_chars: int = 200_000) -> Pdf
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # it warns on every odd object; we report instead
     if not data.lstrip()[:5].startswith(b"%PDF-") and b"%PDF-" not in data[:1024]:
-        raise ExtractionError("pdf_invalid", "not a PDF file (no %PDF header)")
+        raise ExtractionError("pdf_invalid", "pas un fichier PDF (pas d'en-tête %PDF)")
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
-            raise ExtractionError("pdf_encrypted", "PDF is encrypted with a password; its text is unreadable")
+            raise ExtractionError(
+                "pdf_encrypted", "PDF chiffré par un mot de passe : son texte est illisible"
+            )
         pages = reader.pages
         count = len(pages)
     except ExtractionError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, IndexError, AttributeError, OSError) as exc:
-        raise ExtractionError("pdf_invalid", f"PDF is damaged or truncated: {exc}") from None
+        raise ExtractionError("pdf_invalid", f"PDF endommagé ou tronqué : {exc}") from None
     except Exception as exc:  # pypdf raises NotImplementedError, DependencyError... on exotic files
-        raise ExtractionError("pdf_invalid", f"PDF cannot be read: {type(exc).__name__}: {exc}") from None
+        raise ExtractionError("pdf_invalid", f"PDF illisible : {type(exc).__name__}: {exc}") from None
     problems: list[str] = []
     parts: list[str] = []
     size = 0
@@ -168,14 +170,16 @@ def pdf_text(data: bytes, max_pages: int = 300, max_chars: int = 200_000) -> Pdf
         if size > max_chars:
             break
     if count > max_pages:
-        problems.append(f"only the first {max_pages} of {count} pages read")
+        problems.append(f"seules les {max_pages} premières pages sur {count} ont été lues")
     if failed_pages:
-        problems.append(f"{failed_pages} page(s) could not be read")
+        problems.append(f"{failed_pages} page(s) illisible(s)")
     text = normalise_text(_reflow("\n".join(parts)))
     if not text:
         if failed_pages:
-            raise ExtractionError("pdf_invalid", f"none of the {count} page(s) could be read")
-        raise ExtractionError("pdf_no_text", f"no text layer in {count} page(s) (a scanned image?)")
+            raise ExtractionError("pdf_invalid", f"aucune des {count} page(s) n'a pu être lue")
+        raise ExtractionError(
+            "pdf_no_text", f"pas de couche texte dans {count} page(s) (une image numérisée ?)"
+        )
     meta = _metadata(reader)
     return PdfContent(
         text=text, pages=count, title=meta.get("/Title"), created=meta.get("/CreationDate"), problems=problems

@@ -15,9 +15,9 @@ from signals.core.store import RunRecorder
 # Close reasons of a Scrapy spider that mean the source was read to its end.
 FINISHED = "finished"
 TRUNCATING_REASONS = {
-    "item_cap": "item cap reached",
-    "closespider_timeout": "time budget spent",
-    "preview_limit": "preview limit reached",
+    "item_cap": "plafond d'éléments atteint",
+    "closespider_timeout": "budget de temps épuisé",
+    "preview_limit": "limite de l'aperçu atteinte",
 }
 _MAX_LATENCIES = 10_000  # a sample is enough for a median and a 95th percentile
 
@@ -130,7 +130,7 @@ class RunLedger:
         if not self.pages_ok and self.page_failures:
             self.recorder.fail(self.page_failures[0])
         elif reason not in TRUNCATING_REASONS and reason != FINISHED:
-            self.recorder.fail(f"crawl interrupted ({reason})")
+            self.recorder.fail(f"collecte interrompue ({reason})")
         self.recorder.counts["complete"] = self.complete
 
     @property

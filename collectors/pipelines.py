@@ -50,7 +50,7 @@ def reject(
 def _where(item: DocumentItem | ObservationItem) -> str:
     if isinstance(item, ObservationItem):
         return item.row or item.series
-    return item.url or item.external_id or item.title[:80] or "(untitled item)"
+    return item.url or item.external_id or item.title[:80] or "(élément sans titre)"
 
 
 class CleanPipeline(_Pipeline):
@@ -68,20 +68,20 @@ class CleanPipeline(_Pipeline):
         item.title = " ".join(normalise_text(item.title or "").split())
         item.text = normalise_text(item.text or "")
         if not item.title and not item.text:
-            raise reject(context, _where(item), "item has neither title nor text", "empty")
+            raise reject(context, _where(item), "élément sans titre ni texte", "empty")
         if not item.title:
             item.title = item.text[:_TITLE_FROM_TEXT].rsplit(" ", 1)[0] + "…"
-            item.problems.append("no title: the text's beginning is used")
+            item.problems.append("pas de titre : le début du texte en tient lieu")
         limit = context.crawl.settings.collect.max_text_chars
         if len(item.text) > limit:
-            item.problems.append(f"text cut at {limit} characters (was {len(item.text)})")
+            item.problems.append(f"texte coupé à {limit} caractères (il en avait {len(item.text)})")
             item.text = item.text[:limit]
             context.ledger.count("texts_cut")
         if item.url and not item.url.startswith(("http://", "https://")):
-            item.problems.append(f"link {item.url[:80]!r} is not a web address; kept without URL")
+            item.problems.append(f"le lien {item.url[:80]!r} n'est pas une adresse web ; gardé sans URL")
             item.url = None
         if item.url and len(item.url) > _MAX_URL:
-            item.problems.append(f"link longer than {_MAX_URL} characters; kept without URL")
+            item.problems.append(f"lien de plus de {_MAX_URL} caractères ; gardé sans URL")
             item.url = None
         item.external_id = item.external_id[:300] if item.external_id else None
         item.territory_hint = item.territory_hint[:120] if item.territory_hint else None
@@ -98,7 +98,9 @@ class PrivacyPipeline(_Pipeline):
         item.text, in_text = redact(item.text)
         if in_title + in_text:
             self.context.ledger.count("redactions", in_title + in_text)
-            item.problems.append(f"{in_title + in_text} e-mail address(es) or phone number(s) masked")
+            item.problems.append(
+                f"{in_title + in_text} adresse(s) électronique(s) ou numéro(s) de téléphone masqué(s)"
+            )
         return item
 
 
@@ -113,7 +115,7 @@ class EnrichPipeline(_Pipeline):
         if item.published_at is None and item.date_text:
             item.published_at = parse_date(item.date_text, crawl.tz)
             if item.published_at is None:
-                item.problems.append(f"date {item.date_text[:60]!r} not understood")
+                item.problems.append(f"date {item.date_text[:60]!r} non comprise")
         if item.published_at is not None:
             problem = implausible(item.published_at, crawl.started_at)
             if problem:
@@ -121,7 +123,7 @@ class EnrichPipeline(_Pipeline):
                 item.published_at = None
         if item.published_at is None:
             item.published_at = crawl.started_at
-            item.problems.append("no usable date: the collection time is used")
+            item.problems.append("pas de date utilisable : l'heure de la collecte en tient lieu")
             context.ledger.count("undated")
         source = context.source
         item.territory = (
@@ -131,10 +133,10 @@ class EnrichPipeline(_Pipeline):
             or crawl.gazetteer.detect(item.title, item.text)
         )
         if item.territory is None and crawl.gazetteer.communes:
-            item.problems.append("no commune of the territory found")
+            item.problems.append("aucune commune du territoire trouvée")
         item.language = detect_language(item.text or item.title, default=source.language)
         if item.language != source.language:
-            item.problems.append(f"language detected: {item.language} (source says {source.language})")
+            item.problems.append(f"langue détectée : {item.language} (la source indique {source.language})")
         return item
 
 
@@ -181,7 +183,7 @@ class StorePipeline(_Pipeline):
                 raise reject(
                     context,
                     _where(item),
-                    f"not stored: {type(exc).__name__}: {exc}"[:400],
+                    f"non enregistré : {type(exc).__name__}: {exc}"[:400],
                     "store_error",
                     transient=True,
                 ) from None
@@ -200,7 +202,9 @@ class StorePipeline(_Pipeline):
                 summarise(writer)
             except SQLAlchemyError as exc:
                 writer.rollback()
-                self.context.ledger.reject("summary", f"aggregates not stored: {exc}"[:400], "store_error")
+                self.context.ledger.reject(
+                    "totaux mensuels", f"totaux mensuels non enregistrés : {exc}"[:400], "store_error"
+                )
         writer.commit()
 
     @staticmethod

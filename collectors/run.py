@@ -81,7 +81,10 @@ def crawl(
             store = Store.open(settings)
             close_interrupted_runs(store)  # runs a dead process left open, whatever the stage
         except Exception as exc:  # no database, no crawl: say so for every source
-            return [_failed(s.name, f"database unavailable: {type(exc).__name__}: {exc}") for s in sources]
+            return [
+                _failed(s.name, f"base de données indisponible : {type(exc).__name__}: {exc}")
+                for s in sources
+            ]
     try:
         return _crawl_in_subprocess(
             settings, sources, preview, preview_limit, territory, store, progress, frontier_crawl
@@ -153,15 +156,22 @@ def _crawl_in_subprocess(
                     o["source"]: CrawlOutcome(**o) for o in json.loads(job.output.read_text(encoding="utf-8"))
                 }
             except (ValueError, TypeError, KeyError) as exc:
-                reason = f"crawl outcomes unreadable: {exc}"
+                reason = f"résultats de la collecte illisibles : {exc}"
         if reason is None and len(found) < len(sources):
-            reason = _last_line(stderr) or f"crawl process exited with code {process.returncode}"
+            last = _last_line(stderr)
+            reason = (
+                f"le processus de collecte a échoué : {last}"
+                if last
+                else f"le processus de collecte s'est arrêté avec le code {process.returncode}"
+            )
         if reason is not None:
             log.error("crawl of %s failed: %s", ", ".join(s.name for s in sources), reason)
         missing = [s.name for s in sources if s.name not in found]
         if missing and store is not None:
-            found |= close_runs_of(store, process.pid, missing, reason or "crawl process ended early")
-        return [found.get(s.name) or _failed(s.name, reason or "no outcome") for s in sources]
+            found |= close_runs_of(
+                store, process.pid, missing, reason or "le processus de collecte s'est arrêté avant la fin"
+            )
+        return [found.get(s.name) or _failed(s.name, reason or "aucun résultat") for s in sources]
 
 
 def _wait(
@@ -186,7 +196,10 @@ def _wait(
             if deadline is not None and time.monotonic() >= deadline:
                 process.kill()
                 _stdout, stderr = process.communicate()
-                return stderr, f"crawl process killed after {timeout:.0f} s (time budgets exceeded)"
+                return (
+                    stderr,
+                    f"processus de collecte arrêté au bout de {timeout:.0f} s (budgets de temps dépassés)",
+                )
             if store is not None and progress is not None:
                 progress(_sources_done(store, process.pid), total)
 

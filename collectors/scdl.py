@@ -64,7 +64,9 @@ class Act:
             return None
         url = urljoin(base, link)
         if url != link:
-            self.problems.append(f"DELIB_URL {link[:60]!r} is relative: resolved against the file's address")
+            self.problems.append(
+                f"DELIB_URL {link[:60]!r} est relative : résolue par rapport à l'adresse du fichier"
+            )
         return url if url.startswith(("http://", "https://")) else None
 
 
@@ -72,16 +74,16 @@ def _check(name: str, value: str) -> str | None:
     """Why a non-empty cell breaks its column's type or pattern (None when it holds)."""
     _, kind, pattern = COLUMNS[name]
     if pattern and not re.fullmatch(pattern, value):
-        return f"{name} {value[:40]!r} does not match {pattern}"
+        return f"{name} {value[:40]!r} ne suit pas le motif {pattern}"
     if kind == _DATE:
         try:
             date.fromisoformat(value)
         except ValueError:
-            return f"{name} {value[:40]!r} is not a date AAAA-MM-JJ"
+            return f"{name} {value[:40]!r} n'est pas une date AAAA-MM-JJ"
     if kind == _INT and not re.fullmatch(r"\d+", value):
-        return f"{name} {value[:40]!r} is not a whole number"
+        return f"{name} {value[:40]!r} n'est pas un nombre entier"
     if kind == _URI and re.search(r"\s", value):
-        return f"{name} {value[:60]!r} is not a URI"
+        return f"{name} {value[:60]!r} n'est pas une URI"
     return None
 
 
@@ -93,14 +95,14 @@ def read_act(row: dict[str, str]) -> tuple[Act | None, str]:
     ...        "DELIB_OBJET": "Plan local d'urbanisme", "VOTE_POUR": "21", "VOTE_CONTRE": "deux"}
     >>> act, _ = read_act(row)
     >>> act.adopted.isoformat(), act.votes, act.problems
-    ('2025-03-14', {'pour': 21}, ["VOTE_CONTRE 'deux' is not a whole number"])
+    ('2025-03-14', {'pour': 21}, ["VOTE_CONTRE 'deux' n'est pas un nombre entier"])
     >>> read_act(row | {"COLL_SIRET": "2100"})[1]
-    "COLL_SIRET '2100' does not match \\\\d{14}"
+    "COLL_SIRET '2100' ne suit pas le motif \\\\d{14}"
     """
     cells = {name.strip().upper(): (value or "").strip() for name, value in row.items() if name}
     for name in REQUIRED:
         if not cells.get(name):
-            return None, f"required column {name} is empty"
+            return None, f"la colonne obligatoire {name} est vide"
         problem = _check(name, cells[name])
         if problem:
             return None, problem

@@ -11,6 +11,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+WRONG_WIDTH = "la ligne n'a pas le nombre de cellules de l'en-tête"  # a record (line, None) of csv_records
+
 
 class TableError(ValueError):
     """A whole file that cannot be read as a table; ``code`` is the reject code."""
@@ -112,7 +114,7 @@ def csv_records(
             header = [cell.strip() for cell in row]
             break
     if not header:
-        raise TableError("empty_table", "no header line")
+        raise TableError("empty_table", "pas de ligne d'en-tête")
 
     def records() -> Iterator[tuple[int, dict[str, str] | None]]:
         try:
@@ -134,9 +136,9 @@ def json_records(text: str, records_path: str | None) -> list[Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise TableError("malformed_json", f"JSON is malformed: {exc}") from None
+        raise TableError("malformed_json", f"JSON mal formé : {exc}") from None
     records = dotted(data, records_path)
     if not isinstance(records, list):
-        where = f"at {records_path!r}" if records_path else "at the top level"
-        raise TableError("unexpected_json", f"no list of records {where}")
+        where = f"en {records_path!r}" if records_path else "au premier niveau"
+        raise TableError("unexpected_json", f"pas de liste d'enregistrements {where}")
     return records

@@ -252,7 +252,7 @@ def reconcile(
                     delivery.id,
                     delivery.location,
                 )
-                delivery.last_error = f"interrupted while sending ({delivery.location})"
+                delivery.last_error = f"interrompu pendant l'envoi ({delivery.location})"
                 delivery.status, delivery.next_attempt_at, delivery.location = QUEUED, None, None
                 result.requeued += 1
     return result

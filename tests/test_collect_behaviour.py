@@ -56,12 +56,16 @@ def test_preview_shows_items_and_stores_nothing(http_site: Site, collect_home: P
     assert all(i["title"] and i["date"] and i["text_length"] > 0 and i["url"] for i in accepted)
     communes = [i["commune"] for i in outcomes["communes"].items]
     assert communes == ["Montclar-le-Haut", "Saint-Aubin-des-Prés"]
-    assert any("no usable date" in p for i in outcomes["communes"].items for p in i["problems"]) is False
+    assert (
+        any("pas de date utilisable" in p for i in outcomes["communes"].items for p in i["problems"]) is False
+    )
     rejected = [i for i in outcomes["donnees"].items if i.get("rejected")]
     assert {i["rejected"] for i in rejected} == {"missing_value"} and rejected[0]["problems"][0].startswith(
-        "no value"
+        "pas de valeur pour 2025-"
     )
-    assert outcomes["mort"].status == "failed" and outcomes["mort"].error.startswith("cannot connect")
+    assert outcomes["mort"].status == "failed" and outcomes["mort"].error.startswith(
+        "connexion impossible à "
+    )
 
 
 def test_politeness(tmp_path: Path, collect_home: Path) -> None:
@@ -95,7 +99,7 @@ def test_politeness(tmp_path: Path, collect_home: Path) -> None:
     assert outcomes["lente"].counts["new"] == 5
     assert outcomes["capricieux"].status == "ok" and len(site.log.paths("/_flaky/1/")) == 2  # one retry
     budget = outcomes["budget"]
-    assert budget.counts["truncated"] == "time budget spent" and budget.counts.get("new", 0) < 6
+    assert budget.counts["truncated"] == "budget de temps épuisé" and budget.counts.get("new", 0) < 6
     assert budget.counts["complete"] is False
 
 

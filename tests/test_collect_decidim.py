@@ -133,13 +133,13 @@ def test_decidim_sources(tmp_path: Path, collect_home: Path) -> None:
         assert outcomes["only-13"].counts["items"] == 1 and outcomes["only-13"].counts["pages"] == 1
         assert (
             outcomes["assembly"].status == "failed"
-            and "no assembly with id '7'" in outcomes["assembly"].error
+            and "aucune assemblée d'identifiant '7'" in outcomes["assembly"].error
         )
         assert outcomes["broken"].status == "failed" and "HTTP 502" in outcomes["broken"].error
         changed = outcomes["changed"]
         assert changed.status == "failed" and "'voteCount'" in changed.error, changed.error
         assert changed.counts["rejected"] == {"schema_changed": 1}
-        assert outcomes["html"].status == "failed" and "HTML document" in outcomes["html"].error
+        assert outcomes["html"].status == "failed" and "est un document HTML" in outcomes["html"].error
 
         hostile = outcomes["hostile"]
         assert hostile.status == "partial" and hostile.error is None

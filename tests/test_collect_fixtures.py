@@ -128,7 +128,7 @@ def test_rss_sources(http_site: Site, collect_home: Path) -> None:
     assert (
         health["rss-garbage"][0] == 1 and health["rss-valid"][0] == 0 and health["rss-valid"][1] is not None
     )
-    assert outcomes["rss-dead"].error.startswith("cannot connect")
+    assert outcomes["rss-dead"].error.startswith("connexion impossible à ")
     assert all(" " in o.error and "\n" not in o.error for o in outcomes.values() if o.status == "failed")
 
 
@@ -155,10 +155,10 @@ def test_listing_sources(http_site: Site, collect_home: Path) -> None:
     with store.session() as session:
         run = session.scalar(select(Run).where(Run.target == "deliberations"))
         reasons = {e["code"]: e["reason"] for e in run.errors}
-    assert "encrypted" in reasons["pdf_encrypted"] and "protege.pdf" in run.errors[1]["item"] + str(
-        run.errors
-    )
-    assert "matched nothing" in outcomes["listing-empty"].error
+    assert "PDF chiffré par un mot de passe" in reasons["pdf_encrypted"] and "protege.pdf" in run.errors[1][
+        "item"
+    ] + str(run.errors)
+    assert "ne trouve rien sur" in outcomes["listing-empty"].error
 
 
 def test_consultation_sources(http_site: Site, collect_home: Path) -> None:

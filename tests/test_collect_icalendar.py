@@ -63,7 +63,9 @@ def test_icalendar_sources(tmp_path: Path, collect_home: Path) -> None:
         assert agenda_run.status == "partial" and agenda_run.counts["new"] == 2
         assert agenda_run.counts["rejected"] == {"malformed_event": 3}
         assert outcomes["lirac"].status == "ok" and outcomes["lirac"].counts["new"] == 1
-        assert outcomes["page"].status == "failed" and "not an iCalendar" in outcomes["page"].error
+        assert (
+            outcomes["page"].status == "failed" and "n'est pas un fichier iCalendar" in outcomes["page"].error
+        )
         assert outcomes["down"].status == "failed" and "HTTP 503" in outcomes["down"].error
 
         def events(name: str) -> dict[str, Document]:

@@ -141,5 +141,5 @@ def test_a_killed_crawl_resumes_without_duplicates(tmp_path: Path, collect_home:
         runs = session.scalars(select(Run).where(Run.target == "lent").order_by(Run.id)).all()
         source = session.scalar(select(Source).where(Source.name == "lent"))
     assert [r.status for r in runs] == ["failed", "ok"]
-    assert "interrupted" in runs[0].errors[-1]["reason"]
+    assert runs[0].errors[-1]["reason"].startswith("interrompue : le processus ")
     assert source.consecutive_failures == 0 and source.last_success_at is not None

@@ -114,7 +114,7 @@ def test_opendatasoft_sources(tmp_path: Path, collect_home: Path) -> None:
         assert outcomes["export"].counts["observations_new"] == 60
         assert site.log.paths("/data/api/explore/v2.1/catalog/datasets/nuitees/exports/json")
         assert status["limited"][0] == "failed"  # answered after the 429, but the field was renamed
-        assert "no field 'nuitees' any more" in status["limited"][1]
+        assert "n'a plus de champ 'nuitees'" in status["limited"][1]
         assert outcomes["limited"].counts["rejected"] == {"schema_changed": 1}
         assert status["unknown"][0] == "failed" and "Unknown dataset: absent" in status["unknown"][1]
         assert status["bad-order"][0] == "failed" and "Unknown field: maj" in status["bad-order"][1]
@@ -126,8 +126,10 @@ def test_opendatasoft_sources(tmp_path: Path, collect_home: Path) -> None:
         assert hostile.counts["rejected"] == {
             "page_oversized": 1, "malformed_record": 1, "bad_period": 1, "bad_value": 1, "missing_value": 1,
         }  # fmt: skip
-        assert status["latin"][0] == "failed" and "malformed JSON" in status["latin"][1]
-        assert status["nototal"][0] == "failed" and "'total_count' is not a number" in status["nototal"][1]
+        assert status["latin"][0] == "failed" and "JSON mal formé" in status["latin"][1]
+        assert (
+            status["nototal"][0] == "failed" and "'total_count' n'est pas un nombre" in status["nototal"][1]
+        )
         assert status["huge"][0] == "failed" and outcomes["huge"].counts["rejected"] == {"too_large": 1}
 
         with store.session() as session:

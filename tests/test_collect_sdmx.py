@@ -104,8 +104,8 @@ def test_sdmx_sources(tmp_path: Path, collect_home: Path) -> None:
             "missing_value": 1
         }
         assert status["renamed"][0] == "failed" and "TIME_PERIOD, OBS_VALUE" in status["renamed"][1]
-        assert status["error"][0] == "failed" and "SDMX error 100: NoRecordsFound" in status["error"][1]
-        assert status["page"][0] == "failed" and "not an SDMX-ML data message" in status["page"][1]
+        assert status["error"][0] == "failed" and "erreur SDMX 100: NoRecordsFound" in status["error"][1]
+        assert status["page"][0] == "failed" and "pas un message de données SDMX-ML" in status["page"][1]
 
         store = Store.open(settings)
         with store.session() as session:

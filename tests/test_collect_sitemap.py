@@ -105,7 +105,7 @@ def test_news_sitemap_sources(tmp_path: Path, collect_home: Path) -> None:
         )
         assert (
             outcomes["not-a-sitemap"].status == "failed"
-            and "not a sitemap" in outcomes["not-a-sitemap"].error
+            and "n'est pas un sitemap" in outcomes["not-a-sitemap"].error
         )
         assert outcomes["rss-instead"].status == "failed" and "<rss>" in outcomes["rss-instead"].error
 

@@ -76,13 +76,16 @@ def test_udata_sources(tmp_path: Path, collect_home: Path) -> None:
         assert outcomes["json-only"].counts["observations_new"] == 1
         assert (
             status["pdf-only"][0] == "failed"
-            and "no CSV or JSON resource (formats: pdf)" in status["pdf-only"][1]
+            and "aucune ressource CSV ou JSON (formats : pdf)" in status["pdf-only"][1]
         )
         changed = outcomes["changed"]
         assert changed.status == "failed" and changed.counts["rejected"]["schema_changed"] == 1
         assert "no_resource" in changed.counts["rejected"]
-        assert status["not-a-list"][0] == "failed" and "'resources' is not a list" in status["not-a-list"][1]
-        assert status["unknown"][0] == "failed" and "the portal says: Not Found" in status["unknown"][1]
+        assert (
+            status["not-a-list"][0] == "failed"
+            and "le champ 'resources' n'est pas une liste" in status["not-a-list"][1]
+        )
+        assert status["unknown"][0] == "failed" and "le portail répond : Not Found" in status["unknown"][1]
 
         store = Store.open(settings)
         with store.session() as session:

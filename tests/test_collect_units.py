@@ -153,7 +153,9 @@ def test_a_run_is_complete_only_when_nothing_is_left_to_retry() -> None:
     capped.take()
     capped.close("item_cap")
     assert (
-        capped.status == "ok" and not capped.complete and capped.summary()["truncated"] == "item cap reached"
+        capped.status == "ok"
+        and not capped.complete
+        and capped.summary()["truncated"] == "plafond d'éléments atteint"
     )
 
 

@@ -170,10 +170,12 @@ def test_a_missing_period_does_not_change_the_inferred_frequency_but_is_found() 
 
 def test_irregular_spacing_and_short_histories_are_refused_with_their_reason() -> None:
     every_46_days = pd.date_range("2024-01-01", periods=8, freq="46D")
-    with pytest.raises(ValueError, match="spaced by 46 days"):
+    with pytest.raises(ValueError, match="espacées de 46 jours"):
         Frequency.infer(every_46_days)
     assert Frequency.nearest(every_46_days).name == "quarterly"  # still dated, for watching
-    with pytest.raises(ValueError, match="too short"):
+    with pytest.raises(
+        ValueError, match="trop courte : une prévision demande au moins 4 observations, la série en a 3"
+    ):
         Forecaster().fit(pd.Series([1.0, 2.0, 3.0], index=pd.date_range("2024-01-01", periods=3)))
     with pytest.raises(TypeError, match="DatetimeIndex"):
         Forecaster().fit(pd.Series([1.0, 2.0, 3.0, 4.0, 5.0]))
@@ -181,7 +183,9 @@ def test_irregular_spacing_and_short_histories_are_refused_with_their_reason() -
 
 def test_a_series_with_a_gap_is_refused_naming_the_missing_period() -> None:
     series = monthly_nights(10, months=36).drop(pd.Timestamp("2019-05-01"))
-    with pytest.raises(ValueError, match=r"gap: 1 missing monthly period\(s\) \(2019-05-01\)"):
+    with pytest.raises(
+        ValueError, match=r"trou : 1 période\(s\) manquante\(s\) dans la série mensuelle \(2019-05-01\)"
+    ):
         Forecaster().fit(series)
 
 
@@ -240,9 +244,8 @@ def test_a_panel_reports_each_bad_series_and_fits_the_others() -> None:
     panel = {"fine": monthly_nights(12), "gap": gap, "short": monthly_nights(12, months=3)}
     fits = fit_many(panel, ForecastConfig(members=("ets",)))
     assert list(fits.forecasters) == ["fine"]
-    assert fits.failures["gap"].startswith("gap: 1 missing") and fits.failures["short"].startswith(
-        "too short"
-    )
+    assert fits.failures["gap"].startswith("trou : 1 période(s) manquante(s)")
+    assert fits.failures["short"].startswith("trop courte : ")
 
 
 def test_a_forecaster_saved_in_the_old_format_is_refused_clearly() -> None:

@@ -61,9 +61,11 @@ def test_each_good_series_is_forecast_and_each_bad_one_has_its_reason(tmp_path: 
     out = tmp_path / "forecasts.csv"
     report = forecast_file(sample_file(tmp_path / "train.csv"), out)
     assert set(report.forecast) == {"nuitees/nord", "visiteurs/sud", "total/annuel"}
-    assert report.rejected["nuitees/trou"].startswith("gap: 1 missing monthly period(s) (2021-06-01)")
-    assert report.rejected["nuitees/court"].startswith("too short")
-    assert "non-numeric value 'beaucoup'" in report.rejected["nuitees/texte"]
+    assert report.rejected["nuitees/trou"].startswith(
+        "trou : 1 période(s) manquante(s) dans la série mensuelle (2021-06-01)"
+    )
+    assert report.rejected["nuitees/court"].startswith("trop courte : une prévision demande au moins")
+    assert "valeur non numérique 'beaucoup'" in report.rejected["nuitees/texte"]
     table = read_forecasts(out)
     assert list(table.columns) == ["series", "period", "forecast", "lo80", "hi80"]
     by_series = {name: group for name, group in table.groupby("series")}
@@ -137,7 +139,8 @@ def test_cli_round_trip(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "3 séries prévues, 3 séries refusées" in result.stdout
-    assert "série nuitees/trou : gap" in result.stderr and "série nuitees/court : too short" in result.stderr
+    assert "série nuitees/trou : trou : " in result.stderr
+    assert "série nuitees/court : trop courte : " in result.stderr
     table = read_forecasts(out)
     assert table.groupby("series").size().to_dict() == {
         "nuitees/nord": 3,

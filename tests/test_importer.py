@@ -63,17 +63,28 @@ def test_bad_lines_are_reported_with_their_reason_and_the_rest_is_imported(store
     report = import_file(store, settings, path)
     reasons = dict(report.rejected)
     assert report.outcomes == {"new": 1}
-    assert reasons[1].startswith("invalid JSON")
-    assert reasons[2].startswith("invalid record")
-    assert reasons[3] == "missing field: published_at"
-    assert reasons[4].startswith("bad date") and "13/03/2026" in reasons[4]
-    assert "future" in reasons[5]
-    assert reasons[6].startswith("empty document")
-    assert "not an http(s) URL" in reasons[7]
-    assert "not valid utf-8" in reasons[10] and "--encoding cp1252" in reasons[10]
+    assert reasons[1].startswith("JSON invalide : ") and "en colonne 18" in reasons[1]
+    assert reasons[2] == "enregistrement invalide : objet JSON attendu, pas list"
+    assert reasons[3] == "champ manquant : published_at"
+    assert reasons[4].startswith("date incorrecte : ") and "13/03/2026" in reasons[4]
+    assert reasons[5] == "date incorrecte : published_at '2099-01-01' est dans le futur"
+    assert reasons[6].startswith("document vide : ")
+    assert "url 'ftp://x' n'est pas une URL http(s)" in reasons[7]
+    assert reasons[10].startswith("texte utf-8 invalide : octet 0xe9") and "--encoding cp1252" in reasons[10]
     with store.session() as session:
         run = session.scalars(select(Run).where(Run.stage == "import")).one()
     assert run.status == "partial" and run.error_count == 8 and run.counts["new"] == 1
+    # the reasons are French, the codes that count them are the same as ever
+    assert run.counts["rejected"] == {
+        "invalid JSON": 1,
+        "invalid record": 1,
+        "missing field": 1,
+        "bad date": 2,
+        "empty document": 1,
+        "invalid field": 1,
+        "not valid utf-8": 1,
+    }
+    assert {e["item"]: e["reason"] for e in run.errors}["mixed.jsonl:3"] == "champ manquant : published_at"
 
 
 def test_contact_details_are_redacted_on_import(store, settings, tmp_path):
@@ -101,8 +112,9 @@ def test_csv_observations_update_never_duplicate(store, settings, tmp_path):
     report = import_file(store, settings, path)
     assert report.outcomes == {"new": 2}
     reasons = dict(report.rejected)
-    assert reasons[4].startswith("bad period") and reasons[5].startswith("bad value")
-    assert reasons[6].startswith("wrong column count")
+    assert reasons[4].startswith("période incorrecte : 'juillet' n'est pas une période")
+    assert reasons[5] == "valeur incorrecte : 'beaucoup' n'est pas un nombre"
+    assert reasons[6] == "nombre de colonnes incorrect : 4 champs, 5 attendus"
     path.write_text(
         "series,period,value,unit,territory\ntourisme.nuitees/lirac,2026-07,1300,nuitées,Lirac\n",
         encoding="utf-8",
@@ -143,7 +155,7 @@ def test_csv_with_old_mac_line_endings_is_read_line_by_line(store, settings, tmp
     path.write_bytes(("\r".join(rows) + "\r").encode("cp1252"))
     report = import_file(store, settings, path)
     assert (report.lines, report.outcomes) == (3, {"new": 2})
-    assert [(n, reason.split(":")[0]) for n, reason in report.rejected] == [(3, "bad value")]
+    assert report.rejected == [(3, "valeur incorrecte : 'oui' n'est pas un nombre")]
 
 
 def test_a_bad_byte_costs_its_line_only_and_names_the_column(store, settings, tmp_path):
@@ -154,5 +166,5 @@ def test_a_bad_byte_costs_its_line_only_and_names_the_column(store, settings, tm
     report = import_file(store, settings, path)
     assert report.outcomes == {"new": 1}
     ((number, reason),) = report.rejected
-    assert number == 2 and reason.startswith("not valid utf-8: byte 0xe9 at column 24")
+    assert number == 2 and reason.startswith("texte utf-8 invalide : octet 0xe9 en colonne 24")
     assert import_file(store, settings, path, encoding="cp1252").outcomes == {"new": 1, "unchanged": 1}

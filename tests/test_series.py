@@ -160,9 +160,11 @@ def test_a_short_series_borrows_its_communes_seasonal_shape_and_bad_ones_are_nam
                 )
     outcome = pipeline.forecast(store, settings, date(2026, 10, 4))  # data up to September
     assert outcome.not_forecast["tourisme.nuitees/trou"].startswith(
-        "gap: 1 missing monthly period(s) (2026-03-01)"
+        "trou : 1 période(s) manquante(s) dans la série mensuelle (2026-03-01)"
     )
-    assert outcome.not_forecast["tourisme.nuitees/neuf"].startswith("too short: 4 observations")
+    assert outcome.not_forecast["tourisme.nuitees/neuf"].startswith(
+        "trop courte : une prévision demande au moins"
+    )
     assert set(outcome.not_forecast) == {"tourisme.nuitees/trou", "tourisme.nuitees/neuf"}
     with store.session() as session:
         methods = {s: stored_forecast(session, s)["method"] for s in ("tourisme.nuitees/ouest",
@@ -201,7 +203,8 @@ def test_quarterly_figures_are_forecast_by_the_stage_after_two_years(store, sett
                 )
     outcome = pipeline.forecast(store, settings, date(2026, 4, 5))  # the 9th quarter is 2026Q1
     assert outcome.not_forecast == {
-        "tourisme.sejours/mont": "too short: 6 observations, a forecast needs 8 (series.forecast_min_points)"
+        "tourisme.sejours/mont": "trop courte : une prévision demande au moins 8 observations, la série en a 6 "
+        "(series.forecast_min_points)"
     }
     with store.session() as session:
         band = pd.DataFrame(stored_forecast(session, "tourisme.sejours/lac")["band"])

@@ -73,7 +73,7 @@ class SourceSpider(scrapy.Spider):
             self.ledger.count("not_modified")
             return None
         if not response.body.strip():
-            self.ledger.page_failed(response.url, f"empty response from {response.url}", "empty_response")
+            self.ledger.page_failed(response.url, empty_response(response.url), "empty_response")
             return None
         self.ledger.page_ok(response.url)
         return self.parse_page(response)
@@ -86,12 +86,14 @@ class SourceSpider(scrapy.Spider):
         try:
             data = json.loads(response.body.decode("utf-8-sig"))
             if data is None:
-                raise json.JSONDecodeError("the document is null", "null", 0)
+                raise json.JSONDecodeError("le document vaut null", "null", 0)
             return data
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             found = sniff(response.body, response.headers.get(b"Content-Type", b"").decode("latin-1"))
-            detail = f"an {found.upper()} document" if found in ("html", "xml") else f"malformed JSON ({exc})"
-            self.ledger.page_failed(response.url, f"{response.url} is {detail}"[:300], "malformed_json")
+            detail = (
+                f"un document {found.upper()}" if found in ("html", "xml") else f"un JSON mal formé ({exc})"
+            )
+            self.ledger.page_failed(response.url, f"{response.url} est {detail}"[:300], "malformed_json")
             return None
 
     def next_page(self, response: Response, href: str | None, all_known: bool = False) -> Request | None:
@@ -147,16 +149,26 @@ class SourceSpider(scrapy.Spider):
             deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
 
 
+def empty_response(url: str) -> str:
+    """The reason of a page or file received empty."""
+    return f"réponse vide de {url}"
+
+
+def portal_error(url: str, status: int, message: object) -> str:
+    """The reason of an API's error answer (HTTP 4xx with a JSON body), with the portal's own message."""
+    return f"{url} : HTTP {status}, le portail répond : {str(message)[:200]}"
+
+
 def describe_failure(failure: Failure, url: str) -> tuple[str, str, bool]:
     """(reject code, one-line reason, transient?) of a failed request; transient ones are retried next run."""
     exc = failure.value
     if isinstance(exc, HttpError):
         status = exc.response.status
-        return "http_error", f"HTTP {status} on {url}", status >= 500 or status in (408, 429)
+        return "http_error", f"erreur HTTP {status} sur {url}", status >= 500 or status in (408, 429)
     if isinstance(exc, IgnoreRequest) and "robots" in str(exc).lower():
-        return "robots", f"{url} is forbidden to crawlers by the site's robots.txt", False
+        return "robots", f"{url} est interdite aux robots par le robots.txt du site", False
     if isinstance(exc, DownloadTimeoutError | error.TimeoutError | TimeoutError):
-        return "timeout", f"no complete answer from {url} within the timeout", True
+        return "timeout", f"pas de réponse complète de {url} dans le délai imparti", True
     if isinstance(
         exc,
         DownloadConnectionRefusedError
@@ -165,19 +177,23 @@ def describe_failure(failure: Failure, url: str) -> tuple[str, str, bool]:
         | error.DNSLookupError
         | error.ConnectError,
     ):
-        return "unreachable", f"cannot connect to {url}: {exc.__class__.__name__}", True
+        return "unreachable", f"connexion impossible à {url} : {exc.__class__.__name__}", True
     if isinstance(exc, DownloadCancelledError | defer.CancelledError):
         return (
             "too_large",
-            f"{url} is larger than the size limit ({str(exc)[:120] or 'download cancelled'})",
+            f"{url} dépasse la taille maximale ({str(exc)[:120] or 'téléchargement annulé'})",
             False,
         )
     if isinstance(
         exc, ResponseDataLossError | error.ConnectionLost | error.ConnectionDone | DownloadFailedError
     ):
-        return "connection_lost", f"connection lost while reading {url}", True
+        return "connection_lost", f"connexion perdue pendant la lecture de {url}", True
     if isinstance(exc, UnsupportedURLSchemeError):
-        return "bad_url", f"unsupported URL {url}", False
+        return "bad_url", f"adresse non prise en charge : {url}", False
     if isinstance(exc, IgnoreRequest):
-        return "ignored", f"{url} ignored: {exc}", False
-    return "download_error", f"{url}: {exc.__class__.__name__}: {str(exc)[:200]}", True
+        return "ignored", f"{url} laissée de côté : {exc}", False
+    return (
+        "download_error",
+        f"échec du téléchargement de {url} : {exc.__class__.__name__}: {str(exc)[:200]}",
+        True,
+    )

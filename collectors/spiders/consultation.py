@@ -14,7 +14,7 @@ from scrapy.http import Response
 from collectors.enrich import html_to_text, parse_date
 from collectors.items import DocumentItem
 from collectors.spiders.base import SourceSpider
-from collectors.spiders.proposals import FIGURES, ProposalSeries, count_authors, to_count
+from collectors.spiders.proposals import FIGURE_WORDS, FIGURES, ProposalSeries, count_authors, to_count
 from collectors.tabular import dotted
 
 
@@ -32,12 +32,12 @@ class ConsultationSpider(ProposalSeries, SourceSpider):
         if not isinstance(records, list):
             self.ledger.page_failed(
                 response.url,
-                f"no list of proposals at {self.source.items_path!r} in {response.url}",
+                f"pas de liste de propositions en {self.source.items_path!r} dans {response.url}",
                 "unexpected_json",
             )
             return
         for position, record in enumerate(records, 1):
-            item = self._item(record, f"{response.url} proposal {position}")
+            item = self._item(record, f"{response.url} proposition {position}")
             if item is not None:
                 yield item
         next_href = dotted(data, self.source.next_path) if self.source.next_path else None
@@ -48,13 +48,15 @@ class ConsultationSpider(ProposalSeries, SourceSpider):
     def _item(self, record: Any, where: str) -> DocumentItem | None:
         if not isinstance(record, dict):
             self.ledger.reject(
-                where, f"proposal is a {type(record).__name__}, not an object", "malformed_record"
+                where, f"la proposition est un {type(record).__name__}, pas un objet", "malformed_record"
             )
             return None
         fields = self.source.fields
         ident = dotted(record, fields.get("id"))
         if ident is None or isinstance(ident, dict | list):
-            self.ledger.reject(where, f"proposal has no id at {fields.get('id')!r}", "no_id")
+            self.ledger.reject(
+                where, f"la proposition n'a pas d'identifiant en {fields.get('id')!r}", "no_id"
+            )
             return None
         url = dotted(record, fields["url"]) if "url" in fields else None
         if not isinstance(url, str) and self.source.url_template:
@@ -69,7 +71,7 @@ class ConsultationSpider(ProposalSeries, SourceSpider):
             raw = dotted(record, fields.get(figure))
             extra[figure] = to_count(raw)
             if raw is not None and extra[figure] is None:
-                problems.append(f"{figure} {str(raw)[:30]!r} is not a count")
+                problems.append(f"{FIGURE_WORDS[figure]} : {str(raw)[:30]!r} n'est pas un nombre")
         scope = dotted(record, fields.get("territory"))
         return DocumentItem(
             source=self.source.name,

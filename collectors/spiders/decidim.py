@@ -28,6 +28,7 @@ from collectors.enrich import html_to_text
 from collectors.items import DocumentItem
 from collectors.spiders.base import SourceSpider
 from collectors.spiders.proposals import ProposalSeries
+from signals.core.validation import describe_errors, field_path
 
 _TRANSLATED = "{ translation(locale: $locale) translations { locale text } }"
 PROPOSAL_FIELDS = (
@@ -44,6 +45,7 @@ PROPOSAL_FIELDS = (
 )
 _SPACE_FIELD = {"participatory_process": "participatoryProcess", "assembly": "assembly"}
 _SPACE_PATH = {"participatory_process": "processes", "assembly": "assemblies"}
+_NO_SPACE = {"participatory_process": "aucun processus participatif", "assembly": "aucune assemblée"}
 _FIELD_IN_ERROR = re.compile(r"[Ff]ield '(\w+)' doesn't exist on type '(\w+)'")
 MAX_EDGES_FACTOR = 2  # a page with more than twice the asked number of proposals is cut there
 
@@ -103,15 +105,15 @@ class DecidimProposal(BaseModel):
 
 
 def describe_validation(exc: ValidationError) -> str:
-    """The first problems of a node, each naming its field.
+    """The first problems of a node, in French, each naming its field.
 
     >>> try:
     ...     DecidimProposal.model_validate({"id": 1, "voteCount": "many"})
     ... except ValidationError as exc:
     ...     describe_validation(exc)
-    "field 'voteCount': Input should be a valid integer, unable to parse string as an integer"
+    "champ 'voteCount' : nombre entier attendu, pas 'many'"
     """
-    return "; ".join(f"field '{'.'.join(str(p) for p in e['loc'])}': {e['msg']}" for e in exc.errors()[:3])
+    return describe_errors(exc, lambda loc: f"champ '{field_path(loc)}'", limit=3)
 
 
 def graphql_error(errors: Any) -> tuple[str, str]:
@@ -121,15 +123,15 @@ def graphql_error(errors: Any) -> tuple[str, str]:
     'schema_changed'
     """
     messages = [str(e.get("message", e))[:200] if isinstance(e, dict) else str(e)[:200] for e in errors]
-    joined = "; ".join(messages[:3]) or "unspecified error"
+    joined = "; ".join(messages[:3]) or "erreur non précisée"
     unknown = _FIELD_IN_ERROR.search(joined)
     if unknown:
         field, type_ = unknown.groups()
         return (
             "schema_changed",
-            f"the API has no field '{field}' on type '{type_}' (another Decidim version?): {joined}",
+            f"l'API n'a pas de champ '{field}' sur le type '{type_}' (une autre version de Decidim ?) : {joined}",
         )
-    return "graphql_error", f"GraphQL error: {joined}"
+    return "graphql_error", f"erreur GraphQL : {joined}"
 
 
 class DecidimSpider(ProposalSeries, SourceSpider):
@@ -161,26 +163,26 @@ class DecidimSpider(ProposalSeries, SourceSpider):
             return
         if not isinstance(data, dict):
             self.ledger.page_failed(
-                response.url, f"{response.url}: the answer is not a GraphQL response", "unexpected_json"
+                response.url, f"{response.url} : la réponse n'est pas une réponse GraphQL", "unexpected_json"
             )
             return
         if data.get("errors"):
             code, reason = graphql_error(data["errors"])
-            self.ledger.page_failed(response.url, f"{response.url}: {reason}"[:400], code)
+            self.ledger.page_failed(response.url, f"{response.url} : {reason}"[:400], code)
             return
         space = (data.get("data") or {}).get("space") if isinstance(data.get("data"), dict) else None
         if not isinstance(space, dict):
-            kind = self.source.space.replace("_", " ")
+            none = _NO_SPACE[self.source.space]
             self.ledger.page_failed(
                 response.url,
-                f"{response.url}: no {kind} with id {self.source.space_id!r} (or it is not public)",
+                f"{response.url} : {none} d'identifiant {self.source.space_id!r} (ou pas public)",
                 "not_found",
             )
             return
         components = space.get("components")
         if not isinstance(components, list):
             self.ledger.page_failed(
-                response.url, f"{response.url}: field 'components' is not a list", "unexpected_json"
+                response.url, f"{response.url} : le champ 'components' n'est pas une liste", "unexpected_json"
             )
             return
         wanted = response.meta.get("component") or self.source.component_id
@@ -194,25 +196,25 @@ class DecidimSpider(ProposalSeries, SourceSpider):
             found = True
             yield from self._component(response, space, ident, component["proposals"])
         if not found and response.meta["page"] == 1:
-            which = f"component {wanted}" if wanted else "any proposals component"
-            self.ledger.page_failed(response.url, f"{response.url}: the space has no {which}", "no_proposals")
+            which = f"pas de composant {wanted}" if wanted else "aucun composant de propositions"
+            self.ledger.page_failed(response.url, f"{response.url} : l'espace n'a {which}", "no_proposals")
 
     def _component(self, response: Response, space: dict[str, Any], ident: str, connection: Any) -> Any:
-        where = f"{response.url} component {ident} page {response.meta['page']}"
+        where = f"{response.url} composant {ident} page {response.meta['page']}"
         if not isinstance(connection, dict) or not isinstance(connection.get("edges"), list):
-            self.ledger.reject(where, "field 'proposals.edges' is not a list", "unexpected_json")
+            self.ledger.reject(where, "le champ 'proposals.edges' n'est pas une liste", "unexpected_json")
             return
         edges = connection["edges"]
         limit = self.source.page_size * MAX_EDGES_FACTOR
         if len(edges) > limit:
             self.ledger.reject(
                 where,
-                f"{len(edges)} proposals on a page asked for {self.source.page_size}: cut at {limit}",
+                f"{len(edges)} propositions sur une page demandée pour {self.source.page_size} : coupée à {limit}",
                 "page_oversized",
             )
             edges = edges[:limit]
         for position, edge in enumerate(edges, 1):
-            item = self._item(edge, space, ident, f"{where} proposal {position}")
+            item = self._item(edge, space, ident, f"{where} proposition {position}")
             if item is not None:
                 yield item
         request = self._next(response, ident, connection.get("pageInfo"), where)
@@ -225,16 +227,20 @@ class DecidimSpider(ProposalSeries, SourceSpider):
         cursor = info.get("endCursor")
         seen: tuple[str, ...] = response.meta.get("cursors", ())
         if not isinstance(cursor, str) or not cursor:
-            self.ledger.reject(where, "hasNextPage without an endCursor: paging stops here", "bad_cursor")
+            self.ledger.reject(where, "hasNextPage sans endCursor : la pagination s'arrête ici", "bad_cursor")
             return None
         if cursor in seen:
-            self.ledger.reject(where, f"cursor {cursor[:40]!r} came back: paging stops here", "cursor_loop")
+            self.ledger.reject(
+                where, f"le curseur {cursor[:40]!r} revient : la pagination s'arrête ici", "cursor_loop"
+            )
             return None
         page = int(response.meta["page"])
         if not self.may_follow(page):
             if not self.ledger.full:
                 self.ledger.reject(
-                    where, f"still more pages after max_pages ({page}): paging stops here", "max_pages"
+                    where,
+                    f"encore des pages après max_pages ({page}) : la pagination s'arrête ici",
+                    "max_pages",
                 )
             return None
         request = self.query_request(ident, cursor, page + 1)
@@ -244,7 +250,7 @@ class DecidimSpider(ProposalSeries, SourceSpider):
     def _item(self, edge: Any, space: dict[str, Any], component: str, where: str) -> DocumentItem | None:
         node = edge.get("node") if isinstance(edge, dict) else None
         if not isinstance(node, dict):
-            self.ledger.reject(where, "edge has no proposal node", "malformed_record")
+            self.ledger.reject(where, "edge sans nœud de proposition", "malformed_record")
             return None
         try:
             proposal = DecidimProposal.model_validate(node)

@@ -51,14 +51,16 @@ class ICalendarSpider(SourceSpider):
         text, _ = decode(response.body)
         if "BEGIN:VCALENDAR" not in text[:2000].upper():
             self.ledger.page_failed(
-                response.url, f"{response.url} is not an iCalendar file (no BEGIN:VCALENDAR)", "not_icalendar"
+                response.url,
+                f"{response.url} n'est pas un fichier iCalendar (pas de BEGIN:VCALENDAR)",
+                "not_icalendar",
             )
             return
         try:
             calendar = Calendar.from_ical(text)
         except (ValueError, IndexError, KeyError) as exc:
             self.ledger.page_failed(
-                response.url, f"{response.url}: iCalendar not readable: {exc}"[:300], "malformed_icalendar"
+                response.url, f"{response.url} : iCalendar illisible : {exc}"[:300], "malformed_icalendar"
             )
             return
         tz = self.context.crawl.tz
@@ -68,7 +70,7 @@ class ICalendarSpider(SourceSpider):
             else None
         )
         for position, event in enumerate(calendar.walk("VEVENT"), 1):
-            where = f"{response.url} event {position}"
+            where = f"{response.url} événement {position}"
             item = self._event(event, where, tz)
             if item is None:
                 continue
@@ -81,15 +83,15 @@ class ICalendarSpider(SourceSpider):
         broken = [name for name, _ in getattr(event, "errors", [])]
         for needed in ("DTSTART", "SUMMARY"):
             if needed not in event or needed in broken:
-                problem = "is missing" if needed not in event else "does not parse"
-                self.ledger.reject(where, f"property {needed} {problem}", "malformed_event")
+                problem = "absente" if needed not in event else "illisible"
+                self.ledger.reject(where, f"propriété {needed} {problem}", "malformed_event")
                 return None
         if broken:
-            self.ledger.reject(where, f"property {broken[0]} does not parse", "malformed_event")
+            self.ledger.reject(where, f"propriété {broken[0]} illisible", "malformed_event")
             return None
         starts = _moment(event.get("DTSTART"), tz)
         if starts is None:
-            self.ledger.reject(where, "property DTSTART is not a date", "malformed_event")
+            self.ledger.reject(where, "la propriété DTSTART n'est pas une date", "malformed_event")
             return None
         ends = _moment(event.get("DTEND"), tz) or starts
         announced = _moment(event.get("CREATED"), tz) or _moment(event.get("LAST-MODIFIED"), tz)

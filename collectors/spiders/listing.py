@@ -15,8 +15,9 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from collectors.enrich import html_to_text, parse_date
 from collectors.extract import ExtractionError, page_text, pdf_date, pdf_text, sniff
 from collectors.items import DocumentItem
-from collectors.spiders.base import SourceSpider
+from collectors.spiders.base import SourceSpider, empty_response
 
+DATE_TAKEN = "date tirée"  # the lead of the problem noted when a document's date comes from elsewhere
 MIN_PAGE_CHARS = 80  # less main text than this on a linked page: an error page, not a document
 _NUMBER = re.compile(r"\b(?:n[°º o]|num[ée]ro|no\.)\s*:?\s*([A-Z0-9][\w./-]*\w)", re.I)
 
@@ -45,19 +46,23 @@ class ListingSpider(SourceSpider):
     def parse_page(self, response: Response) -> Any:
         if not isinstance(response, TextResponse):
             found = sniff(response.body, response.headers.get(b"Content-Type", b"").decode("latin-1"))
-            self.ledger.page_failed(response.url, f"{response.url} is not an HTML page ({found})", "not_html")
+            self.ledger.page_failed(
+                response.url, f"{response.url} n'est pas une page HTML ({found})", "not_html"
+            )
             return
         page = int(response.meta.get("page", 1))
         try:
             nodes = response.css(self.source.item_selector)
         except Exception as exc:  # cssselect raises several types for a bad selector
             self.ledger.page_failed(
-                response.url, f"item_selector `{self.source.item_selector}` is invalid: {exc}", "bad_selector"
+                response.url, f"item_selector `{self.source.item_selector}` invalide : {exc}", "bad_selector"
             )
             return
         if not nodes:
             selector = self.source.item_selector
-            reason = f"selector `{selector}` matched nothing on {response.url}; check the listing page"
+            reason = (
+                f"le sélecteur `{selector}` ne trouve rien sur {response.url} ; vérifier la page de liste"
+            )
             if page == 1:
                 self.ledger.page_failed(response.url, reason, "selector_empty")
             else:
@@ -81,7 +86,7 @@ class ListingSpider(SourceSpider):
         url = entry["url"]
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
         if not response.body.strip():
-            self.ledger.reject(url, f"empty response from {url}", "empty_response")
+            self.ledger.reject(url, empty_response(url), "empty_response")
             return None
         found = sniff(response.body, content_type)
         if found == "html" and not isinstance(response, TextResponse):  # an HTML page served as a file
@@ -108,19 +113,19 @@ class ListingSpider(SourceSpider):
             else:
                 self.ledger.reject(
                     url,
-                    f"{url} is neither an HTML page nor a PDF ({content_type or found})",
+                    f"{url} n'est ni une page HTML ni un PDF ({content_type or found})",
                     "unsupported_type",
                 )
                 return None
         except ExtractionError as exc:
-            self.ledger.reject(url, f"{url}: {exc.reason}", exc.code)
+            self.ledger.reject(url, f"{url} : {exc.reason}", exc.code)
             return None
         item.title = item.title or _file_title(url)
         if entry["date"]:
             item.published_at = parse_date(entry["date"], self.context.crawl.tz)
         if item.published_at is None and fallback_date:
             item.published_at = parse_date(fallback_date, self.context.crawl.tz)
-            item.problems.append(f"date taken from the document itself ({fallback_date})")
+            item.problems.append(f"{DATE_TAKEN} du document lui-même ({fallback_date})")
         number = entry["number"] or deliberation_number(item.title, item.text[:500])
         item.extra = {"document": found} | ({"number": number} if number else {})
         if item.published_at is not None:
@@ -131,15 +136,17 @@ class ListingSpider(SourceSpider):
 
     def _entry(self, node: Selector, position: int, response: Response) -> dict[str, Any] | None:
         href = self._select(node, self.source.link_selector, first=True)
-        where = f"{response.url} item {position}"
+        where = f"{response.url} élément {position}"
         if not href:
             self.ledger.reject(
-                where, f"item has no link (link_selector `{self.source.link_selector}`)", "no_link"
+                where, f"élément sans lien (link_selector `{self.source.link_selector}`)", "no_link"
             )
             return None
         url = response.urljoin(href.strip())
         if not url.startswith(("http://", "https://")):
-            self.ledger.reject(where, f"item links to {href[:80]!r}, not a web page", "bad_url")
+            self.ledger.reject(
+                where, f"l'élément pointe vers {href[:80]!r}, pas vers une page web", "bad_url"
+            )
             return None
         title = self._select(node, self.source.title_selector) if self.source.title_selector else None
         if title is None:

@@ -22,7 +22,7 @@ from scrapy.http import Request, Response
 
 from collectors.enrich import html_to_text, parse_date
 from collectors.items import DocumentItem
-from collectors.spiders.base import SourceSpider
+from collectors.spiders.base import SourceSpider, portal_error
 from collectors.spiders.series import ObservationRows
 
 MAX_WINDOW = 10_000  # offset + limit of the records endpoint
@@ -82,7 +82,7 @@ class OpenDataSoftSpider(ObservationRows, SourceSpider):
             return
         if response.status in _API_ERRORS:
             message = data.get("message") if isinstance(data, dict) else None
-            reason = f"{response.url}: HTTP {response.status}, the portal says: {str(message or data)[:200]}"
+            reason = portal_error(response.url, response.status, message or data)
             code = "schema_changed" if "unknown field" in str(message).lower() else "api_error"
             self.ledger.page_failed(response.url, reason, code)
             return
@@ -94,25 +94,25 @@ class OpenDataSoftSpider(ObservationRows, SourceSpider):
             )
             if not isinstance(total, int) or isinstance(total, bool):
                 self.ledger.page_failed(
-                    response.url, f"{response.url}: 'total_count' is not a number", "unexpected_json"
+                    response.url, f"{response.url} : 'total_count' n'est pas un nombre", "unexpected_json"
                 )
                 return
         if not isinstance(records, list):
-            what = "the export is not a list" if self.source.export else "'results' is not a list"
-            self.ledger.page_failed(response.url, f"{response.url}: {what}", "unexpected_json")
+            what = "l'export n'est pas une liste" if self.source.export else "'results' n'est pas une liste"
+            self.ledger.page_failed(response.url, f"{response.url} : {what}", "unexpected_json")
             return
         offset = int(response.meta["offset"])
         if not self.source.export and len(records) > self.source.page_size:
             self.ledger.reject(
                 response.url,
-                f"{len(records)} records on a page asked for {self.source.page_size}: cut there",
+                f"{len(records)} enregistrements sur une page demandée pour {self.source.page_size} : coupée là",
                 "page_oversized",
             )
             records = records[: self.source.page_size]
         if offset == 0 and records and not self._schema_holds(records[0], response.url):
             return
         for position, record in enumerate(records, offset + 1):
-            item = self._item(record, f"{response.url} record {position}")
+            item = self._item(record, f"{response.url} enregistrement {position}")
             if item is not None:
                 yield item
         request = self._next(response, offset + len(records), total, bool(records))
@@ -128,7 +128,7 @@ class OpenDataSoftSpider(ObservationRows, SourceSpider):
             found = ", ".join(sorted(record)[:12])
             self.ledger.page_failed(
                 url,
-                f"dataset {self.source.dataset!r} has no field {missing[0]!r} any more (fields: {found})",
+                f"le jeu de données {self.source.dataset!r} n'a plus de champ {missing[0]!r} (champs : {found})",
                 "schema_changed",
             )
             return False
@@ -141,20 +141,22 @@ class OpenDataSoftSpider(ObservationRows, SourceSpider):
         if offset + self.source.page_size > MAX_WINDOW:
             self.ledger.reject(
                 response.url,
-                f"{total} records: the records endpoint stops at {MAX_WINDOW}; set export: true",
+                f"{total} enregistrements : l'API records s'arrête à {MAX_WINDOW} ; mettre export: true",
                 "window_exceeded",
             )
             return None
         if not self.may_follow(page):
             if not self.ledger.full:
-                self.ledger.reject(response.url, f"records left after max_pages ({page})", "max_pages")
+                self.ledger.reject(
+                    response.url, f"enregistrements restants après max_pages ({page})", "max_pages"
+                )
             return None
         return self.records_request(offset, page + 1)
 
     def _item(self, record: Any, where: str) -> Any:
         if not isinstance(record, dict):
             self.ledger.reject(
-                where, f"record is a {type(record).__name__}, not an object", "malformed_record"
+                where, f"l'enregistrement est un {type(record).__name__}, pas un objet", "malformed_record"
             )
             return None
         source = self.source
@@ -171,7 +173,7 @@ class OpenDataSoftSpider(ObservationRows, SourceSpider):
             if k in fields and isinstance(values[k], dict | list)
         ]
         if bad:
-            self.ledger.reject(where, f"field {bad[0]!r} is not text", "malformed_record")
+            self.ledger.reject(where, f"le champ {bad[0]!r} n'est pas du texte", "malformed_record")
             return None
         raw_date = values.get("date")
         url = values.get("url")

@@ -13,6 +13,7 @@ from signals.core.parsing import slug
 from signals.core.store import NewObservation
 
 FIGURES = ("votes", "comments")
+FIGURE_WORDS = {"proposals": "propositions", "votes": "votes", "comments": "commentaires"}  # also the units
 
 
 def count_authors(value: Any) -> int:
@@ -72,13 +73,12 @@ class ProposalSeries:
                     for territory in communes:
                         totals[(measure, territory, month)] += 0  # a month without a proposal counts 0
                 month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-        units = {"proposals": "propositions", "votes": "votes", "comments": "commentaires"}
         for (measure, territory, month), value in sorted(
             totals.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2])
         ):
             series = f"{prefix}.{measure}" + (f"/{slug(territory)}" if territory else "")
             outcome = writer.upsert_observation(
-                NewObservation(series, month, value, units[measure], territory, self.source.name)
+                NewObservation(series, month, value, FIGURE_WORDS[measure], territory, self.source.name)
             )
             self.ledger.count("observations")
             self.ledger.count(f"observations_{outcome}")

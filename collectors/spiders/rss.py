@@ -33,10 +33,10 @@ class RssSpider(SourceSpider):
         if not feed.entries:
             if not feed.get("version"):
                 found = sniff(response.body, content_type)
-                what = {"html": "an HTML page", "json": "a JSON document"}.get(found)
+                what = {"html": "une page HTML", "json": "un document JSON"}.get(found)
                 problem = feed.get("bozo_exception")
                 detail = f" ({type(problem).__name__}: {problem})" if problem else ""
-                reason = f"{response.url} is {what or 'no readable feed'}, not RSS/Atom{detail}"
+                reason = f"{response.url} est {what or 'illisible'}, pas un flux RSS/Atom{detail}"
                 self.ledger.page_failed(response.url, reason, "not_a_feed" if what else "malformed_feed")
             return
         if feed.bozo:
@@ -70,7 +70,7 @@ class RssSpider(SourceSpider):
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
         if not isinstance(response, TextResponse) or sniff(response.body, content_type) != "html":
             return self._keep_summary(
-                item, f"the article page is not HTML ({content_type or 'no type'})", "not_html"
+                item, f"la page de l'article n'est pas du HTML ({content_type or 'sans type'})", "not_html"
             )
         try:
             page = page_text(
@@ -79,7 +79,9 @@ class RssSpider(SourceSpider):
         except ExtractionError as exc:
             return self._keep_summary(item, exc.reason, exc.code)
         if len(page.text) < len(item.text):
-            item.problems.append("the article page has less text than the feed; the feed's text is kept")
+            item.problems.append(
+                "la page de l'article a moins de texte que le flux : le texte du flux est gardé"
+            )
         else:
             item.text = page.text
             self.ledger.count("articles_read")
@@ -90,9 +92,9 @@ class RssSpider(SourceSpider):
     def _keep_summary(self, item: DocumentItem, reason: str, code: str) -> DocumentItem | None:
         """An article page without readable text: the feed's summary stands in, if there is one."""
         if not item.text:
-            self.ledger.reject(item.url or item.title, f"{reason}, and the feed has no summary", code)
+            self.ledger.reject(item.url or item.title, f"{reason}, et le flux n'a pas de résumé", code)
             return None
-        item.problems.append(f"{reason}; the feed's summary is kept")
+        item.problems.append(f"{reason} ; le résumé du flux est gardé")
         self.ledger.count("article_fallbacks")
         return item
 
@@ -115,7 +117,7 @@ class RssSpider(SourceSpider):
             external_id=(entry.get("id") or None),
         )
         if url is None:
-            item.problems.append("entry has no link")
+            item.problems.append("entrée sans lien")
         return item
 
     def _date(self, entry: Any, raw: str | None) -> datetime | None:

@@ -22,7 +22,7 @@ from collectors.enrich import parse_date
 from collectors.items import DocumentItem
 from collectors.spiders.base import describe_failure
 from collectors.spiders.listing import ListingSpider
-from collectors.tabular import TableError, csv_records, decode
+from collectors.tabular import WRONG_WIDTH, TableError, csv_records, decode
 
 
 class ScdlDeliberationsSpider(ListingSpider):
@@ -38,22 +38,22 @@ class ScdlDeliberationsSpider(ListingSpider):
         try:
             header, rows = csv_records(text, self.source.delimiter)
         except TableError as exc:
-            self.ledger.page_failed(response.url, f"{response.url}: {exc.reason}", exc.code)
+            self.ledger.page_failed(response.url, f"{response.url} : {exc.reason}", exc.code)
             return
         missing = scdl.missing_columns(header)
         if missing:
             self.ledger.page_failed(
                 response.url,
-                f"{response.url} does not follow the SCDL schema: column(s) {', '.join(missing)} missing "
-                f"(found {', '.join(header[:10])})",
+                f"{response.url} ne suit pas le schéma SCDL : colonne(s) {', '.join(missing)} manquante(s) "
+                f"(trouvées : {', '.join(header[:10])})",
                 "schema_changed",
             )
             return
         acts = []
         for line, row in rows:
-            where = f"{response.url} line {line}"
+            where = f"{response.url} ligne {line}"
             if row is None:
-                self.ledger.reject(where, "row does not have the header's number of cells", "malformed_row")
+                self.ledger.reject(where, WRONG_WIDTH, "malformed_row")
                 continue
             act, reason = scdl.read_act(row)
             if act is None:
@@ -133,4 +133,4 @@ class ScdlDeliberationsSpider(ListingSpider):
         entry = failure.request.cb_kwargs["entry"]  # type: ignore[attr-defined]
         code, reason, _ = describe_failure(failure, entry["url"])
         self.ledger.count("acts_unreadable")
-        return self._row_document(entry, f"act not read ({code}): {reason}")
+        return self._row_document(entry, f"acte non lu ({code}) : {reason}")

@@ -25,6 +25,7 @@ from collectors.spiders.series import ObservationRows
 from collectors.tabular import TableError, csv_records, decode
 
 PERIOD, VALUE, MULTIPLIER = "TIME_PERIOD", "OBS_VALUE", "UNIT_MULT"
+SDMX_ERROR = "erreur SDMX"  # the lead of the reason of an SDMX error message
 MISSING_STATUS = {"M", "O", "L"}  # SDMX observation status codes for a missing value
 
 
@@ -50,7 +51,7 @@ def error_message(body: bytes) -> str | None:
         return None
     for element in root.iter("{*}ErrorMessage"):
         texts = " ".join(t.text or "" for t in element.iter("{*}Text")).strip()
-        return f"{element.get('code', '?')}: {texts or 'no text'}"
+        return f"{element.get('code', '?')}: {texts or 'sans texte'}"
     return None
 
 
@@ -61,7 +62,7 @@ def ml_rows(body: bytes) -> Iterator[dict[str, str]]:
 
     error = error_message(body)
     if error:
-        raise ValueError(f"SDMX error {error}")
+        raise ValueError(f"{SDMX_ERROR} {error}")
     logging.getLogger("sdmx").setLevel(logging.ERROR)  # "no structure" warnings: expected here
     message = sdmx.read_sdmx(io.BytesIO(body))
     for dataset in getattr(message, "data", []):
@@ -94,7 +95,7 @@ class SdmxSpider(ObservationRows, SourceSpider):
         try:
             rows = self._rows(response)
         except TableError as exc:
-            self.ledger.page_failed(response.url, f"{response.url}: {exc.reason}"[:300], exc.code)
+            self.ledger.page_failed(response.url, f"{response.url} : {exc.reason}"[:300], exc.code)
             return
         for position, row in enumerate(rows, 1):
             item = self._observation(row, f"{response.url} observation {position}")
@@ -107,29 +108,28 @@ class SdmxSpider(ObservationRows, SourceSpider):
             header, records = csv_records(text, ",")
             missing = [name for name in (PERIOD, VALUE, self.source.key) if name not in header]
             if missing:
-                raise TableError("schema_changed", f"SDMX-CSV without column(s) {', '.join(missing)}")
+                raise TableError("schema_changed", f"SDMX-CSV sans colonne(s) {', '.join(missing)}")
             return [row if row is not None else {} for _, row in records]
         try:
             return list(ml_rows(response.body))
         except ValueError as exc:
-            if str(exc).startswith("SDMX error"):
+            if str(exc).startswith(SDMX_ERROR):
                 raise TableError("sdmx_error", str(exc)) from None
-            raise TableError("malformed_sdmx", f"not an SDMX-ML data message ({exc})") from None
+            detail = str(exc)
         except Exception as exc:  # sdmx1 raises several types (AssertionError, RuntimeError, XMLParseError)
-            raise TableError(
-                "malformed_sdmx", f"not an SDMX-ML data message ({type(exc).__name__}: {exc})"
-            ) from None
+            detail = f"{type(exc).__name__}: {exc}"
+        raise TableError("malformed_sdmx", f"pas un message de données SDMX-ML ({detail})")
 
     def _observation(self, row: dict[str, str], where: str) -> Any:
         source = self.source
         code = row.get(source.key)
         if not code:
-            self.ledger.reject(where, f"observation without {source.key} (the series key)", "schema_changed")
+            self.ledger.reject(where, f"observation sans {source.key} (la clé de la série)", "schema_changed")
             return None
         if row.get("OBS_STATUS") in MISSING_STATUS or row.get(VALUE, "").lower() in ("", "nan", "na"):
             self.ledger.reject(
                 where,
-                f"no value for {row.get(PERIOD)} (status {row.get('OBS_STATUS') or '-'})",
+                f"pas de valeur pour {row.get(PERIOD)} (statut {row.get('OBS_STATUS') or '-'})",
                 "missing_value",
             )
             return None
@@ -138,7 +138,9 @@ class SdmxSpider(ObservationRows, SourceSpider):
             row = row | {VALUE: str(float(row[VALUE]) * 10 ** int(scale or 0))}
         except ValueError:
             self.ledger.reject(
-                where, f"{VALUE} {row[VALUE][:30]!r} or {MULTIPLIER} {scale!r} is not a number", "bad_value"
+                where,
+                f"{VALUE} {row[VALUE][:30]!r} ou {MULTIPLIER} {scale!r} n'est pas un nombre",
+                "bad_value",
             )
             return None
         territory = source.territories.get(code)

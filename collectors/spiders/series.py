@@ -12,6 +12,7 @@ from scrapy.http import Response
 from collectors.items import ObservationItem
 from collectors.spiders.base import SourceSpider
 from collectors.tabular import (
+    WRONG_WIDTH,
     TableError,
     csv_records,
     decode,
@@ -57,7 +58,9 @@ class ObservationRows:
             self.ledger.reject(where, str(exc), "bad_value")
             return None
         if value is None:
-            self.ledger.reject(where, f"no value for {period:%Y-%m} ({str(raw_value)!r})", "missing_value")
+            self.ledger.reject(
+                where, f"pas de valeur pour {period:%Y-%m} ({str(raw_value)!r})", "missing_value"
+            )
             return None
         territory = source.territory
         if "territory" in columns:
@@ -98,7 +101,7 @@ class SeriesSpider(ObservationRows, SourceSpider):
             if fmt == "json":
                 records = json_records(text, source.records_path)
                 rows: Iterator[tuple[str, dict[str, Any] | None]] = (
-                    (f"{response.url} record {n}", r if isinstance(r, dict) else None)
+                    (f"{response.url} enregistrement {n}", r if isinstance(r, dict) else None)
                     for n, r in enumerate(records, 1)
                 )
                 get = dotted
@@ -108,20 +111,20 @@ class SeriesSpider(ObservationRows, SourceSpider):
                 if missing:
                     raise TableError(
                         "missing_column",
-                        f"column(s) {missing} not in the header of {response.url} (found {header[:12]})",
+                        f"colonne(s) {missing} absente(s) de l'en-tête de {response.url} (trouvées : {header[:12]})",
                     )
-                rows = ((f"{response.url} line {line}", row) for line, row in csv_rows)
+                rows = ((f"{response.url} ligne {line}", row) for line, row in csv_rows)
                 get = _cell
         except TableError as exc:
             self.ledger.page_failed(
                 response.url,
-                exc.reason if response.url in exc.reason else f"{response.url}: {exc.reason}",
+                exc.reason if response.url in exc.reason else f"{response.url} : {exc.reason}",
                 exc.code,
             )
             return
         for where, row in rows:
             if row is None:
-                self.ledger.reject(where, "row does not have the header's number of cells", "malformed_row")
+                self.ledger.reject(where, WRONG_WIDTH, "malformed_row")
                 continue
             item = self._observation(row, where, get)
             if item is not None:

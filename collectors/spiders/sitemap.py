@@ -22,7 +22,7 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from collectors.enrich import parse_date
-from collectors.spiders.listing import ListingSpider
+from collectors.spiders.listing import DATE_TAKEN, ListingSpider
 
 
 class NewsSitemapSpider(ListingSpider):
@@ -47,19 +47,21 @@ class NewsSitemapSpider(ListingSpider):
                 body = gunzip(body, max_size=self.context.crawl.settings.collect.max_page_bytes)
             except ValueError:  # Scrapy's "decompressed size over the limit" (a ValueError)
                 self.ledger.page_failed(
-                    response.url, f"{response.url} is larger than the size limit once unzipped", "too_large"
+                    response.url,
+                    f"{response.url} dépasse la taille maximale une fois décompressé",
+                    "too_large",
                 )
                 return
             except OSError as exc:
                 self.ledger.page_failed(
-                    response.url, f"{response.url}: broken gzip ({exc})", "malformed_sitemap"
+                    response.url, f"{response.url} : gzip endommagé ({exc})", "malformed_sitemap"
                 )
                 return
         try:
             sitemap = Sitemap(body)
         except (etree.XMLSyntaxError, StopIteration) as exc:
             self.ledger.page_failed(
-                response.url, f"{response.url} is not XML: {exc}"[:300], "malformed_sitemap"
+                response.url, f"{response.url} n'est pas du XML : {exc}"[:300], "malformed_sitemap"
             )
             return
         entries = list(sitemap)
@@ -70,7 +72,7 @@ class NewsSitemapSpider(ListingSpider):
         else:
             self.ledger.page_failed(
                 response.url,
-                f"{response.url} is not a sitemap (root element <{sitemap.type}>)",
+                f"{response.url} n'est pas un sitemap (élément racine <{sitemap.type}>)",
                 "malformed_sitemap",
             )
 
@@ -83,7 +85,9 @@ class NewsSitemapSpider(ListingSpider):
             url = response.urljoin(url)
             if url in self.sitemaps_seen:
                 self.ledger.reject(
-                    url, f"sitemap {url} is listed again (a loop): not read twice", "sitemap_loop"
+                    url,
+                    f"le sitemap {url} est de nouveau listé (une boucle) : pas lu deux fois",
+                    "sitemap_loop",
                 )
                 continue
             if not any(pattern.search(url) for pattern in follow):
@@ -91,7 +95,7 @@ class NewsSitemapSpider(ListingSpider):
                 continue
             if len(self.sitemaps_seen) >= self.source.max_pages:
                 self.ledger.reject(
-                    url, f"more than max_pages ({self.source.max_pages}) sitemaps: not read", "max_pages"
+                    url, f"plus de max_pages ({self.source.max_pages}) sitemaps : pas lu", "max_pages"
                 )
                 return
             self.sitemaps_seen.add(url)
@@ -130,7 +134,7 @@ class NewsSitemapSpider(ListingSpider):
             return None
         if item.published_at is None and entry["lastmod"]:
             item.published_at = parse_date(entry["lastmod"], self.context.crawl.tz)
-            item.problems = [p for p in item.problems if not p.startswith("date taken")]
-            item.problems.append("date taken from the sitemap's lastmod")
+            item.problems = [p for p in item.problems if not p.startswith(DATE_TAKEN)]
+            item.problems.append(f"{DATE_TAKEN} du lastmod du sitemap")
         item.extra = {"kind": "article"} | ({"date": item.extra["date"]} if "date" in item.extra else {})
         return item

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 from scrapy.http import Request, Response
 
+from collectors.spiders.base import portal_error
 from collectors.spiders.decidim import describe_validation
 from collectors.spiders.series import SeriesSpider
 
@@ -73,13 +74,13 @@ class UdataSpider(SeriesSpider):
             return None
         if response.status in _API_ERRORS:
             message = data.get("message") if isinstance(data, dict) else data
-            reason = f"{response.url}: HTTP {response.status}, the portal says: {str(message)[:200]}"
+            reason = portal_error(response.url, response.status, message)
             self.ledger.page_failed(response.url, reason, "api_error")
             return None
         resources = data.get("resources") if isinstance(data, dict) else None
         if not isinstance(resources, list):
             self.ledger.page_failed(
-                response.url, f"{response.url}: field 'resources' is not a list", "schema_changed"
+                response.url, f"{response.url} : le champ 'resources' n'est pas une liste", "schema_changed"
             )
             return None
         chosen = self._newest(resources, response.url)
@@ -114,7 +115,7 @@ class UdataSpider(SeriesSpider):
                 resource = UdataResource.model_validate(raw)
             except ValidationError as exc:
                 self.ledger.reject(
-                    f"{url} resource {position}", describe_validation(exc)[:300], "schema_changed"
+                    f"{url} ressource {position}", describe_validation(exc)[:300], "schema_changed"
                 )
                 continue
             title = (self.source.resource_title or "").lower()
@@ -124,7 +125,7 @@ class UdataSpider(SeriesSpider):
             formats = sorted({str(r.get("format")) for r in resources if isinstance(r, dict)})
             self.ledger.page_failed(
                 url,
-                f"{url}: no {' or '.join(w.upper() for w in wanted)} resource (formats: {', '.join(formats) or 'none'})",
+                f"{url} : aucune ressource {' ou '.join(w.upper() for w in wanted)} (formats : {', '.join(formats) or 'aucun'})",
                 "no_resource",
             )
             return None

@@ -361,7 +361,7 @@ def _fit_members(
         try:
             member = make_member(name).fit(values, dates, season, trend)
             if not np.isfinite(member.forecast(1)).all():
-                raise ValueError("non-finite forecast")
+                raise ValueError("prévision non finie")
             members[name] = member
         except Exception as exc:  # noqa: BLE001 - a library's numerical failure on one series must not stop the rest
             failed[name] = f"{type(exc).__name__}: {exc}"
@@ -378,18 +378,28 @@ def clean(series: pd.Series) -> pd.Series:
     return values[~values.index.duplicated(keep="last")].sort_index()
 
 
+GAP_ADVICE = "les compléter ou prévoir à partir de la dernière période complète"  # after a gap's periods
+
+
+def too_short(count: int, needed: int) -> str:
+    """Why a series of ``count`` observations cannot be forecast (in French: what readers see).
+
+    >>> too_short(3, 4)
+    'trop courte : une prévision demande au moins 4 observations, la série en a 3'
+    """
+    return f"trop courte : une prévision demande au moins {needed} observations, la série en a {count}"
+
+
 def check_history(series: pd.Series, config: ForecastConfig) -> Frequency:
-    """The frequency of a cleaned history, or ``ValueError`` saying why it cannot be forecast."""
+    """The frequency of a cleaned history, or ``ValueError`` saying (in French) why it cannot be forecast."""
     if len(series) < config.min_points:
-        raise ValueError(
-            f"too short: a forecast needs at least {config.min_points} observations, got {len(series)}"
-        )
+        raise ValueError(too_short(len(series), config.min_points))
     frequency = Frequency.infer(pd.DatetimeIndex(series.index))
     missing = frequency.missing(pd.DatetimeIndex(series.index))
     if len(missing):
         shown = ", ".join(d.date().isoformat() for d in missing[:3]) + (", ..." if len(missing) > 3 else "")
         raise ValueError(
-            f"gap: {len(missing)} missing {frequency.name} period(s) ({shown}); fill them or forecast from "
-            "the last complete stretch"
+            f"trou : {len(missing)} période(s) manquante(s) dans la série {frequency.adjective} ({shown}) ; "
+            + GAP_ADVICE
         )
     return frequency

@@ -42,6 +42,13 @@ _TABLE: dict[str, tuple[float, int, int, int, tuple[float, float], float]] = {
     "yearly": (365.25, 12, 1, 4, (360.0, 370.0), float("inf")),
 }
 NAMES: tuple[str, ...] = tuple(_TABLE)
+_ADJECTIVES = {
+    "daily": "quotidienne",
+    "weekly": "hebdomadaire",
+    "monthly": "mensuelle",
+    "quarterly": "trimestrielle",
+    "yearly": "annuelle",
+}  # of a series, in the reasons readers see
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,11 @@ class Frequency:
     def default_horizon(self) -> int:
         return _TABLE[self.name][3]
 
+    @property
+    def adjective(self) -> str:
+        """The French adjective of a series of this frequency: ``mensuelle``."""
+        return _ADJECTIVES[self.name]
+
     def min_points(self, configured: int) -> int:
         """Points a history needs before it is forecast: the configured minimum, but never more than two
         seasonal cycles (at least 4 points), so that quarterly figures get a forecast after two years and
@@ -110,8 +122,9 @@ class Frequency:
             if low <= spacing <= high:
                 return cls(name, _anchor(index) if _TABLE[name][1] else "start")  # type: ignore[arg-type]
         raise ValueError(
-            f"periods spaced by {spacing:g} days: not a daily, weekly, monthly, quarterly or yearly series; "
-            "aggregate it to one of those first (e.g. a sum per month)"
+            f"périodes espacées de {spacing:g} jours : la série n'est ni quotidienne, ni hebdomadaire, ni "
+            "mensuelle, ni trimestrielle, ni annuelle ; l'agréger d'abord à l'une de ces fréquences "
+            "(par exemple une somme par mois)"
         )
 
     @classmethod
@@ -192,7 +205,7 @@ def _index(dates: Sequence[date] | pd.DatetimeIndex) -> pd.DatetimeIndex:
 
 def _median_spacing(index: pd.DatetimeIndex) -> float:
     if len(index) < 2:
-        raise ValueError("cannot infer the frequency of a series with fewer than 2 periods")
+        raise ValueError("fréquence impossible à déterminer pour une série de moins de 2 périodes")
     return float(np.median(np.diff(index.values).astype("timedelta64[s]").astype(float))) / 86400
 
 

@@ -12,7 +12,7 @@ series that cannot be forecast is reported with its reason, and the others are s
 ...          "three": pd.Series([1.0, 2.0, 3.0], index=months[:3])}
 >>> fits = fit_many(panel, ForecastConfig(members=("ets", "theta")))
 >>> fits.failures
-{'three': 'too short: a forecast needs at least 4 observations, got 3'}
+{'three': 'trop courte : une prévision demande au moins 4 observations, la série en a 3'}
 >>> short = fits.forecasters["eight months"]
 >>> band = short.forecast(12)
 >>> int(band.ds.dt.month[band.yhat.idxmax()]), short.method  # the borrowed summer peak
@@ -158,4 +158,4 @@ def _collect(result: PanelFit, name: str, forecaster: Forecaster | None, error: 
     if forecaster is not None:
         result.forecasters[name] = forecaster
     else:
-        result.failures[name] = error or "not forecast"
+        result.failures[name] = error or "pas de prévision"

@@ -89,7 +89,9 @@ class SeasonalProfile:
         """The median profile of ``lenders``; of the ``neighbours`` most similar to ``values`` when the
         borrowing series (observed at ``dates``) has a whole cycle to compare with."""
         if not lenders:
-            raise ValueError("pooling a seasonal profile needs at least one series with two whole cycles")
+            raise ValueError(
+                "emprunter un profil saisonnier demande au moins une série de deux cycles complets"
+            )
         frequency = lenders[0].frequency
         chosen = list(lenders)
         own = cls.estimate(values, dates, frequency) if values is not None and dates is not None else None

@@ -19,6 +19,7 @@ from rich.console import Console
 from signals.core.errors import UserError
 from signals.core.logs import configure_logging
 from signals.core.settings import Settings, load_settings
+from signals.core.validation import describe_errors
 from signals.pipeline.progress import Progress
 
 app = typer.Typer(
@@ -54,7 +55,9 @@ def verbosity() -> int:
 def settings_from_env() -> Settings:
     try:
         settings = load_settings()
-    except (ValidationError, FileNotFoundError, ValueError) as exc:
+    except ValidationError as exc:
+        raise UserError(f"réglages invalides : {describe_errors(exc)}") from None
+    except (FileNotFoundError, ValueError) as exc:
         raise UserError(f"réglages invalides : {exc}".splitlines()[0]) from None
     configure_logging(settings, logging.WARNING - 10 * min(_State.verbose, 2))
     return settings

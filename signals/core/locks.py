@@ -227,7 +227,7 @@ def close_interrupted_runs(store: Store) -> list[Run]:
         for run in session.scalars(select(Run).where(Run.status == "running")):
             if run.pid is None or _ran_it(run.pid, run.started_at):
                 continue
-            reason = f"interrupted: process {run.pid} ended without finishing this run"
+            reason = f"interrompue : le processus {run.pid} s'est arrêté avant la fin de cette exécution"
             run.status = "failed"
             run.finished_at = clock.now()
             run.errors = [*(run.errors or []), {"item": "run", "reason": reason, "code": "interrupted"}]

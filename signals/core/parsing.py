@@ -59,9 +59,9 @@ def parse_number(text: str, decimal: str = ",") -> float | None:
     try:
         number = float(value)
     except ValueError:
-        raise ValueError(f"{text!r} is not a number") from None
+        raise ValueError(f"{text!r} n'est pas un nombre") from None
     if number != number or number in (float("inf"), float("-inf")):
-        raise ValueError(f"{text!r} is not a finite number")
+        raise ValueError(f"{text!r} n'est pas un nombre fini")
     return number
 
 
@@ -119,4 +119,6 @@ def parse_period(text: str) -> date:
     words = fold(value).split()
     if len(words) == 2 and words[0].rstrip(".") in _MONTHS_FR and words[1].isdigit() and len(words[1]) == 4:
         return date(int(words[1]), _MONTHS_FR[words[0].rstrip(".")], 1)
-    raise ValueError(f"{text!r} is not a period (expected e.g. 2025-03-14, 2025-03, 2025-W10, 2025-T1, 2025)")
+    raise ValueError(
+        f"{text!r} n'est pas une période (attendu par exemple 2025-03-14, 2025-03, 2025-W10, 2025-T1, 2025)"
+    )

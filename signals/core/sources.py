@@ -17,6 +17,7 @@ generic spider (``rss``, ``listing``, ``consultation``, ``series``, and the plat
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -24,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from signals.core.errors import UserError
+from signals.core.validation import describe_errors, field_path
 
 _CADENCE = re.compile(r"^(\d+)\s*(mo|m|h|d|w)$")
 _CADENCE_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "mo": 30 * 86400}
@@ -58,14 +60,14 @@ class _SourceBase(BaseModel):
     @classmethod
     def _valid_cadence(cls, value: str) -> str:
         if not _CADENCE.match(value.strip()):
-            raise ValueError(f"cadence {value!r} must look like 30m, 1h, 1d, 2w or 1mo")
+            raise ValueError(f"{value!r} n'est pas une durée comme 30m, 1h, 1d, 2w ou 1mo")
         return value.strip()
 
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
-            raise ValueError(f"url {value!r} must start with http:// or https://")
+            raise ValueError(f"{value!r} ne commence pas par http:// ou https://")
         return value
 
     @property
@@ -190,13 +192,13 @@ class OpenDataSoftSource(_SourceBase):
         needed = {"period", "value"} if info.data.get("mode", "observations") == "observations" else {"title"}
         missing = needed - set(value)
         if missing:
-            raise ValueError(f"fields must map {sorted(missing)} to dataset fields")
+            raise ValueError(f"fields doit associer {sorted(missing)} à des champs du jeu de données")
         return value
 
     @model_validator(mode="after")
     def _series_for_observations(self) -> OpenDataSoftSource:
         if self.mode == "observations" and not self.series:
-            raise ValueError("series (the key prefix) is required in mode observations")
+            raise ValueError("series (le préfixe de la clé) est obligatoire en mode observations")
         return self
 
 
@@ -233,7 +235,7 @@ class _TableOptions(BaseModel):
     def _needed_columns(cls, value: dict[str, str]) -> dict[str, str]:
         missing = {"period", "value"} - set(value)
         if missing:
-            raise ValueError(f"columns must map {sorted(missing)} to column names")
+            raise ValueError(f"columns doit associer {sorted(missing)} à des noms de colonnes")
         return value
 
 
@@ -294,7 +296,7 @@ class NewsSitemapSource(_SourceBase):
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
+                raise ValueError(f"{pattern!r} n'est pas une expression régulière : {exc}") from None
         return value
 
 
@@ -424,16 +426,15 @@ def dump_sources(sources: SourcesFile, path: Path) -> None:
 
 
 def _describe(exc: ValidationError, raw: Any) -> str:
-    """One line per problem, naming the source entry by its name rather than its index."""
-    lines = []
-    for error in exc.errors():
-        loc = list(error["loc"])
-        where = ".".join(str(p) for p in loc)
+    """The problems in French on one line, naming the source entry by its name rather than its index."""
+
+    def where(loc: Sequence[int | str]) -> str:
         if len(loc) >= 2 and loc[0] == "sources" and isinstance(loc[1], int):
             try:
                 name = raw["sources"][loc[1]].get("name", f"#{loc[1]}")
             except (KeyError, IndexError, TypeError, AttributeError):
                 name = f"#{loc[1]}"
-            where = f"source {name!r}" + ("." + ".".join(str(p) for p in loc[3:]) if loc[3:] else "")
-        lines.append(f"{where} : {error['msg']}")
-    return "; ".join(lines)
+            return f"source {name!r}" + ("." + ".".join(str(p) for p in loc[3:]) if loc[3:] else "")
+        return field_path(loc)
+
+    return describe_errors(exc, where)

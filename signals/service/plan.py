@@ -50,7 +50,7 @@ def collect_source(ctx: JobContext, source: str | None) -> None:
     assert source is not None
     (outcome,) = pipeline.collect(ctx.store, ctx.settings, [source])
     if outcome.status == "failed":
-        raise StageFailed(f"source {source!r}: {outcome.error}")
+        raise StageFailed(f"source {source!r} : {outcome.error}")
 
 
 def analyze_weeks(ctx: JobContext, _: str | None = None) -> None:

@@ -275,7 +275,7 @@ class Service:
         try:
             job_lock.acquire()  # left behind if this process dies: the next start runs the job again
         except Exception as exc:  # the database is away or busy: like a failure of the stage
-            outcome.error = f"job not started: {type(exc).__name__}: {exc}"[:500]
+            outcome.error = f"tâche non démarrée : {type(exc).__name__}: {exc}"[:500]
             log.error("job %s: %s", job_id, outcome.error)
             outcome.retry_at = self._retry_early(job_id, outcome.attempt, now)
             return outcome
@@ -289,7 +289,7 @@ class Service:
         try:
             work = STAGES.get(stage)
             if work is None:
-                raise StageFailed(f"unknown job {job_id!r}")
+                raise StageFailed(f"tâche inconnue : {job_id!r}")
             work(JobContext(self.settings, store, now), argument or None)
         except Exception as exc:
             outcome.error = f"{type(exc).__name__}: {exc}"[:500]

@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from models.forecasting import ForecastConfig, Frequency, fit_many
+from models.forecasting.forecaster import GAP_ADVICE
 from signals.core.errors import UserError
 from signals.core.parsing import parse_number, parse_period
 
@@ -137,7 +138,7 @@ def read_series(
             continue
         cells = {c: row[i].strip() if i < len(row) else "" for c, i in where.items()}
         if not cells["series"]:
-            report.bad_lines.append((number, "no series name"))
+            report.bad_lines.append((number, "pas de nom de série"))
             continue
         rows = series.setdefault(cells["series"], _SeriesRows())
         if rows.problem:
@@ -153,14 +154,14 @@ def _add(rows: _SeriesRows, number: int, period: str, value: str, decimal: str) 
     try:
         day = parse_period(period)
     except ValueError as exc:
-        return f"line {number}: bad period: {exc}"
+        return f"ligne {number} : période incorrecte : {exc}"
     try:
         number_value = parse_number(value, decimal=decimal)
     except ValueError:
-        return f"line {number}: non-numeric value {value!r} for period {period}"
+        return f"ligne {number} : valeur non numérique {value!r} pour la période {period}"
     if day in rows.dates:
         first = rows.lines[rows.dates.index(day)]
-        return f"line {number}: period {period} given twice (also line {first})"
+        return f"ligne {number} : période {period} donnée deux fois (aussi ligne {first})"
     rows.periods.append(period)
     rows.dates.append(day)
     rows.values.append(number_value)
@@ -173,7 +174,7 @@ def _gap_or_missing(rows: _SeriesRows) -> str | None:
     empty = [p for p, v in zip(rows.periods, rows.values, strict=True) if v is None]
     if empty:
         shown = ", ".join(empty[:3]) + (", ..." if len(empty) > 3 else "")
-        return f"gap: {len(empty)} missing value(s) ({shown}); fill them or forecast from the last complete stretch"
+        return f"trou : {len(empty)} valeur(s) manquante(s) ({shown}) ; {GAP_ADVICE}"
     return None
 
 

@@ -5,7 +5,8 @@ Documents (``.jsonl``, ``.ndjson``, ``.json``; optionally gzipped): one JSON obj
 Observations (``.csv``): columns ``series,period,value,unit,territory`` (``,`` or ``;`` separated, decimal
 point or comma; periods ``2025-03``, ``2025-03-01``, ``2025-W10``, ``2025Q1`` or ``2025``).
 
-A bad line is rejected with its number and the reason; the valid lines are imported all the same.
+A bad line is rejected with its number and the reason (in French; its code, the run record's key, stays
+the same: ``invalid JSON``, ``bad date``...); the valid lines are imported all the same.
 """
 
 from __future__ import annotations
@@ -35,6 +36,19 @@ OBSERVATION_COLUMNS = ("series", "period", "value", "unit", "territory")
 
 class ImportFileError(UserError):
     """The file as a whole cannot be imported (missing, unknown format, wrong header)."""
+
+
+class LineError(ValueError):
+    """One line refused: ``code`` counts it in the run record, the message says why, in French.
+
+    >>> error = LineError("bad value", "valeur incorrecte : 'x' n'est pas un nombre")
+    >>> error.code, str(error)
+    ('bad value', "valeur incorrecte : 'x' n'est pas un nombre")
+    """
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
 
 
 @dataclass
@@ -73,8 +87,8 @@ def import_file(store: Store, settings: Settings, path: Path, encoding: str = "u
     return report
 
 
-def _lines(path: Path, encoding: str) -> Iterator[tuple[int, str | None, str]]:
-    """(line number, decoded text or None, reason) — each line decoded on its own, so one bad byte
+def _lines(path: Path, encoding: str) -> Iterator[tuple[int, str | None, LineError | None]]:
+    """(line number, decoded text or None, why not) — each line decoded on its own, so one bad byte
     costs one line. Lines end with ``\\n``, ``\\r\\n`` or a lone ``\\r`` (old Mac files, some spreadsheet
     exports): universal newlines, as Python's text files read them."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
@@ -88,10 +102,10 @@ def _lines(path: Path, encoding: str) -> Iterator[tuple[int, str | None, str]]:
                 text = line.rstrip("\n")
                 bad = _UNDECODED.search(text)
                 if bad is None:
-                    yield number, text, ""
+                    yield number, text, None
                     continue
                 hint = (
-                    " (if the file is Latin-1/Windows-1252, pass --encoding cp1252)"
+                    " (si le fichier est en Latin-1/Windows-1252, passer --encoding cp1252)"
                     if codecs.lookup(encoding).name == "utf-8"
                     else ""
                 )
@@ -99,7 +113,10 @@ def _lines(path: Path, encoding: str) -> Iterator[tuple[int, str | None, str]]:
                 yield (
                     number,
                     None,
-                    f"not valid {encoding}: byte 0x{byte:02x} at column {bad.start() + 1}{hint}",
+                    LineError(
+                        f"not valid {encoding}"[:40],
+                        f"texte {encoding} invalide : octet 0x{byte:02x} en colonne {bad.start() + 1}{hint}",
+                    ),
                 )
         except (OSError, EOFError, zlib.error) as exc:  # a truncated or corrupt gzip file
             raise ImportFileError(f"{path} : illisible après la ligne {number} ({exc})") from None
@@ -121,7 +138,8 @@ def _batched_import(
                     with session.begin_nested():
                         outcome = write(session, item)
                 except Exception as exc:  # a constraint or a value the database refuses: this line only
-                    _reject(report, run, number, f"not stored: {exc.__class__.__name__}: {str(exc)[:200]}")
+                    reason = f"non enregistrée : {exc.__class__.__name__}: {str(exc)[:200]}"
+                    _reject(report, run, number, LineError("not stored", reason))
                     continue
                 report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
         pending.clear()
@@ -134,21 +152,25 @@ def _batched_import(
 
 
 def _records(
-    lines: Iterator[tuple[int, str | None, str]], report: ImportReport, run: RunRecorder
+    lines: Iterator[tuple[int, str | None, LineError | None]], report: ImportReport, run: RunRecorder
 ) -> Iterator[tuple[int, str]]:
     """The non-blank lines as text, counted; an undecodable line is rejected with its reason."""
     for number, text, problem in lines:
         if text is None:
             report.lines += 1
-            _reject(report, run, number, problem)
+            _reject(report, run, number, problem or LineError("undecodable", "ligne illisible"))
         elif text.strip():  # blank lines are not records
             report.lines += 1
             yield number, text
 
 
-def _reject(report: ImportReport, run: RunRecorder, number: int, reason: str) -> None:
+def _reject(report: ImportReport, run: RunRecorder, number: int, problem: ValueError) -> None:
+    """A line refused: its French reason in the report and the run record, counted by its code (a
+    ``LineError``'s, else the first words of the message)."""
+    reason = str(problem)
+    code = problem.code if isinstance(problem, LineError) else reason.split(":")[0].split(" (")[0][:40]
     report.rejected.append((number, reason))
-    run.reject(f"{Path(report.path).name}:{number}", reason, code=reason.split(":")[0].split(" (")[0][:40])
+    run.reject(f"{Path(report.path).name}:{number}", reason, code=code)
 
 
 # --- documents ------------------------------------------------------------------------------------------
@@ -157,7 +179,7 @@ def _reject(report: ImportReport, run: RunRecorder, number: int, reason: str) ->
 def _import_documents(
     store: Store,
     settings: Settings,
-    lines: Iterator[tuple[int, str | None, str]],
+    lines: Iterator[tuple[int, str | None, LineError | None]],
     report: ImportReport,
     run: RunRecorder,
 ) -> None:
@@ -168,7 +190,7 @@ def _import_documents(
             try:
                 doc = parse_document(text, settings)
             except ValueError as exc:
-                _reject(report, run, number, str(exc))
+                _reject(report, run, number, exc)
                 continue
             doc.title, _ = redact(doc.title)
             doc.text, hidden = redact(doc.text)
@@ -180,31 +202,40 @@ def _import_documents(
 
 
 def parse_document(line: str, settings: Settings) -> NewDocument:
-    """One JSON line -> NewDocument; ValueError with a one-line reason otherwise."""
+    """One JSON line -> NewDocument; ``LineError`` with its code and a one-line reason otherwise.
+
+    >>> try:
+    ...     parse_document('{"title": "Budget"', None)
+    ... except LineError as exc:
+    ...     exc.code, str(exc)
+    ('invalid JSON', "JSON invalide : Expecting ',' delimiter en colonne 19")
+    """
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+        raise LineError("invalid JSON", f"JSON invalide : {exc.msg} en colonne {exc.colno}") from None
     if not isinstance(data, dict):
-        raise ValueError(f"invalid record: expected a JSON object, got {type(data).__name__}")
+        raise LineError(
+            "invalid record", f"enregistrement invalide : objet JSON attendu, pas {type(data).__name__}"
+        )
     missing = [k for k in ("title", "text", "published_at", "source") if k not in data]
     if missing:
-        raise ValueError(f"missing field: {', '.join(missing)}")
+        raise LineError("missing field", f"champ manquant : {', '.join(missing)}")
     for key in ("title", "text", "source", "published_at"):
         if not isinstance(data[key], str):
-            raise ValueError(f"invalid field: {key} must be a string")
+            raise _not_text(key)
     if not data["source"].strip():
-        raise ValueError("invalid field: source is empty")
+        raise LineError("invalid field", "champ invalide : source est vide")
     if not (data["title"].strip() or data["text"].strip()):
-        raise ValueError("empty document: title and text are both empty")
+        raise LineError("empty document", "document vide : title et text sont vides tous les deux")
     published = parse_datetime(data["published_at"], settings)
     optional = {k: data.get(k) for k in ("url", "id", "commune", "lang")}
     for key, value in optional.items():
         if value is not None and not isinstance(value, (str, int)):
-            raise ValueError(f"invalid field: {key} must be a string")
+            raise _not_text(key)
     url = optional["url"]
     if url is not None and not str(url).startswith(("http://", "https://")):
-        raise ValueError(f"invalid field: url {str(url)[:80]!r} is not an http(s) URL")
+        raise LineError("invalid field", f"champ invalide : url {str(url)[:80]!r} n'est pas une URL http(s)")
     return NewDocument(
         source=data["source"].strip(),
         title=data["title"],
@@ -217,6 +248,10 @@ def parse_document(line: str, settings: Settings) -> NewDocument:
     )
 
 
+def _not_text(key: str) -> LineError:
+    return LineError("invalid field", f"champ invalide : {key} doit être une chaîne de caractères")
+
+
 def parse_datetime(value: str, settings: Settings) -> datetime:
     """ISO 8601 date or datetime; a date or a naive time is local time; the future is refused."""
     text = value.strip()
@@ -226,13 +261,14 @@ def parse_datetime(value: str, settings: Settings) -> datetime:
         else:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(
-            f"bad date: published_at {value!r} is not an ISO 8601 date (e.g. 2025-03-14)"
+        raise LineError(
+            "bad date",
+            f"date incorrecte : published_at {value!r} n'est pas une date ISO 8601 (par exemple 2025-03-14)",
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=settings.tz)
     if parsed.astimezone(UTC) > clock.now() + timedelta(days=2):
-        raise ValueError(f"bad date: published_at {value!r} is in the future")
+        raise LineError("bad date", f"date incorrecte : published_at {value!r} est dans le futur")
     return parsed
 
 
@@ -242,7 +278,7 @@ def parse_datetime(value: str, settings: Settings) -> datetime:
 def _import_observations(
     store: Store,
     settings: Settings,
-    lines: Iterator[tuple[int, str | None, str]],
+    lines: Iterator[tuple[int, str | None, LineError | None]],
     report: ImportReport,
     run: RunRecorder,
 ) -> None:
@@ -267,27 +303,29 @@ def _import_observations(
                     parse_observation(dict(zip(header, row, strict=False)), len(row), len(header), delimiter),
                 )
             except ValueError as exc:
-                _reject(report, run, number, str(exc))
+                _reject(report, run, number, exc)
 
     _batched_import(store, report, run, parsed(), store.upsert_observation)
 
 
 def parse_observation(row: dict[str, str], width: int, expected: int, delimiter: str) -> NewObservation:
     if width != expected:
-        raise ValueError(f"wrong column count: {width} fields, expected {expected}")
+        raise LineError(
+            "wrong column count", f"nombre de colonnes incorrect : {width} champs, {expected} attendus"
+        )
     series = row.get("series", "").strip()
     if not series:
-        raise ValueError("missing field: series is empty")
+        raise LineError("missing field", "champ manquant : series est vide")
     try:  # a ";"-separated file writes decimals with a comma (the French spreadsheet export)
         value = parse_number(row.get("value", ""), decimal="," if delimiter == ";" else ".")
     except ValueError as exc:
-        raise ValueError(f"bad value: {exc}") from None
+        raise LineError("bad value", f"valeur incorrecte : {exc}") from None
     if value is None:
-        raise ValueError(f"bad value: {row.get('value', '')!r} is a missing value")
+        raise LineError("bad value", f"valeur incorrecte : {row.get('value', '')!r} est une valeur manquante")
     try:
         period = parse_period(row.get("period", ""))
     except ValueError as exc:
-        raise ValueError(f"bad period: {exc}") from None
+        raise LineError("bad period", f"période incorrecte : {exc}") from None
     return NewObservation(
         series=series,
         period=period,

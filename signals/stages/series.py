@@ -28,7 +28,7 @@ from models.forecasting import (  # statsforecast, Prophet load on fit
     Frequency,
     borrowed_profile,
 )
-from models.forecasting.forecaster import FORMAT_VERSION
+from models.forecasting.forecaster import FORMAT_VERSION, too_short
 from signals.core.lifecycle import NEW, RISING, THEME_KINDS, Candidate
 from signals.core.periods import week_start
 from signals.core.schema import TOPIC_VOLUME_SERIES, ModelState, Observation, Signal
@@ -259,7 +259,7 @@ def refresh_forecasts(
             skipped.append(
                 (
                     series,
-                    f"too short: {len(points)} observations, a forecast needs {needed} (series.forecast_min_points)",
+                    f"{too_short(len(points), needed)} (series.forecast_min_points)",
                 )
             )
             continue
