@@ -170,16 +170,14 @@ def pdf_text(data: bytes, max_pages: int = 300, max_chars: int = 200_000) -> Pdf
         if size > max_chars:
             break
     if count > max_pages:
-        problems.append(f"seules les {max_pages} premières pages sur {count} ont été lues")
+        problems.append(f"seules les pages 1 à {max_pages} ont été lues (sur {count})")
     if failed_pages:
-        problems.append(f"{failed_pages} page(s) illisible(s)")
+        problems.append(f"pages illisibles : {failed_pages}")
     text = normalise_text(_reflow("\n".join(parts)))
     if not text:
         if failed_pages:
-            raise ExtractionError("pdf_invalid", f"aucune des {count} page(s) n'a pu être lue")
-        raise ExtractionError(
-            "pdf_no_text", f"pas de couche texte dans {count} page(s) (une image numérisée ?)"
-        )
+            raise ExtractionError("pdf_invalid", f"aucune page lisible (pages : {count})")
+        raise ExtractionError("pdf_no_text", f"pas de couche texte (pages : {count}) : une image numérisée ?")
     meta = _metadata(reader)
     return PdfContent(
         text=text, pages=count, title=meta.get("/Title"), created=meta.get("/CreationDate"), problems=problems

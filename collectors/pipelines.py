@@ -99,7 +99,7 @@ class PrivacyPipeline(_Pipeline):
         if in_title + in_text:
             self.context.ledger.count("redactions", in_title + in_text)
             item.problems.append(
-                f"{in_title + in_text} adresse(s) électronique(s) ou numéro(s) de téléphone masqué(s)"
+                f"adresses électroniques ou numéros de téléphone masqués : {in_title + in_text}"
             )
         return item
 

@@ -98,7 +98,8 @@ def test_import_reports_bad_lines_and_exits_zero_when_some_lines_are_imported(tm
     path = write_jsonl(tmp_path / "d.jsonl", [good, "{broken", {"title": "x"}])
     result = run(["import", str(path)], tmp_path)
     assert result.returncode == 0
-    assert "ligne 2 : invalid JSON" in result.stderr and "ligne 3 : missing field" in result.stderr
+    assert "ligne 2 : JSON invalide : " in result.stderr
+    assert "ligne 3 : champ manquant : text, published_at, source" in result.stderr
     assert "3 lignes de documents — nouveaux : 1 ; rejetées : 2" in result.stdout
     bad_only = write_jsonl(tmp_path / "bad.jsonl", ["{broken"])
     assert run(["import", str(bad_only)], tmp_path).returncode == 1
@@ -182,5 +183,9 @@ def test_forecast_names_each_series_it_cannot_forecast_with_its_reason(tmp_path)
     result = run(["forecast", "--as-of", "2026-01-31"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert "1 prévision réajustée, 2 séries non prévisibles" in result.stdout
-    assert "série nuitees/trou : gap: 1 missing monthly period(s) (2024-05-01)" in result.stderr
-    assert "série nuitees/neuf : too short: 4 observations" in result.stderr
+    assert (
+        "série nuitees/trou : trou dans la série mensuelle, périodes manquantes (1) : 2024-05-01"
+        in result.stderr
+    )
+    assert "série nuitees/neuf : trop courte : une prévision demande au moins " in result.stderr
+    assert "la série en a 4 (series.forecast_min_points)" in result.stderr

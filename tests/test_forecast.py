@@ -184,7 +184,7 @@ def test_irregular_spacing_and_short_histories_are_refused_with_their_reason() -
 def test_a_series_with_a_gap_is_refused_naming_the_missing_period() -> None:
     series = monthly_nights(10, months=36).drop(pd.Timestamp("2019-05-01"))
     with pytest.raises(
-        ValueError, match=r"trou : 1 période\(s\) manquante\(s\) dans la série mensuelle \(2019-05-01\)"
+        ValueError, match=r"trou dans la série mensuelle, périodes manquantes \(1\) : 2019-05-01 ; "
     ):
         Forecaster().fit(series)
 
@@ -244,7 +244,7 @@ def test_a_panel_reports_each_bad_series_and_fits_the_others() -> None:
     panel = {"fine": monthly_nights(12), "gap": gap, "short": monthly_nights(12, months=3)}
     fits = fit_many(panel, ForecastConfig(members=("ets",)))
     assert list(fits.forecasters) == ["fine"]
-    assert fits.failures["gap"].startswith("trou : 1 période(s) manquante(s)")
+    assert fits.failures["gap"].startswith("trou dans la série mensuelle, périodes manquantes (1)")
     assert fits.failures["short"].startswith("trop courte : ")
 
 

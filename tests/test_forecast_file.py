@@ -62,7 +62,7 @@ def test_each_good_series_is_forecast_and_each_bad_one_has_its_reason(tmp_path: 
     report = forecast_file(sample_file(tmp_path / "train.csv"), out)
     assert set(report.forecast) == {"nuitees/nord", "visiteurs/sud", "total/annuel"}
     assert report.rejected["nuitees/trou"].startswith(
-        "trou : 1 période(s) manquante(s) dans la série mensuelle (2021-06-01)"
+        "trou dans la série mensuelle, périodes manquantes (1) : 2021-06-01 ; "
     )
     assert report.rejected["nuitees/court"].startswith("trop courte : une prévision demande au moins")
     assert "valeur non numérique 'beaucoup'" in report.rejected["nuitees/texte"]
@@ -139,7 +139,7 @@ def test_cli_round_trip(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "3 séries prévues, 3 séries refusées" in result.stdout
-    assert "série nuitees/trou : trou : " in result.stderr
+    assert "série nuitees/trou : trou dans la série mensuelle" in result.stderr
     assert "série nuitees/court : trop courte : " in result.stderr
     table = read_forecasts(out)
     assert table.groupby("series").size().to_dict() == {

@@ -160,7 +160,7 @@ def test_a_short_series_borrows_its_communes_seasonal_shape_and_bad_ones_are_nam
                 )
     outcome = pipeline.forecast(store, settings, date(2026, 10, 4))  # data up to September
     assert outcome.not_forecast["tourisme.nuitees/trou"].startswith(
-        "trou : 1 période(s) manquante(s) dans la série mensuelle (2026-03-01)"
+        "trou dans la série mensuelle, périodes manquantes (1) : 2026-03-01"
     )
     assert outcome.not_forecast["tourisme.nuitees/neuf"].startswith(
         "trop courte : une prévision demande au moins"

@@ -44,7 +44,7 @@ class ScdlDeliberationsSpider(ListingSpider):
         if missing:
             self.ledger.page_failed(
                 response.url,
-                f"{response.url} ne suit pas le schéma SCDL : colonne(s) {', '.join(missing)} manquante(s) "
+                f"{response.url} ne suit pas le schéma SCDL, colonnes manquantes : {', '.join(missing)} "
                 f"(trouvées : {', '.join(header[:10])})",
                 "schema_changed",
             )

@@ -108,7 +108,7 @@ class SdmxSpider(ObservationRows, SourceSpider):
             header, records = csv_records(text, ",")
             missing = [name for name in (PERIOD, VALUE, self.source.key) if name not in header]
             if missing:
-                raise TableError("schema_changed", f"SDMX-CSV sans colonne(s) {', '.join(missing)}")
+                raise TableError("schema_changed", f"colonnes absentes du SDMX-CSV : {', '.join(missing)}")
             return [row if row is not None else {} for _, row in records]
         try:
             return list(ml_rows(response.body))

@@ -111,7 +111,7 @@ class SeriesSpider(ObservationRows, SourceSpider):
                 if missing:
                     raise TableError(
                         "missing_column",
-                        f"colonne(s) {missing} absente(s) de l'en-tête de {response.url} (trouvées : {header[:12]})",
+                        f"colonnes absentes de l'en-tête de {response.url} : {missing} (trouvées : {header[:12]})",
                     )
                 rows = ((f"{response.url} ligne {line}", row) for line, row in csv_rows)
                 get = _cell

@@ -399,7 +399,7 @@ def check_history(series: pd.Series, config: ForecastConfig) -> Frequency:
     if len(missing):
         shown = ", ".join(d.date().isoformat() for d in missing[:3]) + (", ..." if len(missing) > 3 else "")
         raise ValueError(
-            f"trou : {len(missing)} période(s) manquante(s) dans la série {frequency.adjective} ({shown}) ; "
+            f"trou dans la série {frequency.adjective}, périodes manquantes ({len(missing)}) : {shown} ; "
             + GAP_ADVICE
         )
     return frequency

@@ -174,7 +174,7 @@ def _gap_or_missing(rows: _SeriesRows) -> str | None:
     empty = [p for p, v in zip(rows.periods, rows.values, strict=True) if v is None]
     if empty:
         shown = ", ".join(empty[:3]) + (", ..." if len(empty) > 3 else "")
-        return f"trou : {len(empty)} valeur(s) manquante(s) ({shown}) ; {GAP_ADVICE}"
+        return f"trou, valeurs manquantes ({len(empty)}) : {shown} ; {GAP_ADVICE}"
     return None
 
 
