@@ -20,7 +20,8 @@ with the request in hand loses it. Here a request is **leased** instead:
 
 A request is therefore downloaded at least once; downloaded twice only when its worker died between
 storing and acknowledging, and the store keeps one document either way (content hash, URL).
-The Redis server must be private to the service: requests are stored pickled, as scrapy-redis does.
+Requests are stored as data (:mod:`collectors.requestcodec`), never pickled as scrapy-redis does by default:
+writing into the Redis server cannot run code in a worker. It should still be private to the service.
 
 Keys of one crawl start with ``<prefix>:crawl:<id>:``; :mod:`collectors.workers` publishes and retires them.
 """

@@ -101,6 +101,7 @@ def frontier_settings(frontier: FrontierSettings, crawl_id: str, download_delay_
     return {
         "SCHEDULER": "collectors.frontier.FrontierScheduler",
         "SCHEDULER_QUEUE_CLASS": "collectors.frontier.LeasedQueue",
+        "SCHEDULER_SERIALIZER": "collectors.requestcodec",  # data only, never a pickle (requestcodec)
         "SCHEDULER_QUEUE_KEY": f"{keys}:requests",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_DUPEFILTER_KEY": f"{keys}:seen",

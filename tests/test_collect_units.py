@@ -167,3 +167,49 @@ def test_latency_figures_of_a_run() -> None:
     ledger.close("finished")
     counts = ledger.summary()
     assert (counts["responses"], counts["latency_median_s"], counts["latency_p95_s"]) == (4, 0.025, 1.5)
+
+
+class _Payload:  # what an attacker with write access to Redis would queue: a pickle that runs code
+    ran = False
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (setattr, (_Payload, "ran", True))
+
+
+def test_the_shared_frontier_stores_requests_as_data_and_never_unpickles():
+    import pickle
+
+    from scrapy import Spider
+    from scrapy.http import Request
+    from scrapy.utils.request import request_from_dict
+
+    from collectors import requestcodec
+
+    class Site(Spider):
+        name = "site"
+
+        def parse_page(self, response):  # type: ignore[no-untyped-def]
+            return None
+
+    spider = Site()
+    request = Request(
+        "https://mairie.example/deliberations?page=3",
+        callback=spider.parse_page,
+        method="POST",
+        body="année=2026".encode(),
+        headers={"If-None-Match": '"abc"'},
+        meta={"page": 3, "cursors": ("x", "y"), "handle_httpstatus_list": [304]},
+        priority=-2,
+    )
+    back = request_from_dict(
+        requestcodec.loads(requestcodec.dumps(request.to_dict(spider=spider))), spider=spider
+    )
+    assert (back.url, back.method, back.body, back.priority) == (request.url, "POST", request.body, -2)
+    assert back.headers[b"If-None-Match"] == b'"abc"' and back.callback == spider.parse_page
+    assert back.meta["page"] == 3 and list(back.meta["cursors"]) == ["x", "y"]
+
+    with pytest.raises(ValueError):  # msgpack refuses it, and nothing ran
+        requestcodec.loads(pickle.dumps(_Payload()))
+    assert _Payload.ran is False
+    with pytest.raises(TypeError):  # an object that is not data cannot be queued: said when queued
+        requestcodec.dumps(Request("https://mairie.example/", meta={"when": object()}).to_dict())
