@@ -98,7 +98,19 @@ def fr_change(value: float | None, digits: int = 1) -> str:
     """
     if value is None:
         return "—"
-    text = fr_percent(abs(value), digits)
+    return _with_sign(value, fr_percent(abs(value), digits))
+
+
+def fr_signed(value: float, digits: int = 1) -> str:
+    """A number with its sign: '+2,3', '−1,0'.
+
+    >>> fr_signed(2.34), fr_signed(-1.0)
+    ('+2,3', '−1,0')
+    """
+    return _with_sign(value, fr_number(abs(value), digits))
+
+
+def _with_sign(value: float, text: str) -> str:
     return ("−" if value < 0 else "+") + text
 
 

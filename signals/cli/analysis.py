@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from reports.format import capfirst, counted, fr_date, fr_number, fr_ratio, week_name
+from reports.format import capfirst, counted, fr_date, fr_number, fr_ratio, fr_signed, week_name
 from reports.wording import KIND_LABELS, STATUS_LABELS, VERDICT_LABELS, display_name
 from signals import pipeline
 from signals.cli.common import (
@@ -201,7 +201,7 @@ def show(
         out.print(
             f"{display_name(m['series'], _titles(settings))}, {m['period']} : {_number(m['observed'])} "
             f"{m.get('unit') or ''} observés pour {_number(m['expected'])} attendus (plage habituelle de "
-            f"{_number(m['band_low'])} à {_number(m['band_high'])}), écart {_signed(m['deviation'])}",
+            f"{_number(m['band_low'])} à {_number(m['band_high'])}), écart {fr_signed(m['deviation'])}",
             highlight=False,
         )
     out.print(
@@ -230,11 +230,6 @@ def _number(value: float | int | None) -> str:
     if isinstance(value, float) and not value.is_integer():
         return fr_number(value, 1)
     return fr_number(value)
-
-
-def _signed(value: float) -> str:
-    """A deviation with its sign, one decimal: '+2,3', '−1,0'."""
-    return ("−" if value < 0 else "+") + fr_number(abs(value), 1)
 
 
 def _titles(settings: Settings) -> dict[str, str]:
